@@ -1,0 +1,237 @@
+//! Reading a scenario: TOML → model → checks that only a whole file can make.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::ops::Range;
+use std::path::Path;
+
+use toml::Spanned;
+
+use crate::error::LoadError;
+use crate::model::{ScenarioFile, SmtpAction, Stage};
+use crate::zone::{ParsedZone, parse_zone};
+
+/// A loaded, validated scenario.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// The catalog name, or the file stem for a path.
+    pub name: String,
+    /// Where it came from, as error messages name it.
+    pub source: String,
+    pub file: ScenarioFile,
+    /// `file.dns.zones`, parsed.
+    pub zones: Vec<ParsedZone>,
+    /// The loopback address of each of `file.smtp.hosts`, in the same order.
+    pub host_addresses: Vec<IpAddr>,
+    /// The sending server's address.
+    pub sender_ip: IpAddr,
+}
+
+/// The format version this build reads.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Reads and validates a scenario file.
+pub fn load_path(path: &Path) -> Result<Scenario, LoadError> {
+    let label = path.display().to_string();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| LoadError::whole_file(&label, format!("cannot read: {e}")))?;
+    let name = path.file_stem().map_or_else(|| label.clone(), |s| s.to_string_lossy().into_owned());
+    load_str(&name, &label, &text)
+}
+
+/// Validates scenario text; `source` names it in errors.
+pub fn load_str(name: &str, source: &str, text: &str) -> Result<Scenario, LoadError> {
+    let file: ScenarioFile = toml::from_str(text).map_err(|e| {
+        let offset = e.span().map_or(0, |s| s.start);
+        LoadError::at(source, text, offset, e.message().trim_end().to_string())
+    })?;
+    let at = |span: Range<usize>, msg: String| LoadError::at(source, text, span.start, msg);
+
+    if *file.mxlab.get_ref() != FORMAT_VERSION {
+        return Err(at(
+            file.mxlab.span(),
+            format!(
+                "format version {} is not supported; this mxlab reads version {FORMAT_VERSION}",
+                file.mxlab.get_ref()
+            ),
+        ));
+    }
+
+    reject_reserved(&file).map_err(|(span, what)| {
+        at(span, format!("`{what}` is part of scenario schema v1 but not implemented by this build yet"))
+    })?;
+
+    let mut zones = Vec::new();
+    for zone in &file.dns.zones {
+        let parsed = parse_zone(&zone.origin, zone.records.get_ref()).map_err(|e| {
+            let (line, col) = zone_text_position(text, &zone.records, e.line);
+            LoadError { file: source.to_string(), line, col, message: e.message }
+        })?;
+        for (owner, ip) in parsed.addresses() {
+            if !is_loopback(ip) {
+                let line_in_zone = zone
+                    .records
+                    .get_ref()
+                    .lines()
+                    .position(|l| l.contains(&ip.to_string()))
+                    .unwrap_or(0);
+                let (line, col) = zone_text_position(text, &zone.records, line_in_zone);
+                return Err(LoadError {
+                    file: source.to_string(),
+                    line,
+                    col,
+                    message: format!("{owner} has address {ip}, outside 127.0.0.0/8 and ::1: {LOOPBACK_ONLY}"),
+                });
+            }
+        }
+        zones.push(parsed);
+    }
+
+    let mut host_addresses = Vec::new();
+    for host in &file.smtp.hosts {
+        let name = host.name.get_ref();
+        let address = match &host.address {
+            Some(address) => {
+                check_loopback(address).map_err(|m| at(address.span(), m))?;
+                *address.get_ref()
+            }
+            None => zones
+                .iter()
+                .flat_map(|z| z.addresses())
+                .find(|(owner, _)| owner.to_ascii().trim_end_matches('.').eq_ignore_ascii_case(name.trim_end_matches('.')))
+                .map(|(_, ip)| ip)
+                .ok_or_else(|| {
+                    at(host.name.span(), format!("SMTP host `{name}` has no A or AAAA record in the zones; add one or set `address`"))
+                })?,
+        };
+        for rule in &host.rules {
+            check_rule(rule).map_err(|m| at(host.name.span(), format!("host `{name}`: {m}")))?;
+        }
+        host_addresses.push(address);
+    }
+
+    let sender_ip = match &file.sender.ip {
+        Some(ip) => {
+            check_loopback(ip).map_err(|m| at(ip.span(), m))?;
+            *ip.get_ref()
+        }
+        None => IpAddr::V4(Ipv4Addr::LOCALHOST),
+    };
+
+    if file.sender.messages.is_empty() {
+        return Err(LoadError::whole_file(source, "`sender.messages` is empty: a story needs a message"));
+    }
+    for message in &file.sender.messages {
+        for address in std::iter::once(&message.from).chain(&message.to) {
+            if address.split_once('@').is_none_or(|(l, d)| l.is_empty() || d.is_empty()) {
+                return Err(LoadError::whole_file(
+                    source,
+                    format!("`{address}` in sender.messages is not a mail address (local@domain)"),
+                ));
+            }
+        }
+    }
+
+    Ok(Scenario {
+        name: name.to_string(),
+        source: source.to_string(),
+        file,
+        zones,
+        host_addresses,
+        sender_ip,
+    })
+}
+
+const LOOPBACK_ONLY: &str = "mxlab only ever talks to this machine";
+
+pub fn is_loopback(ip: IpAddr) -> bool {
+    ip.is_loopback()
+}
+
+fn check_loopback(address: &Spanned<IpAddr>) -> Result<(), String> {
+    let ip = *address.get_ref();
+    if is_loopback(ip) { Ok(()) } else { Err(format!("{ip} is outside 127.0.0.0/8 and ::1: {LOOPBACK_ONLY}")) }
+}
+
+/// Which actions make sense at which stage.
+fn check_rule(rule: &crate::model::SmtpRule) -> Result<(), String> {
+    let stage = rule.stage.as_str();
+    match rule.action {
+        Some(SmtpAction::Refuse | SmtpAction::Drop) if rule.stage != Stage::Connect => {
+            Err(format!("stage `{stage}`: `refuse` and `drop` only apply at `connect`"))
+        }
+        Some(SmtpAction::Reply) if rule.reply.is_none() => {
+            Err(format!("stage `{stage}`: action `reply` needs `reply = \"<code> <text>\"`"))
+        }
+        Some(SmtpAction::Stall) if rule.stage == Stage::Connect => {
+            Err("stage `connect`: use `drop` for a connection that is never answered".into())
+        }
+        _ if rule.recipient.is_some() && matches!(rule.stage, Stage::Connect | Stage::Banner | Stage::Ehlo | Stage::Starttls | Stage::Auth | Stage::Mail) => {
+            Err(format!("stage `{stage}`: a `recipient` condition applies from `rcpt` on"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Keys designed into schema v1 whose behaviour is not built yet. Rejecting them beats
+/// accepting a scenario that silently does something else.
+fn reject_reserved(file: &ScenarioFile) -> Result<(), (Range<usize>, &'static str)> {
+    if let Some(server) = file.dns.servers.first() {
+        return Err((server.span(), "dns.servers"));
+    }
+    if let Some(resolver) = &file.dns.resolver {
+        return Err((resolver.span(), "dns.resolver"));
+    }
+    for host in &file.smtp.hosts {
+        if let Some(tls) = &host.tls {
+            return Err((tls.span(), "smtp.hosts.tls"));
+        }
+        for rule in &host.rules {
+            if let Some(v) = &rule.within {
+                return Err((v.span(), "within"));
+            }
+            if let Some(v) = &rule.connections_over {
+                return Err((v.span(), "connections_over"));
+            }
+            if let Some(v) = &rule.size_over {
+                return Err((v.span(), "size_over"));
+            }
+            if let Some(v) = &rule.header_bytes_over {
+                return Err((v.span(), "header_bytes_over"));
+            }
+            if let Some(v) = &rule.spf {
+                return Err((v.span(), "spf"));
+            }
+        }
+    }
+    let sender = &file.sender;
+    if let Some(v) = &sender.topology {
+        return Err((v.span(), "sender.topology"));
+    }
+    if let Some(v) = &sender.shadow_redundancy {
+        return Err((v.span(), "sender.shadow_redundancy"));
+    }
+    if let Some(v) = &sender.capacity {
+        return Err((v.span(), "sender.capacity"));
+    }
+    if let Some(v) = &sender.require_tls {
+        return Err((v.span(), "sender.require_tls"));
+    }
+    Ok(())
+}
+
+/// Maps a line of zone text back to the scenario file. Zone text normally sits in a
+/// `"""` string whose first newline TOML drops.
+fn zone_text_position(text: &str, records: &Spanned<String>, zone_line: usize) -> (usize, usize) {
+    let span = records.span();
+    let raw = &text[span.start.min(text.len())..span.end.min(text.len())];
+    let (start_line, start_col) = crate::error::line_col(text, span.start);
+    let multi_line = raw.starts_with("\"\"\"") || raw.starts_with("'''");
+    let skips_first_newline = multi_line && raw[3..].starts_with(['\n', '\r']);
+    if skips_first_newline {
+        (start_line + 1 + zone_line, 1)
+    } else if zone_line == 0 {
+        (start_line, start_col)
+    } else {
+        (start_line + zone_line, 1)
+    }
+}

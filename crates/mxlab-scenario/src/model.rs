@@ -1,0 +1,422 @@
+//! The scenario file as written: every table and key of schema v1.
+//!
+//! Every struct denies unknown keys, so a typo is a load error with file:line:col instead of a
+//! silently ignored setting. Fields that need a location in later validation are `Spanned`.
+//! `docs/scenarios.md` documents each key; keep the two in step.
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use std::net::IpAddr;
+
+use crate::duration::Dur;
+use crate::values::{CountRange, Instant, Pattern, QType, ReplySpec};
+
+/// One scenario file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioFile {
+    /// Format version; this build reads version 1.
+    pub mxlab: Spanned<u32>,
+    pub title: String,
+    /// What the admin sees: the symptom, the NDR text. Shown by `mxlab list` and in reports.
+    #[serde(default)]
+    pub story: String,
+    /// RFC 3339 instant at which the story begins (virtual time zero).
+    pub start: Instant,
+    /// When the admin investigates, as an offset from `start`. Default: once the sending queue
+    /// has settled (delivered, failed or expired).
+    #[serde(default)]
+    pub investigate_at: Option<Dur>,
+    #[serde(default)]
+    pub dns: Dns,
+    #[serde(default)]
+    pub smtp: Smtp,
+    pub sender: Sender,
+    pub expect: Expect,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Dns {
+    /// Zones in RFC 1035 master-file syntax.
+    #[serde(default)]
+    pub zones: Vec<Zone>,
+    /// Scripted failures, checked in order; the first that matches a query decides.
+    #[serde(default)]
+    pub faults: Vec<DnsFault>,
+    /// Authoritative servers on their own loopback addresses (topology). Reserved in v1.
+    #[serde(default)]
+    pub servers: Vec<Spanned<DnsServer>>,
+    /// The sender's own resolver or forwarder in front of the servers. Reserved in v1.
+    #[serde(default)]
+    pub resolver: Option<Spanned<Resolver>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Zone {
+    /// The zone apex, e.g. `remote.test`.
+    pub origin: String,
+    /// Master-file text; relative names are relative to `origin`.
+    pub records: Spanned<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DnsServer {
+    pub name: String,
+    pub address: Spanned<IpAddr>,
+    pub zones: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Resolver {
+    pub address: Spanned<IpAddr>,
+    #[serde(default)]
+    pub mode: ResolverMode,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ResolverMode {
+    #[default]
+    Forward,
+    Recursive,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DnsFault {
+    /// Which server misbehaves: a `dns.servers` name or `resolver`. Default: wherever the
+    /// name is served.
+    #[serde(default)]
+    pub server: Option<String>,
+    /// The query name: exact (`remote.test`) or a wildcard (`*.remote.test`, `*`).
+    pub name: String,
+    /// The query type (`MX`, `A`, `TXT`, …); absent means every type.
+    #[serde(default, rename = "type")]
+    pub rtype: Option<QType>,
+    pub action: DnsAction,
+    /// For `action = "delay"`: how long before the answer goes out.
+    #[serde(default)]
+    pub delay: Option<Dur>,
+    /// Only from this offset after `start` (inclusive).
+    #[serde(default)]
+    pub from: Option<Dur>,
+    /// Only before this offset after `start` (exclusive).
+    #[serde(default)]
+    pub until: Option<Dur>,
+    /// Only for these matching queries, counted from 1: `"1"`, `"1-3"`, `"4-"`.
+    #[serde(default)]
+    pub queries: Option<CountRange>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DnsAction {
+    Nxdomain,
+    Nodata,
+    Servfail,
+    Refused,
+    /// Never answer: the client times out.
+    Drop,
+    /// Answer normally after `delay`.
+    Delay,
+    /// Over UDP: an empty answer with TC set; over TCP: the full answer.
+    Truncate,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Smtp {
+    #[serde(default)]
+    pub hosts: Vec<SmtpHost>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpHost {
+    /// The host's DNS name (an MX target in the zones).
+    pub name: Spanned<String>,
+    /// Its loopback address; default: the name's A record in the zones.
+    #[serde(default)]
+    pub address: Option<Spanned<IpAddr>>,
+    /// Text of the 220 greeting; default `<name> ESMTP mxlab`.
+    #[serde(default)]
+    pub banner: Option<String>,
+    /// EHLO keywords offered; default PIPELINING, 8BITMIME, ENHANCEDSTATUSCODES, SMTPUTF8.
+    #[serde(default)]
+    pub extensions: Option<Vec<String>>,
+    /// STARTTLS and the certificate presented. Reserved in v1.
+    #[serde(default)]
+    pub tls: Option<Spanned<Tls>>,
+    /// Scripted behaviour, checked in order; the first rule whose stage and conditions match
+    /// decides. Stages without a matching rule behave like a healthy server.
+    #[serde(default)]
+    pub rules: Vec<SmtpRule>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tls {
+    #[serde(default)]
+    pub certificate: Certificate,
+    #[serde(default)]
+    pub offered: Option<bool>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Certificate {
+    #[default]
+    Valid,
+    Expired,
+    WrongName,
+    SelfSigned,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Stage {
+    Connect,
+    Banner,
+    Ehlo,
+    Starttls,
+    Auth,
+    Mail,
+    Rcpt,
+    Data,
+    EndOfData,
+    Quit,
+}
+
+impl Stage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Connect => "connect",
+            Stage::Banner => "banner",
+            Stage::Ehlo => "ehlo",
+            Stage::Starttls => "starttls",
+            Stage::Auth => "auth",
+            Stage::Mail => "mail",
+            Stage::Rcpt => "rcpt",
+            Stage::Data => "data",
+            Stage::EndOfData => "end-of-data",
+            Stage::Quit => "quit",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpRule {
+    pub stage: Stage,
+    /// Condition: the attempt number, counted per client IP + sender + recipients, from 1:
+    /// `"1"`, `"1-3"`, `"4-"`.
+    #[serde(default)]
+    pub attempts: Option<CountRange>,
+    /// Condition: the recipient (RCPT and later), exact or with `*` wildcards.
+    #[serde(default)]
+    pub recipient: Option<String>,
+    /// Condition: less than this long since the first attempt of the same
+    /// (client IP, sender, recipient) triplet: greylisting. Reserved in v1.
+    #[serde(default)]
+    pub within: Option<Spanned<Dur>>,
+    /// Condition: more than this many concurrent connections. Reserved in v1.
+    #[serde(default)]
+    pub connections_over: Option<Spanned<u32>>,
+    /// Condition: message larger than this many bytes. Reserved in v1.
+    #[serde(default)]
+    pub size_over: Option<Spanned<u64>>,
+    /// Condition: header section larger than this many bytes. Reserved in v1.
+    #[serde(default)]
+    pub header_bytes_over: Option<Spanned<u64>>,
+    /// Condition: the sender's SPF result as this server evaluates it. Reserved in v1.
+    #[serde(default)]
+    pub spf: Option<Spanned<String>>,
+    /// What to do; default `reply` when `reply` is set, else `accept`.
+    #[serde(default)]
+    pub action: Option<SmtpAction>,
+    /// The reply line(s), e.g. `"451 4.4.7 Message delayed"`; `\n` separates lines of a
+    /// multi-line reply.
+    #[serde(default)]
+    pub reply: Option<ReplySpec>,
+    /// Wait this long before acting.
+    #[serde(default)]
+    pub delay: Option<Dur>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SmtpAction {
+    /// Behave like a healthy server at this stage.
+    Accept,
+    /// Send `reply`.
+    Reply,
+    /// connect only: the port is closed (RST, "connection refused").
+    Refuse,
+    /// connect only: the SYN is never answered; the client's connect times out.
+    Drop,
+    /// Never answer at this stage; the client's timeout fires.
+    Stall,
+    /// Close the connection without a reply.
+    Close,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sender {
+    /// The sending server's own name (Exchange: `srv01.mycompany.lan`).
+    pub hostname: String,
+    /// The organisation's mail domain.
+    pub domain: String,
+    /// The sending IP; loopback only.
+    #[serde(default)]
+    pub ip: Option<Spanned<IpAddr>>,
+    /// Time from submission to the first attempt (a slow server makes this long).
+    #[serde(default)]
+    pub submission_latency: Dur,
+    /// Send delay DSNs (Exchange: ExternalDelayDsnEnabled).
+    #[serde(default = "yes")]
+    pub delay_dsn: bool,
+    #[serde(default)]
+    pub transport: Transport,
+    /// `standalone` or `dag`. Reserved in v1.
+    #[serde(default)]
+    pub topology: Option<Spanned<String>>,
+    /// Exchange shadow redundancy. Reserved in v1.
+    #[serde(default)]
+    pub shadow_redundancy: Option<Spanned<bool>>,
+    /// Messages the server can process per hour. Reserved in v1.
+    #[serde(default)]
+    pub capacity: Option<Spanned<u32>>,
+    /// Refuse to send without a valid certificate. Reserved in v1.
+    #[serde(default)]
+    pub require_tls: Option<Spanned<bool>>,
+    pub messages: Vec<MessageSpec>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Exchange transport settings; every default is Exchange's (docs/FACTS.md).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Transport {
+    pub delay_notification_timeout: Dur,
+    pub message_expiration_timeout: Dur,
+    pub transient_failure_retry_count: u32,
+    pub transient_failure_retry_interval: Dur,
+    pub outbound_connection_failure_retry_interval: Dur,
+    pub message_retry_interval: Dur,
+    /// TCP connect timeout. Windows gives up on an unanswered SYN after about 21 s
+    /// (three tries), which is when Exchange logs Winsock error 10060.
+    pub connect_timeout: Dur,
+    /// Client timeouts per RFC 5321 §4.5.3.2.
+    pub banner_timeout: Dur,
+    pub command_timeout: Dur,
+    pub data_timeout: Dur,
+    pub data_termination_timeout: Dur,
+    /// Each DNS query's timeout, and how many times it is sent.
+    pub dns_timeout: Dur,
+    pub dns_attempts: u32,
+}
+
+impl Default for Transport {
+    fn default() -> Self {
+        Transport {
+            delay_notification_timeout: Dur::from_hours(4),
+            message_expiration_timeout: Dur::from_hours(48),
+            transient_failure_retry_count: 6,
+            transient_failure_retry_interval: Dur::from_mins(5),
+            outbound_connection_failure_retry_interval: Dur::from_mins(10),
+            message_retry_interval: Dur::from_mins(5),
+            connect_timeout: Dur::from_secs(21),
+            banner_timeout: Dur::from_mins(5),
+            command_timeout: Dur::from_mins(5),
+            data_timeout: Dur::from_mins(2),
+            data_termination_timeout: Dur::from_mins(10),
+            dns_timeout: Dur::from_secs(5),
+            dns_attempts: 2,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MessageSpec {
+    pub from: String,
+    pub to: Vec<String>,
+    pub subject: String,
+    /// Submission time as an offset from `start`.
+    #[serde(default)]
+    pub at: Dur,
+    /// Overrides `sender.submission_latency` for this message.
+    #[serde(default)]
+    pub submission_latency: Option<Dur>,
+    /// Body text; a short default note when absent.
+    #[serde(default)]
+    pub body: Option<String>,
+    /// Extra header lines (`Name: value`), added after the standard ones.
+    #[serde(default)]
+    pub headers: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    /// The rule id the verdict must name.
+    pub verdict: String,
+    /// Rule ids that must be among the findings.
+    #[serde(default)]
+    pub findings: Vec<String>,
+    /// When true, the findings must be exactly `findings` (plus the verdict's).
+    #[serde(default)]
+    pub exact_findings: bool,
+    #[serde(default)]
+    pub artifacts: Vec<ArtifactExpect>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArtifactExpect {
+    pub artifact: ArtifactKind,
+    /// Which one of a list artifact (dsn, ndr, transcript), from 0; default: any of them.
+    #[serde(default)]
+    pub index: Option<usize>,
+    #[serde(default)]
+    pub contains: Option<String>,
+    /// A regular expression (Rust `regex` syntax).
+    #[serde(default)]
+    pub matches: Option<Pattern>,
+    /// When true, the artifact must not exist (or must not contain / match).
+    #[serde(default)]
+    pub absent: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ArtifactKind {
+    Dsn,
+    Ndr,
+    Transcript,
+    DnsLog,
+    Queue,
+    TrackingLog,
+}
+
+impl ArtifactKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ArtifactKind::Dsn => "dsn",
+            ArtifactKind::Ndr => "ndr",
+            ArtifactKind::Transcript => "transcript",
+            ArtifactKind::DnsLog => "dns_log",
+            ArtifactKind::Queue => "queue",
+            ArtifactKind::TrackingLog => "tracking_log",
+        }
+    }
+}
