@@ -1,0 +1,137 @@
+//! What the server does at a stage: pure decision from the scripted rules, the stage, the
+//! attempt number and the recipient. No I/O and no clock; the session executes the step.
+
+use std::time::Duration;
+
+use mxlab_scenario::ReplySpec;
+use mxlab_scenario::model::{SmtpAction, SmtpRule, Stage};
+
+/// One decided step: wait `delay`, then act.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Step {
+    pub delay: Duration,
+    pub act: Act,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Act {
+    /// Do what a healthy server does here.
+    Accept,
+    Reply(ReplySpec),
+    /// connect: the port is closed.
+    Refuse,
+    /// connect: the SYN goes unanswered.
+    Drop,
+    /// Say nothing, ever; the client's timeout decides.
+    Stall,
+    /// Close the connection without a word.
+    Close,
+}
+
+/// What a rule's conditions are tested against.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Context<'a> {
+    /// This client's connection count at this host, from 1.
+    pub attempt: u32,
+    /// The recipient, from RCPT on.
+    pub recipient: Option<&'a str>,
+}
+
+/// `*` matches any run of characters; everything else literally, ignoring ASCII case.
+pub fn glob_matches(pattern: &str, text: &str) -> bool {
+    let (p, t) = (pattern.to_ascii_lowercase(), text.to_ascii_lowercase());
+    let parts: Vec<&str> = p.split('*').collect();
+    if parts.len() == 1 {
+        return p == t;
+    }
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    if !t.starts_with(first) || !t[first.len()..].ends_with(last) {
+        return false;
+    }
+    let mut rest = &t[first.len()..t.len() - last.len()];
+    for middle in &parts[1..parts.len() - 1] {
+        match rest.find(middle) {
+            Some(i) => rest = &rest[i + middle.len()..],
+            None => return false,
+        }
+    }
+    true
+}
+
+fn rule_applies(rule: &SmtpRule, stage: Stage, ctx: &Context<'_>) -> bool {
+    rule.stage == stage
+        && rule.attempts.is_none_or(|range| range.contains(ctx.attempt))
+        && rule.recipient.as_deref().is_none_or(|pattern| ctx.recipient.is_some_and(|r| glob_matches(pattern, r)))
+}
+
+/// The first rule for `stage` whose conditions hold decides; with none, a healthy server.
+pub fn decide(rules: &[SmtpRule], stage: Stage, ctx: &Context<'_>) -> Step {
+    let Some(rule) = rules.iter().find(|r| rule_applies(r, stage, ctx)) else {
+        return Step { delay: Duration::ZERO, act: Act::Accept };
+    };
+    let act = match (rule.action, &rule.reply) {
+        (Some(SmtpAction::Accept), _) | (None, None) => Act::Accept,
+        (Some(SmtpAction::Reply) | None, Some(reply)) => Act::Reply(reply.clone()),
+        (Some(SmtpAction::Reply), None) => Act::Accept, // rejected by the loader
+        (Some(SmtpAction::Refuse), _) => Act::Refuse,
+        (Some(SmtpAction::Drop), _) => Act::Drop,
+        (Some(SmtpAction::Stall), _) => Act::Stall,
+        (Some(SmtpAction::Close), _) => Act::Close,
+    };
+    Step { delay: rule.delay.map_or(Duration::ZERO, |d| d.get()), act }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mxlab_scenario::values::CountRange;
+
+    fn rule(stage: Stage) -> SmtpRule {
+        SmtpRule {
+            stage,
+            attempts: None,
+            recipient: None,
+            within: None,
+            connections_over: None,
+            size_over: None,
+            header_bytes_over: None,
+            spf: None,
+            action: None,
+            reply: None,
+            delay: None,
+        }
+    }
+
+    #[test]
+    fn globs() {
+        assert!(glob_matches("*@partner.test", "Hanako@partner.test"));
+        assert!(glob_matches("a*c*e", "abcde"));
+        assert!(!glob_matches("a*c*e", "abde"));
+        assert!(!glob_matches("bob@partner.test", "bobby@partner.test"));
+    }
+
+    #[test]
+    fn no_rule_means_healthy() {
+        assert_eq!(decide(&[], Stage::Rcpt, &Context::default()).act, Act::Accept);
+    }
+
+    #[test]
+    fn attempts_and_recipients_select_rules() {
+        let mut first_two = rule(Stage::Rcpt);
+        first_two.attempts = Some(CountRange { first: 1, last: Some(2) });
+        first_two.reply = Some("451 4.7.1 try later".parse().unwrap());
+        let mut full = rule(Stage::Rcpt);
+        full.recipient = Some("bob@*".into());
+        full.reply = Some("452 4.2.2 mailbox full".parse().unwrap());
+        let rules = [full, first_two];
+        let ctx = |attempt, recipient| Context { attempt, recipient: Some(recipient) };
+        let code = |step: Step| match step.act {
+            Act::Reply(r) => r.code,
+            _ => 250,
+        };
+        assert_eq!(code(decide(&rules, Stage::Rcpt, &ctx(1, "alice@x"))), 451);
+        assert_eq!(code(decide(&rules, Stage::Rcpt, &ctx(3, "alice@x"))), 250);
+        assert_eq!(code(decide(&rules, Stage::Rcpt, &ctx(3, "bob@x"))), 452);
+        assert_eq!(code(decide(&rules, Stage::Mail, &ctx(1, "alice@x"))), 250);
+    }
+}

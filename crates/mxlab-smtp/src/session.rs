@@ -1,0 +1,327 @@
+//! One SMTP session over any byte stream: reads commands with smtp-proto's receivers, asks the
+//! host's behaviour what to do at each stage, and does it — reply, wait, stall or hang up.
+//! The same driver runs over an in-memory pipe on the virtual clock and over TCP in real time.
+
+use std::net::IpAddr;
+
+use mxlab_scenario::ReplySpec;
+use mxlab_scenario::model::Stage;
+use smtp_proto::request::receiver::{DataReceiver, RequestReceiver};
+use smtp_proto::{Error as ParseError, Request};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+use crate::behaviour::{Act, Context};
+use crate::host::{Captured, FakeSmtpHost, Line, Transcript};
+
+/// RFC 5321 §4.5.3.1.4: a command line is at most 512 octets.
+const MAX_COMMAND_LINE: usize = 512;
+
+enum Flow {
+    Continue,
+    Close,
+}
+
+struct Session<'h, S> {
+    host: &'h FakeSmtpHost,
+    stream: S,
+    attempt: u32,
+    transcript: Transcript,
+    buf: Vec<u8>,
+    pos: usize,
+    helo: bool,
+    mail_from: Option<String>,
+    rcpt_to: Vec<String>,
+}
+
+/// Runs a session to its end. `attempt` is what [`FakeSmtpHost::connect`] counted.
+pub async fn run<S: AsyncRead + AsyncWrite + Unpin>(host: &FakeSmtpHost, stream: S, client: IpAddr, attempt: u32) {
+    let mut session = Session {
+        host,
+        stream,
+        attempt,
+        transcript: Transcript { host: host.name.clone(), client: client.to_string(), lines: Vec::new() },
+        buf: Vec::new(),
+        pos: 0,
+        helo: false,
+        mail_from: None,
+        rcpt_to: Vec::new(),
+    };
+    session.note('*', format!("connection {attempt} from {client}"));
+    session.serve().await;
+    session.note('*', "closed".into());
+    let transcript = std::mem::take(&mut session.transcript);
+    host.record(transcript);
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
+    fn note(&mut self, who: char, text: String) {
+        self.transcript.lines.push(Line { at: self.host.clock.elapsed(), who, text });
+    }
+
+    async fn send(&mut self, wire: &str) -> Flow {
+        for line in wire.lines() {
+            self.note('S', line.to_string());
+        }
+        match self.stream.write_all(wire.as_bytes()).await {
+            Ok(()) => match self.stream.flush().await {
+                Ok(()) => Flow::Continue,
+                Err(_) => Flow::Close,
+            },
+            Err(_) => Flow::Close,
+        }
+    }
+
+    /// Reads more input; false at end of stream or error.
+    async fn fill(&mut self) -> bool {
+        if self.pos > 0 {
+            self.buf.drain(..self.pos);
+            self.pos = 0;
+        }
+        let mut chunk = [0u8; 4096];
+        match self.stream.read(&mut chunk).await {
+            Ok(0) | Err(_) => false,
+            Ok(n) => {
+                self.buf.extend_from_slice(&chunk[..n]);
+                true
+            }
+        }
+    }
+
+    /// Says nothing until the client gives up.
+    async fn stall(&mut self) {
+        self.note('*', "stalling".into());
+        while self.fill().await {
+            self.pos = self.buf.len();
+        }
+    }
+
+    /// Executes a decided step for `stage`; `healthy` is the reply a healthy server gives.
+    async fn step(&mut self, stage: Stage, recipient: Option<&str>, healthy: &str) -> (Flow, bool) {
+        let ctx = Context { attempt: self.attempt, recipient };
+        let step = self.host.decide(stage, &ctx);
+        if !step.delay.is_zero() {
+            self.host.clock.sleep(step.delay).await;
+        }
+        match step.act {
+            Act::Accept | Act::Refuse | Act::Drop => (self.send(healthy).await, true),
+            Act::Reply(reply) => {
+                let positive = reply.code < 400;
+                let flow = self.send(&reply.to_wire()).await;
+                // 421 means the server is closing the channel (RFC 5321 §3.8).
+                if reply.code == 421 { (Flow::Close, false) } else { (flow, positive) }
+            }
+            Act::Stall => {
+                self.stall().await;
+                (Flow::Close, false)
+            }
+            Act::Close => {
+                self.note('*', "server hangs up".into());
+                (Flow::Close, false)
+            }
+        }
+    }
+
+    async fn serve(&mut self) {
+        let banner = format!("220 {}\r\n", self.host.banner);
+        let (flow, ok) = self.step(Stage::Banner, None, &banner).await;
+        if matches!(flow, Flow::Close) || !ok {
+            return;
+        }
+        loop {
+            match self.next_command().await {
+                None => return,
+                Some(Err(reply)) => {
+                    if let Flow::Close = self.send(&reply.to_wire()).await {
+                        return;
+                    }
+                }
+                Some(Ok((request, line))) => {
+                    self.note('C', line);
+                    if let Flow::Close = self.command(request).await {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    /// The next command, or the reply for a line that is not one. `None` at end of stream.
+    async fn next_command(&mut self) -> Option<Result<(Request<String>, String), ReplySpec>> {
+        let mut receiver = RequestReceiver::default();
+        loop {
+            if let Some(end) = self.buf[self.pos..].iter().position(|&b| b == b'\n') {
+                let line_bytes = &self.buf[self.pos..self.pos + end + 1];
+                let line = String::from_utf8_lossy(line_bytes).trim_end().to_string();
+                self.pos += end + 1;
+                if line_bytes.len() > MAX_COMMAND_LINE {
+                    self.note('C', format!("{}… ({} octets)", line.chars().take(40).collect::<String>(), line_bytes.len()));
+                    return Some(Err(ReplySpec::new(500, Some((5, 5, 2)), "Line too long")));
+                }
+                let mut iter = line_bytes.iter();
+                return Some(match receiver.ingest(&mut iter) {
+                    Ok(request) => Ok((request.into_owned(), line)),
+                    Err(e) => {
+                        self.note('C', line);
+                        Err(parse_error_reply(&e))
+                    }
+                });
+            }
+            if self.buf.len() - self.pos > MAX_COMMAND_LINE {
+                // Discard the overlong line up to its end, then say so once.
+                self.pos = self.buf.len();
+                loop {
+                    if !self.fill().await {
+                        return None;
+                    }
+                    if let Some(end) = self.buf.iter().position(|&b| b == b'\n') {
+                        self.pos = end + 1;
+                        break;
+                    }
+                    self.pos = self.buf.len();
+                }
+                self.note('C', "(overlong line)".into());
+                return Some(Err(ReplySpec::new(500, Some((5, 5, 2)), "Line too long")));
+            }
+            if !self.fill().await {
+                return None;
+            }
+        }
+    }
+
+    async fn command(&mut self, request: Request<String>) -> Flow {
+        match request {
+            Request::Ehlo { host } | Request::Helo { host } | Request::Lhlo { host } => {
+                let mut reply = format!("250-{} greets {host}\r\n", self.host.name);
+                for (i, ext) in self.host.extensions.iter().enumerate() {
+                    let sep = if i + 1 == self.host.extensions.len() { ' ' } else { '-' };
+                    reply.push_str(&format!("250{sep}{ext}\r\n"));
+                }
+                if self.host.extensions.is_empty() {
+                    reply = format!("250 {} greets {host}\r\n", self.host.name);
+                }
+                let (flow, ok) = self.step(Stage::Ehlo, None, &reply).await;
+                self.helo |= ok;
+                self.reset();
+                flow
+            }
+            Request::Mail { from } => {
+                if !self.helo {
+                    return self.send("503 5.5.1 Say EHLO first\r\n").await;
+                }
+                if self.mail_from.is_some() {
+                    return self.send("503 5.5.1 Sender already given\r\n").await;
+                }
+                let (flow, ok) = self.step(Stage::Mail, None, "250 2.1.0 Sender OK\r\n").await;
+                if ok {
+                    self.mail_from = Some(from.address);
+                }
+                flow
+            }
+            Request::Rcpt { to } => {
+                if self.mail_from.is_none() {
+                    return self.send("503 5.5.1 Need MAIL first\r\n").await;
+                }
+                let (flow, ok) = self.step(Stage::Rcpt, Some(&to.address), "250 2.1.5 Recipient OK\r\n").await;
+                if ok {
+                    self.rcpt_to.push(to.address);
+                }
+                flow
+            }
+            Request::Data => {
+                if self.rcpt_to.is_empty() {
+                    return self.send("503 5.5.1 Need RCPT first\r\n").await;
+                }
+                let (flow, ok) = self.step(Stage::Data, None, "354 Start mail input; end with <CRLF>.<CRLF>\r\n").await;
+                if !ok || matches!(flow, Flow::Close) {
+                    return flow;
+                }
+                self.data().await
+            }
+            Request::Rset => {
+                self.reset();
+                self.send("250 2.0.0 Reset\r\n").await
+            }
+            Request::Noop { .. } => self.send("250 2.0.0 OK\r\n").await,
+            Request::Quit => {
+                let _ = self.step(Stage::Quit, None, "221 2.0.0 Bye\r\n").await;
+                Flow::Close
+            }
+            Request::StartTls => self.send("454 4.7.0 TLS not available\r\n").await,
+            Request::Bdat { .. } => self.send("502 5.5.1 CHUNKING not offered\r\n").await,
+            _ => self.send("502 5.5.1 Command not implemented\r\n").await,
+        }
+    }
+
+    fn reset(&mut self) {
+        self.mail_from = None;
+        self.rcpt_to.clear();
+    }
+
+    /// The data phase, then the end-of-data stage.
+    async fn data(&mut self) -> Flow {
+        let mut receiver = DataReceiver::new();
+        let mut message = Vec::new();
+        let mut too_big = false;
+        let max = self.host.limits.max_message_bytes;
+        loop {
+            let mut iter = self.buf[self.pos..].iter();
+            let before = iter.len();
+            let done = receiver.ingest(&mut iter, &mut message);
+            self.pos += before - iter.len();
+            if message.len() > max {
+                // Keep reading to the final dot, but keep none of it.
+                too_big = true;
+                message.clear();
+            }
+            if done {
+                break;
+            }
+            if !self.fill().await {
+                self.note('*', "client closed during DATA".into());
+                return Flow::Close;
+            }
+        }
+        self.note('C', format!("(message, {} octets) .", message.len()));
+        if too_big {
+            self.reset();
+            return self.send("552 5.3.4 Message too big for system\r\n").await;
+        }
+        let step = self.host.decide(Stage::EndOfData, &Context { attempt: self.attempt, recipient: None });
+        if !step.delay.is_zero() {
+            self.host.clock.sleep(step.delay).await;
+        }
+        let flow = match step.act {
+            Act::Accept | Act::Refuse | Act::Drop => {
+                // Kept before the 250 goes out: an acknowledged message is never lost.
+                let id = self.host.accept(Captured {
+                    at: self.host.clock.elapsed(),
+                    mail_from: self.mail_from.clone().unwrap_or_default(),
+                    rcpt_to: self.rcpt_to.clone(),
+                    data: message,
+                });
+                self.send(&format!("250 2.6.0 Queued as {id:08X}\r\n")).await
+            }
+            Act::Reply(reply) => self.send(&reply.to_wire()).await,
+            Act::Stall => {
+                self.stall().await;
+                Flow::Close
+            }
+            Act::Close => {
+                self.note('*', "server hangs up".into());
+                Flow::Close
+            }
+        };
+        self.reset();
+        flow
+    }
+}
+
+fn parse_error_reply(error: &ParseError) -> ReplySpec {
+    match error {
+        ParseError::UnknownCommand => ReplySpec::new(500, Some((5, 5, 1)), "Command unrecognized"),
+        ParseError::InvalidSenderAddress => ReplySpec::new(501, Some((5, 1, 7)), "Bad sender address syntax"),
+        ParseError::InvalidRecipientAddress => ReplySpec::new(501, Some((5, 1, 3)), "Bad recipient address syntax"),
+        ParseError::ResponseTooLong => ReplySpec::new(500, Some((5, 5, 2)), "Line too long"),
+        _ => ReplySpec::new(501, Some((5, 5, 4)), "Syntax error in parameters or arguments"),
+    }
+}
