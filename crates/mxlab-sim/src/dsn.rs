@@ -1,0 +1,176 @@
+//! Delivery status notifications as Exchange writes them: the delay DSN, the NDR for a
+//! permanent failure, and the NDR for an expired message. Each is a `multipart/report`
+//! (RFC 6522) with the human text, a `message/delivery-status` part (RFC 3464) and the
+//! original headers (`text/rfc822-headers`).
+//!
+//! Composed by hand rather than with mail-builder: its boundaries, Date and Message-ID come
+//! from the clock, randomness and the host name, and it would quoted-printable-encode the long
+//! human lines that administrators (and scenario expectations) read verbatim.
+
+use time::OffsetDateTime;
+
+use crate::attempt::Failure;
+use crate::format::{exchange_local, rfc5322};
+
+/// What every notice about one message shares.
+pub struct Notice<'a> {
+    /// Which notice this is, for the boundary and Message-ID (`1-delay`, `1-ndr`).
+    pub tag: String,
+    pub hostname: &'a str,
+    pub postmaster: String,
+    pub to: &'a str,
+    pub subject: &'a str,
+    pub original_id: &'a str,
+    pub original_headers: &'a str,
+    pub arrival: OffsetDateTime,
+    pub date: OffsetDateTime,
+}
+
+/// A recipient the notice is about, with the failure to report.
+pub struct About<'a> {
+    pub address: &'a str,
+    /// The final or most recent real error, and when it happened.
+    pub last_error: Option<(&'a Failure, OffsetDateTime)>,
+}
+
+pub enum Kind {
+    Delayed { retry_until: OffsetDateTime, time_left: String },
+    Failed,
+    Expired,
+}
+
+fn remote_phrase(failure: &Failure) -> String {
+    match &failure.remote {
+        Some((host, ip)) => format!("Remote Server at {host} ({ip}) returned"),
+        None => "Remote Server returned".into(),
+    }
+}
+
+pub fn render(notice: &Notice<'_>, kind: &Kind, about: &[About<'_>]) -> String {
+    let boundary = format!("mxlab-{}", notice.tag);
+    let (subject_prefix, action) = match kind {
+        Kind::Delayed { .. } => ("Delivery delayed", "delayed"),
+        Kind::Failed | Kind::Expired => ("Undeliverable", "failed"),
+    };
+    let mut out = String::new();
+    let mut line = |s: &str| {
+        out.push_str(s);
+        out.push_str("\r\n");
+    };
+    line(&format!("From: {}", notice.postmaster));
+    line(&format!("To: {}", notice.to));
+    line(&format!("Date: {}", rfc5322(notice.date)));
+    line(&format!("Subject: {subject_prefix}: {}", notice.subject));
+    line(&format!("Message-ID: <{}@{}>", notice.tag, notice.hostname));
+    line(&format!("In-Reply-To: {}", notice.original_id));
+    line(&format!("References: {}", notice.original_id));
+    line("MIME-Version: 1.0");
+    line(&format!("Content-Type: multipart/report; report-type=delivery-status; boundary=\"{boundary}\""));
+    line("Auto-Submitted: auto-replied");
+    line("");
+    line(&format!("--{boundary}"));
+    line("Content-Type: text/plain; charset=\"utf-8\"");
+    line("Content-Transfer-Encoding: 8bit");
+    line("");
+    match kind {
+        Kind::Delayed { time_left, .. } => {
+            line("Delivery is delayed to these recipients or groups:");
+            line("");
+            for a in about {
+                line(&format!("{} ({})", a.address, a.address));
+            }
+            line("");
+            line(&format!("Subject: {}", notice.subject));
+            line("");
+            line("This message hasn't been delivered yet. Delivery will continue to be attempted.");
+            line("");
+            line(&format!(
+                "The server will keep trying to deliver this message for the next {time_left}. You'll be notified if the message can't be delivered by that time."
+            ));
+        }
+        Kind::Failed | Kind::Expired => {
+            line("Delivery has failed to these recipients or groups:");
+            line("");
+            for a in about {
+                line(&format!("{} ({})", a.address, a.address));
+            }
+            if matches!(kind, Kind::Expired) {
+                line("The recipient's server didn't accept the message before it expired. Contact the recipient by another means and ask them to check their mail server.");
+            } else {
+                line("Your message couldn't be delivered. The details for administrators below say why.");
+            }
+        }
+    }
+    line("");
+    line("Diagnostic information for administrators:");
+    line("");
+    line(&format!("Generating server: {}", notice.hostname));
+    if let Some((host, ip)) = about.iter().find_map(|a| a.last_error.and_then(|(f, _)| f.remote.clone())) {
+        line(&format!("Receiving server: {host} ({ip})"));
+    }
+    line("");
+    for a in about {
+        line(a.address);
+        match (kind, a.last_error) {
+            (Kind::Delayed { .. }, Some((failure, at))) => {
+                line(&format!("{} '400 4.4.7 Message delayed'", remote_phrase(failure)));
+                line(&format!("{} - {} '{}'", exchange_local(at), remote_phrase(failure), failure.reply));
+            }
+            (Kind::Delayed { .. }, None) => line("Remote Server returned '400 4.4.7 Message delayed'"),
+            (Kind::Expired, Some((failure, at))) => {
+                line(&format!("{} '550 4.4.7 QUEUE.Expired; message expired'", remote_phrase(failure)));
+                line(&format!("{} - {} '{}'", exchange_local(at), remote_phrase(failure), failure.reply));
+            }
+            (Kind::Expired, None) => line("Remote Server returned '550 4.4.7 QUEUE.Expired; message expired'"),
+            (Kind::Failed, Some((failure, _))) => line(&format!("{} '{}'", remote_phrase(failure), failure.reply)),
+            (Kind::Failed, None) => line("Remote Server returned '550 5.0.0 delivery failed'"),
+        }
+        line("");
+    }
+    line("Original message headers:");
+    line("");
+    out.push_str(notice.original_headers);
+    out.push_str("\r\n");
+    let mut line = |s: &str| {
+        out.push_str(s);
+        out.push_str("\r\n");
+    };
+    line("");
+    line(&format!("--{boundary}"));
+    line("Content-Type: message/delivery-status");
+    line("");
+    line(&format!("Reporting-MTA: dns;{}", notice.hostname));
+    line(&format!("Received-From-MTA: dns;{}", notice.hostname));
+    line(&format!("Arrival-Date: {}", rfc5322(notice.arrival)));
+    for a in about {
+        line("");
+        line(&format!("Final-Recipient: rfc822;{}", a.address));
+        line(&format!("Action: {action}"));
+        let (status, diagnostic) = match (kind, a.last_error) {
+            (Kind::Delayed { .. }, _) => ("4.4.7".to_string(), "400 4.4.7 Message delayed".to_string()),
+            (Kind::Expired, _) => ("4.4.7".to_string(), "550 4.4.7 QUEUE.Expired; message expired".to_string()),
+            (Kind::Failed, Some((f, _))) => (f.status.clone(), f.reply.clone()),
+            (Kind::Failed, None) => ("5.0.0".to_string(), "550 5.0.0 delivery failed".to_string()),
+        };
+        line(&format!("Status: {status}"));
+        if let Some((host, _)) = a.last_error.and_then(|(f, _)| f.remote.clone()) {
+            line(&format!("Remote-MTA: dns;{host}"));
+        }
+        line(&format!("Diagnostic-Code: smtp;{diagnostic}"));
+        if let Some((_, at)) = a.last_error {
+            line(&format!("Last-Attempt-Date: {}", rfc5322(at)));
+        }
+        if let Kind::Delayed { retry_until, .. } = kind {
+            line(&format!("Will-Retry-Until: {}", rfc5322(*retry_until)));
+        }
+        line(&format!("X-Display-Name: {}", a.address));
+    }
+    line("");
+    line(&format!("--{boundary}"));
+    line("Content-Type: text/rfc822-headers");
+    line("");
+    out.push_str(notice.original_headers);
+    out.push_str("\r\n");
+    out.push_str(&format!("\r\n--{boundary}--\r\n"));
+    out
+}

@@ -1,0 +1,16 @@
+//! The sending MTA: an Exchange-like transport queue on the story clock.
+//!
+//! - [`queue`]: the event loop — submit, attempt, notify, expire — and its [`queue::Output`].
+//! - [`schedule`]: the retry model of docs/FACTS.md, as pure arithmetic.
+//! - [`attempt`]: one delivery attempt (MX routing, connect, SMTP via mail-send).
+//! - [`dsn`], [`message`], [`tracking`], [`format`]: what the queue writes.
+
+pub mod attempt;
+pub mod dsn;
+pub mod format;
+pub mod message;
+pub mod queue;
+pub mod schedule;
+pub mod tracking;
+
+pub use queue::{Output, Recipient, RecipientState, Sim, TimelineEvent};
