@@ -1,0 +1,132 @@
+//! Reading a DSN or NDR the way an administrator does: the delivery-status fields, and in the
+//! human part the replies the server quoted — where Exchange hides the real error behind its
+//! own "400 4.4.7 Message delayed".
+
+use mail_parser::{MessageParser, MimeHeaders};
+
+use super::fields::{Group, field, parse_groups, strip_type};
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DsnRecipient {
+    pub final_recipient: String,
+    pub action: String,
+    pub status: String,
+    pub diagnostic_code: String,
+    pub remote_mta: Option<String>,
+    pub will_retry_until: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Dsn {
+    pub subject: String,
+    pub reporting_mta: Option<String>,
+    pub arrival_date: Option<String>,
+    pub recipients: Vec<DsnRecipient>,
+    /// Every reply quoted in the human text (`… returned '441 4.4.1 …'`), in order.
+    pub quoted_replies: Vec<String>,
+}
+
+/// Notice wording that only summarises: "400 4.4.7 Message delayed" and
+/// "550 4.4.7 QUEUE.Expired" say that time passed, not why.
+pub fn is_summary(reply: &str) -> bool {
+    reply.starts_with("400 4.4.7") || reply.contains("QUEUE.Expired")
+}
+
+impl Dsn {
+    /// The last quoted reply that is a real error rather than a summary of waiting.
+    pub fn last_real_error(&self) -> Option<&str> {
+        self.quoted_replies.iter().rev().map(String::as_str).find(|r| !is_summary(r))
+    }
+
+    pub fn is_delay(&self) -> bool {
+        self.recipients.iter().any(|r| r.action.eq_ignore_ascii_case("delayed"))
+    }
+
+    pub fn is_failure(&self) -> bool {
+        self.recipients.iter().any(|r| r.action.eq_ignore_ascii_case("failed"))
+    }
+
+    pub fn is_expiry(&self) -> bool {
+        self.is_failure() && self.recipients.iter().any(|r| r.diagnostic_code.contains("QUEUE.Expired"))
+    }
+}
+
+/// Reads a notice; `None` when it has no delivery-status part.
+pub fn read(raw: &str) -> Option<Dsn> {
+    let message = MessageParser::default().parse(raw.as_bytes())?;
+    let mut dsn = Dsn { subject: message.subject().unwrap_or_default().to_string(), ..Dsn::default() };
+    let mut found = false;
+    for part in &message.parts {
+        let Some(ct) = part.content_type() else { continue };
+        let kind = (ct.ctype().to_ascii_lowercase(), ct.subtype().unwrap_or_default().to_ascii_lowercase());
+        match (kind.0.as_str(), kind.1.as_str()) {
+            ("message", "delivery-status") | ("message", "global-delivery-status") => {
+                found = true;
+                let text = String::from_utf8_lossy(part.contents()).into_owned();
+                let groups = parse_groups(&text);
+                if let Some(first) = groups.first() {
+                    dsn.reporting_mta = field(first, "Reporting-MTA").map(|v| strip_type(v).to_string());
+                    dsn.arrival_date = field(first, "Arrival-Date").map(str::to_string);
+                }
+                dsn.recipients = groups.iter().skip(1).filter_map(recipient).collect();
+            }
+            ("text", "plain") if dsn.quoted_replies.is_empty() => {
+                dsn.quoted_replies = quoted_replies(&String::from_utf8_lossy(part.contents()));
+            }
+            _ => {}
+        }
+    }
+    found.then_some(dsn)
+}
+
+fn recipient(group: &Group) -> Option<DsnRecipient> {
+    let final_recipient = field(group, "Final-Recipient").or_else(|| field(group, "Original-Recipient"))?;
+    Some(DsnRecipient {
+        final_recipient: strip_type(final_recipient).to_string(),
+        action: field(group, "Action").unwrap_or_default().to_string(),
+        status: field(group, "Status").unwrap_or_default().to_string(),
+        diagnostic_code: field(group, "Diagnostic-Code").map(|v| strip_type(v).to_string()).unwrap_or_default(),
+        remote_mta: field(group, "Remote-MTA").map(|v| strip_type(v).to_string()),
+        will_retry_until: field(group, "Will-Retry-Until").map(str::to_string),
+    })
+}
+
+/// Replies quoted as `returned '…'` (Exchange) in the human part.
+fn quoted_replies(text: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|line| {
+            let start = line.find("returned '")? + "returned '".len();
+            let rest = &line[start..];
+            let end = rest.rfind('\'')?;
+            Some(rest[..end].to_string())
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DELAY: &str = "From: postmaster@mycompany.test\r\nSubject: Delivery delayed: Report\r\nMIME-Version: 1.0\r\n\
+Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r\n\r\n--b\r\n\
+Content-Type: text/plain\r\n\r\nhanako@partner.test\r\nRemote Server at mx1 (127.0.0.10) returned '400 4.4.7 Message delayed'\r\n\
+5/9/2024 12:33:21 AM - Remote Server at mx1 (127.0.0.10) returned '441 4.4.1 Failed to connect. Winsock error code: 10060'\r\n\r\n--b\r\n\
+Content-Type: message/delivery-status\r\n\r\nReporting-MTA: dns;srv01.mycompany.lan\r\n\r\n\
+Final-Recipient: rfc822;hanako@partner.test\r\nAction: delayed\r\nStatus: 4.4.7\r\n\
+Diagnostic-Code: smtp;400 4.4.7 Message delayed\r\n\r\n--b--\r\n";
+
+    #[test]
+    fn finds_the_real_error_behind_the_summary() {
+        let dsn = read(DELAY).unwrap();
+        assert!(dsn.is_delay() && !dsn.is_failure());
+        assert_eq!(dsn.recipients[0].final_recipient, "hanako@partner.test");
+        assert_eq!(dsn.recipients[0].status, "4.4.7");
+        assert_eq!(dsn.last_real_error(), Some("441 4.4.1 Failed to connect. Winsock error code: 10060"));
+        assert_eq!(dsn.reporting_mta.as_deref(), Some("srv01.mycompany.lan"));
+    }
+
+    #[test]
+    fn a_plain_message_is_not_a_dsn() {
+        assert_eq!(read("Subject: hi\r\n\r\nhello\r\n"), None);
+    }
+}

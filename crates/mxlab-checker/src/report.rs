@@ -1,0 +1,172 @@
+//! The diagnosis report: the JSON contract of docs/CLI.md (`schema: 1`) and its text form.
+//! Fields are only ever added.
+
+use serde::Serialize;
+
+use crate::rule::Finding;
+
+pub const SCHEMA: u32 = 1;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub schema: u32,
+    pub scenario: Option<String>,
+    /// Added in schema 1: the scenario's title.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    pub passed: Option<bool>,
+    pub verdict: Verdict,
+    pub findings: Vec<Finding>,
+    pub recipients: Vec<RecipientReport>,
+    pub timeline: Vec<TimelineEntry>,
+    pub artifacts: ArtifactsReport,
+    /// Added in schema 1: each expectation of a scenario run and whether it held.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub expectations: Vec<ExpectationResult>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Verdict {
+    pub rule: String,
+    pub summary: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RecipientReport {
+    pub address: String,
+    /// delivered | delayed | failed | expired
+    pub outcome: String,
+    pub status: String,
+    pub diagnostic: String,
+    pub remote_mta: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct TimelineEntry {
+    pub at: String,
+    pub event: String,
+    pub detail: String,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ArtifactsReport {
+    pub dsn: Vec<String>,
+    pub ndr: Vec<String>,
+    pub transcript: Vec<String>,
+    pub dns_log: String,
+    pub queue: Option<String>,
+    pub tracking_log: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ExpectationResult {
+    pub expect: String,
+    pub ok: bool,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub detail: String,
+}
+
+/// The attempt number prefix (`#12 `) that timeline details carry, so repeats can be folded.
+fn without_attempt_number(detail: &str) -> &str {
+    match detail.strip_prefix('#') {
+        Some(rest) => rest.trim_start_matches(|c: char| c.is_ascii_digit()).trim_start(),
+        None => detail,
+    }
+}
+
+impl Report {
+    /// The human form. Repeated attempts with the same result are folded into one line.
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        let mut w = |s: String| {
+            out.push_str(&s);
+            out.push('\n');
+        };
+        match (&self.scenario, &self.title) {
+            (Some(name), Some(title)) => w(format!("{name} — {title}")),
+            (Some(name), None) => w(name.clone()),
+            _ => {}
+        }
+        w(String::new());
+        w(format!("verdict  {}", self.verdict.rule));
+        w(format!("         {}", self.verdict.summary));
+        w(String::new());
+        w("findings".into());
+        for f in &self.findings {
+            w(format!("  {:<7}  {}", f.severity.as_str(), f.rule));
+            w(format!("           {}", f.summary));
+            for e in &f.evidence {
+                w(format!("           · {e}"));
+            }
+            for r in &f.remediation {
+                w(format!("           → {r}"));
+            }
+        }
+        if !self.recipients.is_empty() {
+            w(String::new());
+            w("recipients".into());
+            for r in &self.recipients {
+                w(format!("  {}  {}  {}  {}", r.address, r.outcome, r.status, r.diagnostic));
+            }
+        }
+        if !self.timeline.is_empty() {
+            w(String::new());
+            w("timeline".into());
+            let mut i = 0;
+            while i < self.timeline.len() {
+                let e = &self.timeline[i];
+                let key = (e.event.as_str(), without_attempt_number(&e.detail));
+                let mut j = i + 1;
+                while j < self.timeline.len() && (self.timeline[j].event.as_str(), without_attempt_number(&self.timeline[j].detail)) == key {
+                    j += 1;
+                }
+                if j - i > 2 {
+                    w(format!("  {}  {:<10} {}", e.at, e.event, e.detail));
+                    w(format!("  {:<25}  {:<10} … {} more alike, the last at {}", "", "", j - i - 1, self.timeline[j - 1].at));
+                } else {
+                    for e in &self.timeline[i..j] {
+                        w(format!("  {}  {:<10} {}", e.at, e.event, e.detail));
+                    }
+                }
+                i = j;
+            }
+        }
+        let a = &self.artifacts;
+        w(String::new());
+        w(format!(
+            "artifacts  {} DSN, {} NDR, {} SMTP transcript(s), {} DNS queries (--json shows them whole)",
+            a.dsn.len(),
+            a.ndr.len(),
+            a.transcript.len(),
+            a.dns_log.lines().count()
+        ));
+        if !self.expectations.is_empty() {
+            w(String::new());
+            w("expectations".into());
+            for x in &self.expectations {
+                let mark = if x.ok { "ok  " } else { "FAIL" };
+                if x.detail.is_empty() {
+                    w(format!("  {mark}  {}", x.expect));
+                } else {
+                    w(format!("  {mark}  {} — {}", x.expect, x.detail));
+                }
+            }
+        }
+        if let Some(passed) = self.passed {
+            w(String::new());
+            w(format!("{} {}", if passed { "PASS" } else { "FAIL" }, self.scenario.as_deref().unwrap_or("")));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attempt_numbers_are_ignored_when_folding() {
+        assert_eq!(without_attempt_number("#12 a@b deferred: x"), "a@b deferred: x");
+        assert_eq!(without_attempt_number("submitted"), "submitted");
+    }
+}

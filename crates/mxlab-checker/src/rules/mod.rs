@@ -1,0 +1,129 @@
+//! The rule catalog, in priority order: when two causes are equally severe, the earlier one
+//! is the verdict (a domain that does not exist explains more than the connection that was
+//! never made to it).
+
+mod dns_mx;
+mod notices;
+mod outcome;
+mod smtp_connect;
+
+use crate::rule::{Role, Rule, Severity};
+
+pub static RULES: &[Rule] = &[
+    Rule {
+        id: "dns.mx.nxdomain",
+        severity: Severity::Error,
+        role: Role::Cause,
+        title: "The recipient domain does not exist",
+        explanation: "The DNS says the domain does not exist (NXDOMAIN, nslookup's \"Non-existent domain\"). No retry can help: the address is wrong, or the domain has lapsed.",
+        remediation: &[
+            "Check the recipient address for a typo in the domain.",
+            "Confirm with `nslookup -type=MX <domain>` from outside your network; if the outside answer differs, your own DNS or forwarder is at fault.",
+            "If the domain should exist, its owner must renew or re-delegate it.",
+        ],
+        detect: dns_mx::nxdomain,
+    },
+    Rule {
+        id: "dns.mx.null",
+        severity: Severity::Error,
+        role: Role::Cause,
+        title: "The recipient domain publishes a null MX: it accepts no mail",
+        explanation: "An MX record with preference 0 and target \".\" (RFC 7505) declares that the domain receives no mail at all.",
+        remediation: &["Use another address for the recipient; the domain does not take mail by design."],
+        detect: dns_mx::null_mx,
+    },
+    Rule {
+        id: "dns.mx.missing",
+        severity: Severity::Error,
+        role: Role::Cause,
+        title: "The recipient domain has no MX record and no address to fall back on",
+        explanation: "Without MX records, RFC 5321 §5.1 delivers to the domain's own A/AAAA address; this domain has neither, so there is nowhere to deliver.",
+        remediation: &[
+            "Ask the recipient's administrator to publish an MX record for the domain.",
+            "Check with `nslookup -type=MX <domain>` and `nslookup <domain>`.",
+        ],
+        detect: dns_mx::missing,
+    },
+    Rule {
+        id: "dns.mx.target-unresolvable",
+        severity: Severity::Error,
+        role: Role::Cause,
+        title: "The MX record points at a host name with no address",
+        explanation: "The domain's MX names a mail server, but that name has no A or AAAA record, so no connection can be made.",
+        remediation: &["Ask the recipient's administrator to add an address record for the MX host, or fix the MX target."],
+        detect: dns_mx::target_unresolvable,
+    },
+    Rule {
+        id: "smtp.connect.refused",
+        severity: Severity::Error,
+        role: Role::Cause,
+        title: "The remote MX refuses connections on port 25",
+        explanation: "The MX host answers, but nothing listens on port 25 (connection refused; Exchange: Winsock 10061).",
+        remediation: &[
+            "Test with `telnet <mx> 25` or `swaks --server <mx>` from outside your network.",
+            "The recipient's mail service is down or firewalled; contact its administrator.",
+        ],
+        detect: smtp_connect::refused,
+    },
+    Rule {
+        id: "smtp.connect.timeout",
+        severity: Severity::Error,
+        role: Role::Cause,
+        title: "The remote MX does not answer connections",
+        explanation: "Connections to the MX host on port 25 time out (Exchange: \"Failed to connect. Winsock error code: 10060\"). The server is down, unreachable, or a firewall drops the traffic — on their side or yours.",
+        remediation: &[
+            "Test `telnet <mx> 25` from the sending server and from outside your network: if only yours fails, check your outbound firewall and route.",
+            "If it fails from everywhere, the recipient's server is down: contact its administrator; Exchange keeps retrying until the message expires (2 days).",
+        ],
+        detect: smtp_connect::timeout,
+    },
+    Rule {
+        id: "dsn.expired",
+        severity: Severity::Warning,
+        role: Role::Observation,
+        title: "The message expired in the queue",
+        explanation: "After retrying for the message expiration timeout (Exchange: 2 days), the sending server gave up: \"550 4.4.7 QUEUE.Expired\". The cause is the last real error, not the expiry.",
+        remediation: &["Fix the cause named by the verdict, then ask the user to send the message again."],
+        detect: notices::expired,
+    },
+    Rule {
+        id: "dsn.delayed",
+        severity: Severity::Info,
+        role: Role::Observation,
+        title: "\"400 4.4.7 Message delayed\" is a symptom, not a cause",
+        explanation: "Exchange writes \"400 4.4.7 Message delayed\" itself when a message has waited past the delay-notification timeout (4 hours). The cause is the queue's last error, quoted after it in the notice.",
+        remediation: &["Read the last error quoted under \"Diagnostic information for administrators\", and diagnose that."],
+        detect: notices::delayed,
+    },
+    Rule {
+        id: "dsn.failed",
+        severity: Severity::Info,
+        role: Role::Observation,
+        title: "A non-delivery report says delivery failed permanently",
+        explanation: "The sending server gave up at once because of a permanent (5xx) condition; its Status and Diagnostic-Code say which.",
+        remediation: &["Read the Diagnostic-Code of the NDR; the verdict names the condition behind it."],
+        detect: notices::failed,
+    },
+    Rule {
+        id: "ok.delivered",
+        severity: Severity::Info,
+        role: Role::Outcome,
+        title: "The mail was delivered",
+        explanation: "Every message reached the recipient's server and was accepted with 250. Warnings, if any, are worth a look but did not stop delivery.",
+        remediation: &[],
+        detect: outcome::delivered,
+    },
+    Rule {
+        id: "inconclusive",
+        severity: Severity::Warning,
+        role: Role::Outcome,
+        title: "No rule explains what happened",
+        explanation: "The mail was not delivered, and none of the checks found why. The evidence in the report is the place to start.",
+        remediation: &["Check the sending server's queue and tracking log, and run `mxlab check` against the recipient domain."],
+        detect: outcome::never,
+    },
+];
+
+pub fn find(id: &str) -> Option<&'static Rule> {
+    RULES.iter().find(|r| r.id == id)
+}
