@@ -215,7 +215,7 @@ fn truncated(reply: &[u8]) -> Vec<u8> {
 fn describe(reply: &[u8]) -> String {
     match Message::from_vec(reply) {
         Ok(m) => {
-            let mut s = m.metadata.response_code.to_string();
+            let mut s = rcode_mnemonic(m.metadata.response_code);
             if m.metadata.truncation {
                 s.push_str(" TC");
             }
@@ -225,6 +225,19 @@ fn describe(reply: &[u8]) -> String {
             s
         }
         Err(_) => "unreadable reply".into(),
+    }
+}
+
+/// The response code as `dig` prints it.
+pub fn rcode_mnemonic(code: ResponseCode) -> String {
+    match code {
+        ResponseCode::NoError => "NOERROR".into(),
+        ResponseCode::FormErr => "FORMERR".into(),
+        ResponseCode::ServFail => "SERVFAIL".into(),
+        ResponseCode::NXDomain => "NXDOMAIN".into(),
+        ResponseCode::NotImp => "NOTIMP".into(),
+        ResponseCode::Refused => "REFUSED".into(),
+        other => format!("RCODE{}", u16::from(other)),
     }
 }
 

@@ -162,6 +162,9 @@ fn check_rule(rule: &crate::model::SmtpRule) -> Result<(), String> {
         Some(SmtpAction::Reply) if rule.reply.is_none() => {
             Err(format!("stage `{stage}`: action `reply` needs `reply = \"<code> <text>\"`"))
         }
+        _ if rule.stage == Stage::Connect && rule.reply.is_some() => {
+            Err("stage `connect` takes no reply: script the greeting at stage `banner`".into())
+        }
         Some(SmtpAction::Stall) if rule.stage == Stage::Connect => {
             Err("stage `connect`: use `drop` for a connection that is never answered".into())
         }

@@ -158,7 +158,11 @@ impl<'a> Sim<'a> {
     }
 
     fn note(&self, out: &mut Output, event: &str, detail: String) {
-        out.timeline.push(TimelineEvent { at: self.clock.elapsed(), event: event.into(), detail });
+        self.note_at(self.clock.elapsed(), out, event, detail);
+    }
+
+    fn note_at(&self, at: Duration, out: &mut Output, event: &str, detail: String) {
+        out.timeline.push(TimelineEvent { at, event: event.into(), detail });
     }
 
     fn track(&self, log: &mut tracking::Log, m: &Message, event_id: &'static str, source: &'static str, recipients: Vec<String>, status: String, context: String) {
@@ -235,7 +239,8 @@ impl<'a> Sim<'a> {
                     Err(f) => {
                         all_connection_failures &= f.kind == FailureKind::Connection;
                         let what = if f.permanent { "failed" } else { "deferred" };
-                        self.note(out, "attempt", format!("#{} {address} {what}: {}", m.attempts, f.reply));
+                        // Attempts are shown when they started, as the retry schedule counts them.
+                        self.note_at(start, out, "attempt", format!("#{} {address} {what}: {}", m.attempts, f.reply));
                         r.last_error = Some((f.clone(), at));
                         if f.permanent {
                             r.state = RecipientState::Failed { failure: f.clone() };

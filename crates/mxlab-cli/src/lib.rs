@@ -1,0 +1,228 @@
+//! The `mxlab` command line (docs/CLI.md is its contract). `cargo xtask scenario` calls
+//! [`main_with`] too, so both run the same code.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use mxlab_checker::Report;
+use mxlab_scenario::{LoadError, Scenario, catalog};
+
+/// Exit codes (docs/CLI.md).
+pub const EXIT_OK: u8 = 0;
+pub const EXIT_MISMATCH: u8 = 1;
+pub const EXIT_USAGE: u8 = 2;
+
+#[derive(Parser, Debug)]
+#[command(name = "mxlab", version, about = "Replays mail-delivery failures deterministically and diagnoses them")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Replay scenarios on the virtual clock and check each against its expectations.
+    Run {
+        /// Catalog names (missing-mx) or paths to .toml files.
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        scenarios: Vec<String>,
+        /// Every scenario in the built-in catalog.
+        #[arg(long)]
+        all: bool,
+        /// JSON on stdout (one object, or an array for several); the summary goes to stderr.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every scenario with its one-line title.
+    List,
+    /// The rule catalog: id, severity, what it means, what to do.
+    Rules,
+    /// Serve a scenario's fake DNS and SMTP hosts on real loopback sockets, in real time.
+    Serve {
+        scenario: String,
+        /// Where the DNS server listens (UDP and TCP).
+        #[arg(long, default_value = "127.0.0.1:5353")]
+        dns: SocketAddr,
+        /// The port each SMTP host listens on, on its own loopback address.
+        #[arg(long, default_value_t = 2525)]
+        smtp_port: u16,
+        /// Virtual seconds per real second.
+        #[arg(long, default_value_t = 1.0)]
+        time_scale: f64,
+    },
+}
+
+/// Parses `args` (including the program name) and runs the command.
+pub fn main_with<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { EXIT_USAGE } else { EXIT_OK });
+        }
+    };
+    init_logging();
+    ExitCode::from(match cli.command {
+        Command::Run { scenarios, all, json } => run(&scenarios, all, json),
+        Command::List => list(),
+        Command::Rules => rules(),
+        Command::Serve { scenario, dns, smtp_port, time_scale } => serve(&scenario, dns, smtp_port, time_scale),
+    })
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MXLAB_LOG").unwrap_or_else(|_| "warn".into());
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+fn load_all(names: &[String], all: bool) -> Result<Vec<Scenario>, LoadError> {
+    if all {
+        catalog::names().map(|n| catalog::builtin(n).expect("catalog name")).collect()
+    } else {
+        names.iter().map(|n| catalog::resolve(n)).collect()
+    }
+}
+
+fn run(names: &[String], all: bool, json: bool) -> u8 {
+    let scenarios = match load_all(names, all) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let mut reports: Vec<Report> = Vec::new();
+    for scenario in &scenarios {
+        match mxlab_harness::run(scenario) {
+            Ok(report) => reports.push(report),
+            Err(e) => {
+                eprintln!("error: {}: {e}", scenario.source);
+                return EXIT_USAGE;
+            }
+        }
+    }
+    let passed = reports.iter().filter(|r| r.passed == Some(true)).count();
+    let failed = reports.len() - passed;
+    let summary = format!("{passed} passed, {failed} failed");
+    let mut stdout = std::io::stdout().lock();
+    if json {
+        let value = if reports.len() == 1 {
+            serde_json::to_string_pretty(&reports[0])
+        } else {
+            serde_json::to_string_pretty(&reports)
+        };
+        let _ = writeln!(stdout, "{}", value.expect("reports serialise"));
+        if reports.len() > 1 {
+            eprintln!("{summary}");
+        }
+    } else {
+        for (i, report) in reports.iter().enumerate() {
+            if i > 0 {
+                let _ = writeln!(stdout, "\n{}\n", "─".repeat(72));
+            }
+            let _ = write!(stdout, "{}", report.to_text());
+        }
+        if reports.len() > 1 {
+            let _ = writeln!(stdout, "\n{summary}");
+        }
+    }
+    if failed == 0 { EXIT_OK } else { EXIT_MISMATCH }
+}
+
+fn list() -> u8 {
+    let mut stdout = std::io::stdout().lock();
+    for name in catalog::names() {
+        match catalog::builtin(name).expect("catalog name") {
+            Ok(s) => {
+                let _ = writeln!(stdout, "{name:<24} {}", s.file.title);
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return EXIT_USAGE;
+            }
+        }
+    }
+    EXIT_OK
+}
+
+fn rules() -> u8 {
+    let mut stdout = std::io::stdout().lock();
+    for rule in mxlab_checker::rules::RULES {
+        let _ = writeln!(stdout, "{}  [{}]", rule.id, rule.severity.as_str());
+        let _ = writeln!(stdout, "    {}", rule.title);
+        let _ = writeln!(stdout, "    {}", rule.explanation);
+        for r in rule.remediation {
+            let _ = writeln!(stdout, "    → {r}");
+        }
+        let _ = writeln!(stdout);
+    }
+    EXIT_OK
+}
+
+fn serve(name: &str, dns: SocketAddr, smtp_port: u16, time_scale: f64) -> u8 {
+    if !(time_scale.is_finite() && time_scale > 0.0) {
+        eprintln!("error: --time-scale must be a positive number");
+        return EXIT_USAGE;
+    }
+    if !dns.ip().is_loopback() {
+        eprintln!("error: --dns {dns}: mxlab serves on loopback addresses only (127.0.0.0/8, ::1)");
+        return EXIT_USAGE;
+    }
+    let scenario = match catalog::resolve(name) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    runtime.block_on(async {
+        let options = mxlab_harness::serve::ServeOptions { dns, smtp_port, time_scale };
+        let served = match mxlab_harness::serve::Served::start(&scenario, &options).await {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return EXIT_USAGE;
+            }
+        };
+        {
+            let mut stdout = std::io::stdout().lock();
+            for line in served.listener_lines() {
+                let _ = writeln!(stdout, "{line}");
+            }
+            let _ = stdout.flush();
+        }
+        wait_for_signal().await;
+        tracing::info!("shutting down");
+        served.shutdown().await;
+        EXIT_OK
+    })
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -1,0 +1,13 @@
+//! Starts a scenario's world and runs it.
+//!
+//! - [`run`]: replay on the virtual clock, in memory, then check against `expect`.
+//! - [`world`]: the in-memory [`mxlab_net::Network`] joining the sim to the fake servers.
+//! - [`expect`]: the pure comparison of a report with its expectations.
+//! - [`serve`]: the same fake servers on real loopback sockets in real time.
+
+pub mod expect;
+pub mod run;
+pub mod serve;
+pub mod world;
+
+pub use run::run;

@@ -1,0 +1,156 @@
+//! A scenario run: the story on the virtual clock, then the checker at `investigate_at`, then
+//! the comparison with `expect`.
+//!
+//! Determinism by construction: one current-thread tokio runtime with its clock paused and no
+//! I/O driver. Every task — the queue, the fake servers' sessions, the checker — is driven by
+//! in-memory pipes, so the runtime is idle exactly when every task waits on a timer, and only
+//! then does tokio move the clock, straight to the next deadline. Nothing reads the wall clock
+//! and no kernel socket exists to race it; a stray one would fail for lack of an I/O driver.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use mxlab_checker::artifacts::{self, Artifacts};
+use mxlab_checker::probe::smtp::SmtpTimeouts;
+use mxlab_checker::probe::{ProbeEnv, probe_domain};
+use mxlab_checker::report::{ArtifactsReport, RecipientReport, Report, SCHEMA, TimelineEntry, Verdict};
+use mxlab_checker::{Facts, diagnose};
+use mxlab_dns::FakeDns;
+use mxlab_net::Clock;
+use mxlab_scenario::Scenario;
+use mxlab_sim::format::rfc3339;
+use mxlab_sim::{RecipientState, Sim};
+use mxlab_smtp::{FakeSmtpHost, Limits, Transcript};
+
+use crate::expect;
+use crate::world::World;
+
+/// Where the sending server's resolver is, in the in-memory world.
+pub const VIRTUAL_DNS: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 0, 53)), 53);
+
+/// Replays `scenario` and checks it. Errors only for a scenario the fake servers cannot take.
+pub fn run(scenario: &Scenario) -> Result<Report, String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    runtime.block_on(replay(scenario))
+}
+
+async fn replay(scenario: &Scenario) -> Result<Report, String> {
+    let clock = Clock::starting_now(scenario.file.start.0, 1.0);
+    let dns = Arc::new(FakeDns::from_scenario(scenario, clock.clone(), usize::MAX)?);
+    let hosts: Vec<Arc<FakeSmtpHost>> = scenario
+        .file
+        .smtp
+        .hosts
+        .iter()
+        .zip(&scenario.host_addresses)
+        .map(|(h, ip)| Arc::new(FakeSmtpHost::new(h, *ip, clock.clone(), Limits { transcripts: usize::MAX, messages: usize::MAX, ..Limits::default() })))
+        .collect();
+    let world = World { dns: dns.clone(), dns_addr: VIRTUAL_DNS, hosts: hosts.clone() };
+
+    let sim = Sim::new(scenario, &world, clock.clone(), VIRTUAL_DNS);
+    let out = sim.run(scenario.file.investigate_at.map(|d| d.get())).await;
+
+    // The administrator looks now, with what they were handed and their own probes.
+    let investigated_at = clock.elapsed();
+    let sender = &scenario.file.sender;
+    let env = ProbeEnv {
+        net: &world,
+        clock: clock.clone(),
+        dns_server: VIRTUAL_DNS,
+        dns_timeout: sender.transport.dns_timeout.get(),
+        dns_attempts: sender.transport.dns_attempts,
+        from_ip: scenario.sender_ip,
+        helo: sender.hostname.clone(),
+        smtp_port: 25,
+        smtp: SmtpTimeouts::default(),
+    };
+    let recipients: Vec<String> = sender.messages.iter().flat_map(|m| m.to.iter().cloned()).collect();
+    let mut domains: Vec<String> = recipients.iter().filter_map(|r| r.rsplit_once('@').map(|(_, d)| d.to_ascii_lowercase())).collect();
+    domains.dedup();
+    let mut probes = Vec::new();
+    for domain in &domains {
+        probes.push(probe_domain(&env, domain).await);
+    }
+    let handed = Artifacts { dsn: out.dsn.clone(), ndr: out.ndr.clone(), tracking_log: Some(out.tracking_log.clone()), queue: Some(out.queue.clone()) };
+    let facts = Facts {
+        recipients: recipients.clone(),
+        dsns: handed.dsn.iter().filter_map(|d| artifacts::dsn::read(d)).collect(),
+        ndrs: handed.ndr.iter().filter_map(|d| artifacts::dsn::read(d)).collect(),
+        tracking: handed.tracking_log.as_deref().map(artifacts::tracking::read).unwrap_or_default(),
+        domains: probes,
+    };
+    let diagnosis = diagnose(&facts);
+
+    let at = |offset: Duration| rfc3339(clock.at(offset));
+    let mut timeline: Vec<TimelineEntry> =
+        out.timeline.iter().map(|e| TimelineEntry { at: at(e.at), event: e.event.clone(), detail: e.detail.clone() }).collect();
+    timeline.push(TimelineEntry {
+        at: at(investigated_at),
+        event: "investigate".into(),
+        detail: format!("the checker probes {} with what the sender was handed", domains.join(", ")),
+    });
+
+    let mut transcripts: Vec<Transcript> = hosts.iter().flat_map(|h| h.transcripts()).collect();
+    transcripts.sort_by_key(|t| t.lines.first().map(|l| l.at));
+    let dns_log = dns
+        .log_entries()
+        .iter()
+        .map(|e| format!("{} {} {} {} {}\n", at(e.at), e.protocol, e.name, e.rtype, e.outcome))
+        .collect();
+
+    let mut report = Report {
+        schema: SCHEMA,
+        scenario: Some(scenario.name.clone()),
+        title: Some(scenario.file.title.clone()),
+        passed: None,
+        verdict: Verdict { rule: diagnosis.verdict, summary: diagnosis.verdict_summary },
+        findings: diagnosis.findings,
+        recipients: out.recipients.iter().map(recipient_report).collect(),
+        timeline,
+        artifacts: ArtifactsReport {
+            dsn: out.dsn.iter().map(|d| d.replace("\r\n", "\n")).collect(),
+            ndr: out.ndr.iter().map(|d| d.replace("\r\n", "\n")).collect(),
+            transcript: transcripts.iter().map(|t| render_transcript(t, &at)).collect(),
+            dns_log,
+            queue: Some(out.queue),
+            tracking_log: Some(out.tracking_log),
+        },
+        expectations: Vec::new(),
+    };
+    report.expectations = expect::check(&report, &scenario.file.expect);
+    report.passed = Some(report.expectations.iter().all(|x| x.ok));
+    Ok(report)
+}
+
+fn recipient_report(r: &mxlab_sim::Recipient) -> RecipientReport {
+    let last = r.last_error.as_ref().map(|(f, _)| f);
+    let remote = |f: Option<&mxlab_sim::attempt::Failure>| f.and_then(|f| f.remote.as_ref()).map(|(h, _)| h.clone()).unwrap_or_default();
+    let (outcome, status, diagnostic, remote_mta) = match &r.state {
+        RecipientState::Delivered { reply, host } => {
+            let status = reply.split_whitespace().nth(1).filter(|s| s.starts_with("2.")).unwrap_or("2.0.0").to_string();
+            ("delivered", status, reply.clone(), host.clone())
+        }
+        RecipientState::Failed { failure } => ("failed", failure.status.clone(), failure.reply.clone(), remote(Some(failure))),
+        RecipientState::Expired => ("expired", "4.4.7".to_string(), "550 4.4.7 QUEUE.Expired; message expired".to_string(), remote(last)),
+        RecipientState::Pending => (
+            "delayed",
+            if r.delayed { "4.4.7".to_string() } else { last.map(|f| f.status.clone()).unwrap_or_default() },
+            last.map(|f| f.reply.clone()).unwrap_or_default(),
+            remote(last),
+        ),
+    };
+    RecipientReport { address: r.address.clone(), outcome: outcome.into(), status, diagnostic, remote_mta }
+}
+
+fn render_transcript(t: &Transcript, at: &dyn Fn(Duration) -> String) -> String {
+    let mut s = format!("{} ← {}\n", t.host, t.client);
+    for line in &t.lines {
+        s.push_str(&format!("{} {} {}\n", at(line.at), line.who, line.text));
+    }
+    s
+}

@@ -1,0 +1,73 @@
+//! The in-memory world of a scenario run: the fake DNS and SMTP hosts behind a [`Network`]
+//! that never touches a kernel socket. A dropped packet or an unanswered SYN is a future that
+//! never completes, so the caller's timeout — on the paused clock — decides, exactly.
+
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use mxlab_dns::{FakeDns, Transport};
+use mxlab_net::{BoxStream, Network};
+use mxlab_smtp::FakeSmtpHost;
+use mxlab_smtp::behaviour::Act;
+
+/// Room for a whole SMTP exchange in flight; a full pipe simply waits, like a TCP window.
+const PIPE_BYTES: usize = 64 * 1024;
+
+pub struct World {
+    pub dns: Arc<FakeDns>,
+    pub dns_addr: SocketAddr,
+    pub hosts: Vec<Arc<FakeSmtpHost>>,
+}
+
+fn unreachable(what: &str) -> io::Error {
+    io::Error::new(io::ErrorKind::ConnectionRefused, what.to_string())
+}
+
+impl World {
+    async fn dns(&self, server: SocketAddr, query: Vec<u8>, transport: Transport) -> io::Result<Vec<u8>> {
+        if server != self.dns_addr {
+            // Nothing listens there: the port-unreachable a real client would get.
+            return Err(unreachable("no DNS server at that address"));
+        }
+        match self.dns.handle(&query, SocketAddr::new(IpAddr::from([127, 0, 0, 1]), 53000), transport).await {
+            Some(reply) => Ok(reply),
+            None => std::future::pending().await,
+        }
+    }
+}
+
+#[async_trait]
+impl Network for World {
+    async fn dns_udp(&self, server: SocketAddr, query: Vec<u8>) -> io::Result<Vec<u8>> {
+        self.dns(server, query, Transport::Udp).await
+    }
+
+    async fn dns_tcp(&self, server: SocketAddr, query: Vec<u8>) -> io::Result<Vec<u8>> {
+        self.dns(server, query, Transport::Tcp).await
+    }
+
+    async fn connect(&self, from: IpAddr, to: SocketAddr) -> io::Result<BoxStream> {
+        let Some(host) = self.hosts.iter().find(|h| h.address == to.ip() && to.port() == 25).cloned() else {
+            return Err(unreachable("connection refused"));
+        };
+        let (attempt, step) = host.connect(from);
+        if !step.delay.is_zero() {
+            host.clock.sleep(step.delay).await;
+        }
+        match step.act {
+            Act::Refuse => Err(unreachable("connection refused")),
+            Act::Drop => std::future::pending().await,
+            Act::Close => {
+                let (client, _server) = tokio::io::duplex(PIPE_BYTES);
+                Ok(Box::new(client))
+            }
+            Act::Accept | Act::Reply(_) | Act::Stall => {
+                let (client, server) = tokio::io::duplex(PIPE_BYTES);
+                tokio::spawn(async move { mxlab_smtp::session::run(&host, server, from, attempt).await });
+                Ok(Box::new(client))
+            }
+        }
+    }
+}
