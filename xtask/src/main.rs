@@ -1,1 +1,113 @@
-fn main() {}
+//! Developer tasks, in Rust rather than shell (run with `cargo xtask <task>`):
+//!
+//! - `scenario <NAME>… | --all [--json]`: the same as `mxlab run`.
+//! - `determinism [--runs N]`: runs `mxlab run --all --json` N times (default 100) with the
+//!   other core kept busy, and fails unless every output is byte-identical.
+//! - `bench`: builds the release binary and times the seed story with hyperfine; the figures
+//!   go in BENCHMARKS.md.
+
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("scenario") => {
+            let rest = &args[1..];
+            mxlab_cli::main_with(["mxlab", "run"].into_iter().map(String::from).chain(rest.iter().cloned()))
+        }
+        Some("determinism") => determinism(&args[1..]),
+        Some("bench") => bench(),
+        _ => {
+            eprintln!("usage: cargo xtask scenario <NAME>… | --all [--json]\n       cargo xtask determinism [--runs N]\n       cargo xtask bench");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
+}
+
+fn release_binary() -> Result<std::path::PathBuf, ExitCode> {
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "--release", "--quiet", "--package", "mxlab-cli", "--bin", "mxlab"])
+        .current_dir(root())
+        .status()
+        .map_err(|e| {
+            eprintln!("cargo build: {e}");
+            ExitCode::FAILURE
+        })?;
+    if !status.success() {
+        return Err(ExitCode::FAILURE);
+    }
+    Ok(root().join("target/release/mxlab"))
+}
+
+fn determinism(args: &[String]) -> ExitCode {
+    let runs: usize = match args {
+        [flag, n] if flag == "--runs" => n.parse().unwrap_or(100),
+        _ => 100,
+    };
+    let bin = match release_binary() {
+        Ok(b) => b,
+        Err(code) => return code,
+    };
+    // Load on the other core, bounded in time, so scheduling noise has a chance to show.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let burner = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let started = Instant::now();
+            let mut x: u64 = 1;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) && started.elapsed().as_secs() < 600 {
+                x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
+            }
+            x
+        })
+    };
+    let started = Instant::now();
+    let mut first: Option<Vec<u8>> = None;
+    let mut differing = 0;
+    for _ in 0..runs {
+        let out = Command::new(&bin).args(["run", "--all", "--json"]).output().expect("run mxlab");
+        match &first {
+            None => first = Some(out.stdout),
+            Some(f) if *f != out.stdout => differing += 1,
+            Some(_) => {}
+        }
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let _ = burner.join();
+    println!(
+        "{runs} runs of `mxlab run --all --json` under load: {} identical, {differing} differing ({:.1} s)",
+        runs - differing,
+        started.elapsed().as_secs_f64()
+    );
+    if differing == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+}
+
+fn bench() -> ExitCode {
+    let bin = match release_binary() {
+        Ok(b) => b,
+        Err(code) => return code,
+    };
+    let bin = bin.display().to_string();
+    let status = Command::new("hyperfine")
+        .args(["--warmup", "3", "--runs", "50", "--export-markdown", "target/bench-seed.md"])
+        .arg(format!("{bin} run seed-447"))
+        .arg(format!("{bin} run --all"))
+        .current_dir(root())
+        .status();
+    match status {
+        Ok(s) if s.success() => {
+            println!("table written to target/bench-seed.md");
+            ExitCode::SUCCESS
+        }
+        Ok(_) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("hyperfine: {e} (apt-get install hyperfine)");
+            ExitCode::FAILURE
+        }
+    }
+}

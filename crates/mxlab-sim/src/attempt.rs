@@ -21,6 +21,8 @@ pub struct Env<'a> {
     pub transport: &'a Transport,
     pub sender_ip: IpAddr,
     pub helo: &'a str,
+    /// 25, except when a test world serves SMTP elsewhere.
+    pub smtp_port: u16,
 }
 
 /// Why a recipient was not delivered this time.
@@ -42,20 +44,23 @@ impl Failure {
     }
 
     fn from_reply(r: &Response<String>, remote: &(String, IpAddr)) -> Self {
-        let status = if r.esc[0] > 0 {
-            format!("{}.{}.{}", r.esc[0], r.esc[1], r.esc[2])
-        } else {
-            format!("{}.0.0", r.code / 100)
-        };
-        let mut reply = r.code.to_string();
-        if r.esc[0] > 0 {
-            reply.push(' ');
-            reply.push_str(&status);
-        }
-        reply.push(' ');
-        reply.push_str(&r.message.replace(['\r', '\n'], " "));
+        let (reply, status) = reply_line(r);
         Failure { reply, status, permanent: r.code >= 500, kind: FailureKind::Transient, remote: Some(remote.clone()) }
     }
+}
+
+/// A reply on one line with its enhanced status (`451 4.4.7 Message delayed`), and that
+/// status (`4.4.7`; `4.0.0` when the server gave none).
+pub fn reply_line(r: &Response<String>) -> (String, String) {
+    let status = if r.esc[0] > 0 { format!("{}.{}.{}", r.esc[0], r.esc[1], r.esc[2]) } else { format!("{}.0.0", r.code / 100) };
+    let mut line = r.code.to_string();
+    if r.esc[0] > 0 {
+        line.push(' ');
+        line.push_str(&status);
+    }
+    line.push(' ');
+    line.push_str(&r.message.replace(['\r', '\n'], " "));
+    (line, status)
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -74,11 +79,11 @@ struct SessionFailure(Failure);
 
 const FAILOVER: &str = "Attempted failover to alternate host, but that did not succeed. Either there are no alternate hosts, or delivery failed to all alternate hosts.";
 
-fn connect_failure(code: u32, target: &(String, IpAddr), primary: bool) -> Failure {
+fn connect_failure(code: u32, target: &(String, IpAddr), primary: bool, port: u16) -> Failure {
     let which = if primary { "primary" } else { "alternate" };
     Failure {
         reply: format!(
-            "441 4.4.1 Error encountered while communicating with {which} target IP address: \"Failed to connect. Winsock error code: {code}, Win32 error code: {code}.\" {FAILOVER} The last endpoint attempted was {}:25",
+            "441 4.4.1 Error encountered while communicating with {which} target IP address: \"Failed to connect. Winsock error code: {code}, Win32 error code: {code}.\" {FAILOVER} The last endpoint attempted was {}:{port}",
             target.1
         ),
         status: "4.4.1".into(),
@@ -88,11 +93,11 @@ fn connect_failure(code: u32, target: &(String, IpAddr), primary: bool) -> Failu
     }
 }
 
-fn dropped(why: &str, target: &(String, IpAddr), primary: bool) -> Failure {
+fn dropped(why: &str, target: &(String, IpAddr), primary: bool, port: u16) -> Failure {
     let which = if primary { "Primary" } else { "Alternate" };
     Failure {
         reply: format!(
-            "451 4.4.0 {which} target IP address responded with: \"421 4.4.2 Connection dropped due to {why}.\" {FAILOVER} The last endpoint attempted was {}:25",
+            "451 4.4.0 {which} target IP address responded with: \"421 4.4.2 Connection dropped due to {why}.\" {FAILOVER} The last endpoint attempted was {}:{port}",
             target.1
         ),
         status: "4.4.0".into(),
@@ -140,14 +145,14 @@ pub async fn attempt(env: &Env<'_>, domain: &str, from: &str, recipients: &[Stri
     let mut last = None;
     for (i, target) in targets.iter().enumerate() {
         let primary = i == 0;
-        let addr = SocketAddr::new(target.1, 25);
+        let addr = SocketAddr::new(target.1, env.smtp_port);
         let stream = match env.clock.timeout(env.transport.connect_timeout.get(), env.net.connect(env.sender_ip, addr)).await {
             None => {
-                last = Some(connect_failure(10060, target, primary));
+                last = Some(connect_failure(10060, target, primary, env.smtp_port));
                 continue;
             }
             Some(Err(_)) => {
-                last = Some(connect_failure(10061, target, primary));
+                last = Some(connect_failure(10061, target, primary, env.smtp_port));
                 continue;
             }
             Some(Ok(stream)) => stream,
@@ -164,11 +169,11 @@ fn dns_failure_text(question: &str, answer: &Answer) -> String {
     format!("451 4.4.0 DNS query failed. The error was: {question}: {}", answer.status())
 }
 
-fn classify_error(e: mail_send::Error, stage_timeout: &str, target: &(String, IpAddr), primary: bool) -> SessionFailure {
+fn classify_error(e: mail_send::Error, stage_timeout: &str, target: &(String, IpAddr), primary: bool, port: u16) -> SessionFailure {
     SessionFailure(match e {
         mail_send::Error::UnexpectedReply(r) => Failure::from_reply(&r, target),
-        mail_send::Error::Timeout => dropped(stage_timeout, target, primary),
-        _ => dropped("SocketError", target, primary),
+        mail_send::Error::Timeout => dropped(stage_timeout, target, primary, port),
+        _ => dropped("SocketError", target, primary, port),
     })
 }
 
@@ -188,22 +193,22 @@ async fn session(
         .clock
         .timeout(t.banner_timeout.get(), client.read())
         .await
-        .ok_or_else(|| SessionFailure(dropped("TimedOut", target, primary)))?
-        .map_err(|_| SessionFailure(dropped("SocketError", target, primary)))?;
+        .ok_or_else(|| SessionFailure(dropped("TimedOut", target, primary, env.smtp_port)))?
+        .map_err(|_| SessionFailure(dropped("SocketError", target, primary, env.smtp_port)))?;
     if greeting.code != 220 {
         return Err(SessionFailure(Failure::from_reply(&greeting, target)));
     }
     match client.ehlo(env.helo).await {
         Ok(_) => {}
         Err(mail_send::Error::UnexpectedReply(r)) if r.code >= 500 => {
-            let helo = client.cmd(format!("HELO {}\r\n", env.helo)).await.map_err(|e| classify_error(e, "TimedOut", target, primary))?;
+            let helo = client.cmd(format!("HELO {}\r\n", env.helo)).await.map_err(|e| classify_error(e, "TimedOut", target, primary, env.smtp_port))?;
             if helo.code != 250 {
                 return Err(SessionFailure(Failure::from_reply(&helo, target)));
             }
         }
-        Err(e) => return Err(classify_error(e, "TimedOut", target, primary)),
+        Err(e) => return Err(classify_error(e, "TimedOut", target, primary, env.smtp_port)),
     }
-    client.mail_from(from, &Parameters::default()).await.map_err(|e| classify_error(e, "TimedOut", target, primary))?;
+    client.mail_from(from, &Parameters::default()).await.map_err(|e| classify_error(e, "TimedOut", target, primary, env.smtp_port))?;
 
     let mut outcome: Outcome = Vec::new();
     let mut accepted = Vec::new();
@@ -211,7 +216,7 @@ async fn session(
         match client.rcpt_to(rcpt, &Parameters::default()).await {
             Ok(()) => accepted.push(rcpt.clone()),
             Err(mail_send::Error::UnexpectedReply(r)) => outcome.push((rcpt.clone(), Err(Failure::from_reply(&r, target)))),
-            Err(e) => return Err(classify_error(e, "TimedOut", target, primary)),
+            Err(e) => return Err(classify_error(e, "TimedOut", target, primary, env.smtp_port)),
         }
     }
     if accepted.is_empty() {
@@ -220,7 +225,7 @@ async fn session(
     }
 
     client.timeout = t.data_timeout.get();
-    let go_ahead = client.cmd(b"DATA\r\n").await.map_err(|e| classify_error(e, "TimedOut", target, primary))?;
+    let go_ahead = client.cmd(b"DATA\r\n").await.map_err(|e| classify_error(e, "TimedOut", target, primary, env.smtp_port))?;
     let end = if go_ahead.code != 354 {
         Err(Failure::from_reply(&go_ahead, target))
     } else {
@@ -232,10 +237,10 @@ async fn session(
             })
             .await;
         match sent {
-            None => return Err(SessionFailure(dropped("TimedOut", target, primary))),
-            Some(Err(_)) => return Err(SessionFailure(dropped("SocketError", target, primary))),
+            None => return Err(SessionFailure(dropped("TimedOut", target, primary, env.smtp_port))),
+            Some(Err(_)) => return Err(SessionFailure(dropped("SocketError", target, primary, env.smtp_port))),
             Some(Ok(r)) if r.code == 250 => Ok(Delivered {
-                reply: format!("{} {}", r.code, r.message.replace(['\r', '\n'], " ")),
+                reply: reply_line(&r).0,
                 host: target.0.clone(),
                 ip: target.1,
             }),

@@ -79,11 +79,18 @@ pub struct Sim<'a> {
     net: &'a dyn Network,
     clock: Clock,
     dns_server: SocketAddr,
+    smtp_port: u16,
 }
 
 impl<'a> Sim<'a> {
     pub fn new(scenario: &'a Scenario, net: &'a dyn Network, clock: Clock, dns_server: SocketAddr) -> Self {
-        Sim { scenario, net, clock, dns_server }
+        Sim { scenario, net, clock, dns_server, smtp_port: 25 }
+    }
+
+    /// Connect to remote hosts on `port` instead of 25 (a world served for tests).
+    pub fn with_smtp_port(mut self, port: u16) -> Self {
+        self.smtp_port = port;
+        self
     }
 
     /// Runs the story until every message has settled, or until story time `until`
@@ -218,6 +225,7 @@ impl<'a> Sim<'a> {
             transport: &sender.transport,
             sender_ip: self.scenario.sender_ip,
             helo: &sender.hostname,
+            smtp_port: self.smtp_port,
         };
         let domains: BTreeSet<String> = m.pending().map(|r| r.domain.clone()).collect();
         let mut all_connection_failures = true;

@@ -1,0 +1,79 @@
+//! Bad scenario files: exit 2, a message that names file:line:col, never a panic.
+
+mod common;
+
+use common::{catalog_text, mxlab, scenario_file, stderr};
+
+fn fails_at(name: &str, text: &str, line: usize, col: usize, needle: &str) {
+    let path = scenario_file(name, text);
+    let out = mxlab(&["run", path.to_str().unwrap()]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{name}: {err}");
+    let location = format!("{}:{line}:{col}: ", path.display());
+    assert!(err.contains(&location), "{name}: expected {location} in\n{err}");
+    assert!(err.contains(needle), "{name}: expected {needle:?} in\n{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+fn line_of(text: &str, needle: &str) -> usize {
+    text.lines().position(|l| l.contains(needle)).unwrap() + 1
+}
+
+#[test]
+fn toml_syntax_error() {
+    let text = catalog_text("healthy").replace("subject = \"Lunch on Friday?\"", "subject = \"Lunch on Friday?");
+    let line = line_of(&text, "subject = ");
+    fails_at("toml-syntax", &text, line, 28, "");
+}
+
+#[test]
+fn unknown_key() {
+    let text = catalog_text("healthy").replace("domain = \"mycompany.test\"", "domian = \"mycompany.test\"");
+    let line = line_of(&text, "domian");
+    fails_at("unknown-key", &text, line, 1, "unknown field `domian`");
+}
+
+#[test]
+fn address_outside_loopback() {
+    let text = catalog_text("healthy").replace("ip = \"127.0.0.2\"", "ip = \"192.0.2.7\"");
+    let line = line_of(&text, "192.0.2.7");
+    fails_at("not-loopback", &text, line, 6, "outside 127.0.0.0/8");
+}
+
+#[test]
+fn zone_address_outside_loopback() {
+    let text = catalog_text("healthy").replace("mx1   3600 IN A   127.0.0.10", "mx1   3600 IN A   203.0.113.9");
+    let line = line_of(&text, "203.0.113.9");
+    fails_at("zone-not-loopback", &text, line, 1, "outside 127.0.0.0/8");
+}
+
+#[test]
+fn bad_zone_line() {
+    let text = catalog_text("healthy").replace("mx1   3600 IN A   127.0.0.10", "mx1   3600 IN A   127.0.0.10\nwww   3600 IN A   not-an-address");
+    let line = line_of(&text, "not-an-address");
+    fails_at("bad-zone", &text, line, 1, "bad zone data");
+}
+
+#[test]
+fn a_bad_duration_and_a_bad_reply() {
+    let text = catalog_text("seed-447").replace("submission_latency = \"3m\"", "submission_latency = \"3 minutes\"");
+    let line = line_of(&text, "3 minutes");
+    fails_at("bad-duration", &text, line, 22, "unknown unit");
+    let text = catalog_text("seed-447").replace("action = \"drop\"", "reply = \"45 4.4.7 nope\"");
+    let line = line_of(&text, "45 4.4.7");
+    fails_at("bad-reply", &text, line, 9, "a reply line starts with a code");
+}
+
+#[test]
+fn reserved_keys_are_named_not_ignored() {
+    let text = catalog_text("healthy").replace("[sender]", "[sender]\ncapacity = 10");
+    let line = line_of(&text, "capacity = 10");
+    fails_at("reserved", &text, line, 12, "not implemented by this build yet");
+}
+
+#[test]
+fn an_unreadable_file() {
+    let out = mxlab(&["run", "/nonexistent/dir/story.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("/nonexistent/dir/story.toml: cannot read"));
+}
