@@ -17,10 +17,15 @@ fn main() {
         })
         .collect();
     entries.sort();
-    let mut code = String::from("/// (name, file text) of every built-in scenario, by name.\npub static CATALOG: &[(&str, &str)] = &[\n");
+    let mut code = String::from(
+        "/// (name, file text) of every built-in scenario, by name.\npub static CATALOG: &[(&str, &str)] = &[\n",
+    );
     for (name, path) in &entries {
         println!("cargo:rerun-if-changed={}", path.display());
-        code.push_str(&format!("    ({name:?}, include_str!({:?})),\n", path.display().to_string()));
+        code.push_str(&format!(
+            "    ({name:?}, include_str!({:?})),\n",
+            path.display().to_string()
+        ));
     }
     code.push_str("];\n");
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("catalog.rs");

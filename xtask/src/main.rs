@@ -14,24 +14,42 @@ fn main() -> ExitCode {
     match args.first().map(String::as_str) {
         Some("scenario") => {
             let rest = &args[1..];
-            mxlab_cli::main_with(["mxlab", "run"].into_iter().map(String::from).chain(rest.iter().cloned()))
+            mxlab_cli::main_with(
+                ["mxlab", "run"]
+                    .into_iter()
+                    .map(String::from)
+                    .chain(rest.iter().cloned()),
+            )
         }
         Some("determinism") => determinism(&args[1..]),
         Some("bench") => bench(),
         _ => {
-            eprintln!("usage: cargo xtask scenario <NAME>… | --all [--json]\n       cargo xtask determinism [--runs N]\n       cargo xtask bench");
+            eprintln!(
+                "usage: cargo xtask scenario <NAME>… | --all [--json]\n       cargo xtask determinism [--runs N]\n       cargo xtask bench"
+            );
             ExitCode::from(2)
         }
     }
 }
 
 fn root() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .to_path_buf()
 }
 
 fn release_binary() -> Result<std::path::PathBuf, ExitCode> {
     let status = Command::new(env!("CARGO"))
-        .args(["build", "--release", "--quiet", "--package", "mxlab-cli", "--bin", "mxlab"])
+        .args([
+            "build",
+            "--release",
+            "--quiet",
+            "--package",
+            "mxlab-cli",
+            "--bin",
+            "mxlab",
+        ])
         .current_dir(root())
         .status()
         .map_err(|e| {
@@ -60,7 +78,9 @@ fn determinism(args: &[String]) -> ExitCode {
         std::thread::spawn(move || {
             let started = Instant::now();
             let mut x: u64 = 1;
-            while !stop.load(std::sync::atomic::Ordering::Relaxed) && started.elapsed().as_secs() < 600 {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed)
+                && started.elapsed().as_secs() < 600
+            {
                 x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
             }
             x
@@ -70,7 +90,10 @@ fn determinism(args: &[String]) -> ExitCode {
     let mut first: Option<Vec<u8>> = None;
     let mut differing = 0;
     for _ in 0..runs {
-        let out = Command::new(&bin).args(["run", "--all", "--json"]).output().expect("run mxlab");
+        let out = Command::new(&bin)
+            .args(["run", "--all", "--json"])
+            .output()
+            .expect("run mxlab");
         match &first {
             None => first = Some(out.stdout),
             Some(f) if *f != out.stdout => differing += 1,
@@ -84,7 +107,11 @@ fn determinism(args: &[String]) -> ExitCode {
         runs - differing,
         started.elapsed().as_secs_f64()
     );
-    if differing == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    if differing == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }
 
 fn bench() -> ExitCode {
@@ -94,7 +121,14 @@ fn bench() -> ExitCode {
     };
     let bin = bin.display().to_string();
     let status = Command::new("hyperfine")
-        .args(["--warmup", "3", "--runs", "50", "--export-markdown", "target/bench-seed.md"])
+        .args([
+            "--warmup",
+            "3",
+            "--runs",
+            "50",
+            "--export-markdown",
+            "target/bench-seed.md",
+        ])
         .arg(format!("{bin} run seed-447"))
         .arg(format!("{bin} run --all"))
         .current_dir(root())

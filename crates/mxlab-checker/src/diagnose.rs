@@ -42,7 +42,11 @@ pub fn diagnose(facts: &Facts) -> Diagnosis {
             Some((_, rule, f)) => (rule.id, f.summary.clone()),
             None => {
                 let rule = find("inconclusive").expect("in the catalog");
-                fired.push((RULES.len(), rule, finding(rule, rule.title.to_string(), Vec::new())));
+                fired.push((
+                    RULES.len(),
+                    rule,
+                    finding(rule, rule.title.to_string(), Vec::new()),
+                ));
                 (rule.id, rule.title.to_string())
             }
         },
@@ -73,6 +77,9 @@ mod tests {
         ids.sort();
         ids.dedup();
         assert_eq!(ids.len(), RULES.len());
-        assert!(RULES.iter().all(|r| r.id.chars().all(|c| c.is_ascii_lowercase() || c == '.' || c == '-')));
+        assert!(RULES.iter().all(|r| {
+            r.id.chars()
+                .all(|c| c.is_ascii_lowercase() || c == '.' || c == '-')
+        }));
     }
 }

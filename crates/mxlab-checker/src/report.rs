@@ -69,7 +69,9 @@ pub struct ExpectationResult {
 /// The attempt number prefix (`#12 `) that timeline details carry, so repeats can be folded.
 fn without_attempt_number(detail: &str) -> &str {
     match detail.strip_prefix('#') {
-        Some(rest) => rest.trim_start_matches(|c: char| c.is_ascii_digit()).trim_start(),
+        Some(rest) => rest
+            .trim_start_matches(|c: char| c.is_ascii_digit())
+            .trim_start(),
         None => detail,
     }
 }
@@ -106,7 +108,10 @@ impl Report {
             w(String::new());
             w("recipients".into());
             for r in &self.recipients {
-                w(format!("  {}  {}  {}  {}", r.address, r.outcome, r.status, r.diagnostic));
+                w(format!(
+                    "  {}  {}  {}  {}",
+                    r.address, r.outcome, r.status, r.diagnostic
+                ));
             }
         }
         if !self.timeline.is_empty() {
@@ -117,12 +122,23 @@ impl Report {
                 let e = &self.timeline[i];
                 let key = (e.event.as_str(), without_attempt_number(&e.detail));
                 let mut j = i + 1;
-                while j < self.timeline.len() && (self.timeline[j].event.as_str(), without_attempt_number(&self.timeline[j].detail)) == key {
+                while j < self.timeline.len()
+                    && (
+                        self.timeline[j].event.as_str(),
+                        without_attempt_number(&self.timeline[j].detail),
+                    ) == key
+                {
                     j += 1;
                 }
                 if j - i > 2 {
                     w(format!("  {}  {:<10} {}", e.at, e.event, e.detail));
-                    w(format!("  {:<25}  {:<10} … {} more alike, the last at {}", "", "", j - i - 1, self.timeline[j - 1].at));
+                    w(format!(
+                        "  {:<25}  {:<10} … {} more alike, the last at {}",
+                        "",
+                        "",
+                        j - i - 1,
+                        self.timeline[j - 1].at
+                    ));
                 } else {
                     for e in &self.timeline[i..j] {
                         w(format!("  {}  {:<10} {}", e.at, e.event, e.detail));
@@ -154,7 +170,11 @@ impl Report {
         }
         if let Some(passed) = self.passed {
             w(String::new());
-            w(format!("{} {}", if passed { "PASS" } else { "FAIL" }, self.scenario.as_deref().unwrap_or("")));
+            w(format!(
+                "{} {}",
+                if passed { "PASS" } else { "FAIL" },
+                self.scenario.as_deref().unwrap_or("")
+            ));
         }
         out
     }
@@ -166,7 +186,10 @@ mod tests {
 
     #[test]
     fn attempt_numbers_are_ignored_when_folding() {
-        assert_eq!(without_attempt_number("#12 a@b deferred: x"), "a@b deferred: x");
+        assert_eq!(
+            without_attempt_number("#12 a@b deferred: x"),
+            "a@b deferred: x"
+        );
         assert_eq!(without_attempt_number("submitted"), "submitted");
     }
 }

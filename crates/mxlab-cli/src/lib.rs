@@ -15,7 +15,11 @@ pub const EXIT_MISMATCH: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;
 
 #[derive(Parser, Debug)]
-#[command(name = "mxlab", version, about = "Replays mail-delivery failures deterministically and diagnoses them")]
+#[command(
+    name = "mxlab",
+    version,
+    about = "Replays mail-delivery failures deterministically and diagnoses them"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -69,21 +73,36 @@ where
     };
     init_logging();
     ExitCode::from(match cli.command {
-        Command::Run { scenarios, all, json } => run(&scenarios, all, json),
+        Command::Run {
+            scenarios,
+            all,
+            json,
+        } => run(&scenarios, all, json),
         Command::List => list(),
         Command::Rules => rules(),
-        Command::Serve { scenario, dns, smtp_port, time_scale } => serve(&scenario, dns, smtp_port, time_scale),
+        Command::Serve {
+            scenario,
+            dns,
+            smtp_port,
+            time_scale,
+        } => serve(&scenario, dns, smtp_port, time_scale),
     })
 }
 
 fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("MXLAB_LOG").unwrap_or_else(|_| "warn".into());
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_env("MXLAB_LOG").unwrap_or_else(|_| "warn".into());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 fn load_all(names: &[String], all: bool) -> Result<Vec<Scenario>, LoadError> {
     if all {
-        catalog::names().map(|n| catalog::builtin(n).expect("catalog name")).collect()
+        catalog::names()
+            .map(|n| catalog::builtin(n).expect("catalog name"))
+            .collect()
     } else {
         names.iter().map(|n| catalog::resolve(n)).collect()
     }
@@ -181,7 +200,10 @@ fn serve(name: &str, dns: SocketAddr, smtp_port: u16, time_scale: f64) -> u8 {
             return EXIT_USAGE;
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");
@@ -189,7 +211,11 @@ fn serve(name: &str, dns: SocketAddr, smtp_port: u16, time_scale: f64) -> u8 {
         }
     };
     runtime.block_on(async {
-        let options = mxlab_harness::serve::ServeOptions { dns, smtp_port, time_scale };
+        let options = mxlab_harness::serve::ServeOptions {
+            dns,
+            smtp_port,
+            time_scale,
+        };
         let served = match mxlab_harness::serve::Served::start(&scenario, &options).await {
             Ok(s) => s,
             Err(e) => {

@@ -10,8 +10,14 @@ fn fails_at(name: &str, text: &str, line: usize, col: usize, needle: &str) {
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{name}: {err}");
     let location = format!("{}:{line}:{col}: ", path.display());
-    assert!(err.contains(&location), "{name}: expected {location} in\n{err}");
-    assert!(err.contains(needle), "{name}: expected {needle:?} in\n{err}");
+    assert!(
+        err.contains(&location),
+        "{name}: expected {location} in\n{err}"
+    );
+    assert!(
+        err.contains(needle),
+        "{name}: expected {needle:?} in\n{err}"
+    );
     assert!(!err.contains("panicked"), "{err}");
 }
 
@@ -21,14 +27,18 @@ fn line_of(text: &str, needle: &str) -> usize {
 
 #[test]
 fn toml_syntax_error() {
-    let text = catalog_text("healthy").replace("subject = \"Lunch on Friday?\"", "subject = \"Lunch on Friday?");
+    let text = catalog_text("healthy").replace(
+        "subject = \"Lunch on Friday?\"",
+        "subject = \"Lunch on Friday?",
+    );
     let line = line_of(&text, "subject = ");
     fails_at("toml-syntax", &text, line, 28, "");
 }
 
 #[test]
 fn unknown_key() {
-    let text = catalog_text("healthy").replace("domain = \"mycompany.test\"", "domian = \"mycompany.test\"");
+    let text = catalog_text("healthy")
+        .replace("domain = \"mycompany.test\"", "domian = \"mycompany.test\"");
     let line = line_of(&text, "domian");
     fails_at("unknown-key", &text, line, 1, "unknown field `domian`");
 }
@@ -42,33 +52,54 @@ fn address_outside_loopback() {
 
 #[test]
 fn zone_address_outside_loopback() {
-    let text = catalog_text("healthy").replace("mx1   3600 IN A   127.0.0.10", "mx1   3600 IN A   203.0.113.9");
+    let text = catalog_text("healthy").replace(
+        "mx1   3600 IN A   127.0.0.10",
+        "mx1   3600 IN A   203.0.113.9",
+    );
     let line = line_of(&text, "203.0.113.9");
     fails_at("zone-not-loopback", &text, line, 1, "outside 127.0.0.0/8");
 }
 
 #[test]
 fn bad_zone_line() {
-    let text = catalog_text("healthy").replace("mx1   3600 IN A   127.0.0.10", "mx1   3600 IN A   127.0.0.10\nwww   3600 IN A   not-an-address");
+    let text = catalog_text("healthy").replace(
+        "mx1   3600 IN A   127.0.0.10",
+        "mx1   3600 IN A   127.0.0.10\nwww   3600 IN A   not-an-address",
+    );
     let line = line_of(&text, "not-an-address");
     fails_at("bad-zone", &text, line, 1, "bad zone data");
 }
 
 #[test]
 fn a_bad_duration_and_a_bad_reply() {
-    let text = catalog_text("seed-447").replace("submission_latency = \"3m\"", "submission_latency = \"3 minutes\"");
+    let text = catalog_text("seed-447").replace(
+        "submission_latency = \"3m\"",
+        "submission_latency = \"3 minutes\"",
+    );
     let line = line_of(&text, "3 minutes");
     fails_at("bad-duration", &text, line, 22, "unknown unit");
     let text = catalog_text("seed-447").replace("action = \"drop\"", "reply = \"45 4.4.7 nope\"");
     let line = line_of(&text, "45 4.4.7");
-    fails_at("bad-reply", &text, line, 9, "a reply line starts with a code");
+    fails_at(
+        "bad-reply",
+        &text,
+        line,
+        9,
+        "a reply line starts with a code",
+    );
 }
 
 #[test]
 fn reserved_keys_are_named_not_ignored() {
     let text = catalog_text("healthy").replace("[sender]", "[sender]\ncapacity = 10");
     let line = line_of(&text, "capacity = 10");
-    fails_at("reserved", &text, line, 12, "not implemented by this build yet");
+    fails_at(
+        "reserved",
+        &text,
+        line,
+        12,
+        "not implemented by this build yet",
+    );
 }
 
 #[test]

@@ -16,7 +16,12 @@ fn each_story_gets_its_verdict() {
         ("seed-447", "smtp.connect.timeout"),
     ] {
         let out = mxlab(&["run", name, "--json"]);
-        assert_eq!(out.status.code(), Some(0), "{name}: {}", common::stderr(&out));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{name}: {}",
+            common::stderr(&out)
+        );
         let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(report["verdict"]["rule"], verdict, "{name}");
         assert_eq!(report["passed"], true, "{name}");
@@ -29,7 +34,10 @@ fn all_ends_with_the_summary_line() {
     let out = mxlab(&["run", "--all"]);
     assert_eq!(out.status.code(), Some(0));
     let text = stdout(&out);
-    let expected = format!("{} passed, 0 failed", mxlab_scenario::catalog::names().count());
+    let expected = format!(
+        "{} passed, 0 failed",
+        mxlab_scenario::catalog::names().count()
+    );
     assert_eq!(text.lines().last(), Some(expected.as_str()));
 }
 
@@ -51,8 +59,14 @@ fn the_seed_delay_dsn_says_what_exchange_says_when_exchange_says_it() {
     assert_eq!(field(dsn, "Action"), "delayed");
     assert_eq!(field(dsn, "Status"), "4.4.7");
     let arrival = date(field(dsn, "Arrival-Date"));
-    assert_eq!(date(field(dsn, "Date")) - arrival, time::Duration::minutes(4 * 60 + 3));
-    assert_eq!(date(field(dsn, "Will-Retry-Until")) - arrival, time::Duration::hours(48));
+    assert_eq!(
+        date(field(dsn, "Date")) - arrival,
+        time::Duration::minutes(4 * 60 + 3)
+    );
+    assert_eq!(
+        date(field(dsn, "Will-Retry-Until")) - arrival,
+        time::Duration::hours(48)
+    );
     assert!(dsn.contains("The server will keep trying to deliver this message for the next 1 days, 19 hours and 57 minutes."));
     // The real error follows Exchange's own summary.
     let summary = dsn.find("returned '400 4.4.7 Message delayed'").unwrap();
@@ -60,7 +74,10 @@ fn the_seed_delay_dsn_says_what_exchange_says_when_exchange_says_it() {
     assert!(summary < real);
     // The expiry NDR comes exactly 48 h after arrival.
     let ndr = report["artifacts"]["ndr"][0].as_str().unwrap();
-    assert_eq!(date(field(ndr, "Date")) - arrival, time::Duration::hours(48));
+    assert_eq!(
+        date(field(ndr, "Date")) - arrival,
+        time::Duration::hours(48)
+    );
     assert_eq!(report["recipients"][0]["outcome"], "expired");
 }
 
@@ -76,22 +93,40 @@ fn json_output_is_byte_identical_across_runs() {
 
 #[test]
 fn a_story_that_does_not_match_exits_1() {
-    let text = common::catalog_text("missing-mx").replace("verdict = \"dns.mx.missing\"", "verdict = \"dns.mx.nxdomain\"");
+    let text = common::catalog_text("missing-mx").replace(
+        "verdict = \"dns.mx.missing\"",
+        "verdict = \"dns.mx.nxdomain\"",
+    );
     let path = common::scenario_file("wrong-verdict", &text);
     let out = mxlab(&["run", path.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     let text = stdout(&out);
-    assert!(text.contains("FAIL  verdict dns.mx.nxdomain — got dns.mx.missing"), "{text}");
+    assert!(
+        text.contains("FAIL  verdict dns.mx.nxdomain — got dns.mx.missing"),
+        "{text}"
+    );
     assert!(text.trim_end().ends_with("FAIL wrong-verdict"));
 }
 
 #[test]
 fn list_and_rules_show_the_catalogs() {
     let list = stdout(&mxlab(&["list"]));
-    assert!(list.lines().any(|l| l.starts_with("seed-447") && l.contains("4 h 03 min")));
+    assert!(
+        list.lines()
+            .any(|l| l.starts_with("seed-447") && l.contains("4 h 03 min"))
+    );
     let rules = stdout(&mxlab(&["rules"]));
-    for id in ["dns.mx.missing", "dns.mx.nxdomain", "smtp.connect.timeout", "ok.delivered", "dsn.delayed"] {
-        assert!(rules.lines().any(|l| l.starts_with(&format!("{id}  ["))), "{id}");
+    for id in [
+        "dns.mx.missing",
+        "dns.mx.nxdomain",
+        "smtp.connect.timeout",
+        "ok.delivered",
+        "dsn.delayed",
+    ] {
+        assert!(
+            rules.lines().any(|l| l.starts_with(&format!("{id}  ["))),
+            "{id}"
+        );
     }
 }
 

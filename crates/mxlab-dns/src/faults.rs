@@ -54,7 +54,9 @@ pub fn decide(
             continue;
         }
         counters.0[i] += 1;
-        let counted_in = fault.queries.is_none_or(|range| range.contains(counters.0[i]));
+        let counted_in = fault
+            .queries
+            .is_none_or(|range| range.contains(counters.0[i]));
         if counted_in && decided.1.is_none() {
             decided = (Decision::Act(fault.action), Some(i));
         }
@@ -99,22 +101,42 @@ mod tests {
         let faults = [f];
         let mut c = Counters::default();
         let at = |h: u64| Duration::from_secs(h * 3600);
-        assert_eq!(decide(&faults, &mut c, "partner.test.", RecordType::MX, at(0)).0, Decision::Answer);
+        assert_eq!(
+            decide(&faults, &mut c, "partner.test.", RecordType::MX, at(0)).0,
+            Decision::Answer
+        );
         assert_eq!(
             decide(&faults, &mut c, "partner.test.", RecordType::MX, at(1)).0,
             Decision::Act(DnsAction::Servfail)
         );
-        assert_eq!(decide(&faults, &mut c, "partner.test.", RecordType::A, at(2)).0, Decision::Answer);
-        assert_eq!(decide(&faults, &mut c, "partner.test.", RecordType::MX, at(4)).0, Decision::Answer);
+        assert_eq!(
+            decide(&faults, &mut c, "partner.test.", RecordType::A, at(2)).0,
+            Decision::Answer
+        );
+        assert_eq!(
+            decide(&faults, &mut c, "partner.test.", RecordType::MX, at(4)).0,
+            Decision::Answer
+        );
     }
 
     #[test]
     fn query_counts_select_the_nth_matching_query() {
         let mut f = fault("partner.test", DnsAction::Drop);
-        f.queries = Some(CountRange { first: 2, last: Some(3) });
+        f.queries = Some(CountRange {
+            first: 2,
+            last: Some(3),
+        });
         let faults = [f, fault("*", DnsAction::Refused)];
         let mut c = Counters::default();
-        let mut next = || decide(&faults, &mut c, "partner.test", RecordType::MX, Duration::ZERO);
+        let mut next = || {
+            decide(
+                &faults,
+                &mut c,
+                "partner.test",
+                RecordType::MX,
+                Duration::ZERO,
+            )
+        };
         assert_eq!(next(), (Decision::Act(DnsAction::Refused), Some(1)));
         assert_eq!(next(), (Decision::Act(DnsAction::Drop), Some(0)));
         assert_eq!(next(), (Decision::Act(DnsAction::Drop), Some(0)));

@@ -53,8 +53,12 @@ async fn serve_udp(dns: Arc<FakeDns>, socket: Arc<UdpSocket>) {
 async fn serve_tcp(dns: Arc<FakeDns>, listener: TcpListener) {
     let slots = Arc::new(Semaphore::new(TCP_MAX));
     loop {
-        let Ok(permit) = slots.clone().acquire_owned().await else { return };
-        let Ok((mut stream, peer)) = listener.accept().await else { continue };
+        let Ok(permit) = slots.clone().acquire_owned().await else {
+            return;
+        };
+        let Ok((mut stream, peer)) = listener.accept().await else {
+            continue;
+        };
         let dns = dns.clone();
         tokio::spawn(async move {
             let _permit = permit;

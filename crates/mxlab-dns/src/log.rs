@@ -25,7 +25,11 @@ pub struct QueryLog {
 
 impl QueryLog {
     pub fn with_capacity(capacity: usize) -> Self {
-        QueryLog { entries: VecDeque::new(), capacity: capacity.max(1), evicted: 0 }
+        QueryLog {
+            entries: VecDeque::new(),
+            capacity: capacity.max(1),
+            evicted: 0,
+        }
     }
 
     pub fn push(&mut self, entry: LogEntry) {

@@ -8,9 +8,9 @@ use std::sync::{Arc, Mutex};
 
 use hickory_proto::op::{Message, MessageType, OpCode, ResponseCode};
 use hickory_proto::serialize::binary::BinEncoder;
+use hickory_server::net::NetError;
 use hickory_server::net::runtime::TokioTime;
 use hickory_server::net::xfer::Protocol;
-use hickory_server::net::NetError;
 use hickory_server::proto::rr::Record;
 use hickory_server::server::{Request, RequestHandler, ResponseHandler, ResponseInfo};
 use hickory_server::store::in_memory::InMemoryZoneHandler;
@@ -51,15 +51,20 @@ impl Transport {
 
 impl FakeDns {
     /// The scenario's zones and faults, on `clock`. `log_capacity` bounds the query log.
-    pub fn from_scenario(scenario: &Scenario, clock: Clock, log_capacity: usize) -> Result<Self, String> {
+    pub fn from_scenario(
+        scenario: &Scenario,
+        clock: Clock,
+        log_capacity: usize,
+    ) -> Result<Self, String> {
         let mut catalog = Catalog::new();
         for zone in &scenario.zones {
-            let handler = InMemoryZoneHandler::<hickory_server::net::runtime::TokioRuntimeProvider>::new(
-                zone.origin.clone(),
-                zone.records.clone(),
-                ZoneType::Primary,
-                AxfrPolicy::Deny,
-            )?;
+            let handler =
+                InMemoryZoneHandler::<hickory_server::net::runtime::TokioRuntimeProvider>::new(
+                    zone.origin.clone(),
+                    zone.records.clone(),
+                    ZoneType::Primary,
+                    AxfrPolicy::Deny,
+                )?;
             catalog.upsert(zone.origin.clone().into(), vec![Arc::new(handler)]);
         }
         Ok(FakeDns {
@@ -77,11 +82,21 @@ impl FakeDns {
 
     /// The query log so far.
     pub fn log_entries(&self) -> Vec<LogEntry> {
-        self.log.lock().expect("log lock").entries().cloned().collect()
+        self.log
+            .lock()
+            .expect("log lock")
+            .entries()
+            .cloned()
+            .collect()
     }
 
     /// Answers one query. `None`: the query is dropped (no reply ever goes out).
-    pub async fn handle(&self, bytes: &[u8], src: SocketAddr, transport: Transport) -> Option<Vec<u8>> {
+    pub async fn handle(
+        &self,
+        bytes: &[u8],
+        src: SocketAddr,
+        transport: Transport,
+    ) -> Option<Vec<u8>> {
         let request = match Request::from_bytes(bytes.to_vec(), src, protocol(transport)) {
             Ok(request) => request,
             // Garbage gets FORMERR when it has an id to answer to, else silence.
@@ -114,7 +129,10 @@ impl FakeDns {
                         self.answer(&request, transport).await
                     }
                     DnsAction::Truncate => match transport {
-                        Transport::Udp => self.answer(&request, transport).await.map(|r| truncated(&r)),
+                        Transport::Udp => self
+                            .answer(&request, transport)
+                            .await
+                            .map(|r| truncated(&r)),
                         Transport::Tcp => self.answer(&request, transport).await,
                     },
                 }
@@ -129,15 +147,27 @@ impl FakeDns {
             protocol: transport.as_str(),
             name: qname,
             rtype: qtype.to_string(),
-            outcome: if note.is_empty() { outcome } else { format!("{outcome} (fault: {note})") },
+            outcome: if note.is_empty() {
+                outcome
+            } else {
+                format!("{outcome} (fault: {note})")
+            },
         });
         reply
     }
 
-    fn fault_delay(&self, qname: &str, qtype: hickory_proto::rr::RecordType) -> std::time::Duration {
+    fn fault_delay(
+        &self,
+        qname: &str,
+        qtype: hickory_proto::rr::RecordType,
+    ) -> std::time::Duration {
         self.faults
             .iter()
-            .find(|f| f.action == DnsAction::Delay && crate::faults::name_matches(&f.name, qname) && f.rtype.is_none_or(|t| t.0 == qtype))
+            .find(|f| {
+                f.action == DnsAction::Delay
+                    && crate::faults::name_matches(&f.name, qname)
+                    && f.rtype.is_none_or(|t| t.0 == qtype)
+            })
             .and_then(|f| f.delay)
             .map_or(std::time::Duration::from_secs(2), |d| d.get())
     }
@@ -145,9 +175,13 @@ impl FakeDns {
     /// The catalog's authoritative answer, sized for the transport.
     async fn answer(&self, request: &Request, transport: Transport) -> Option<Vec<u8>> {
         let capture = Capture::default();
-        self.catalog.handle_request::<_, TokioTime>(request, capture.clone()).await;
+        self.catalog
+            .handle_request::<_, TokioTime>(request, capture.clone())
+            .await;
         let bytes = capture.0.lock().expect("capture lock").take()?;
-        let limit = request.edns.as_ref().map_or(UDP_DEFAULT_PAYLOAD, |e| usize::from(e.max_payload()).max(512));
+        let limit = request.edns.as_ref().map_or(UDP_DEFAULT_PAYLOAD, |e| {
+            usize::from(e.max_payload()).max(512)
+        });
         if transport == Transport::Udp && bytes.len() > limit {
             return Some(truncated(&bytes));
         }
@@ -179,7 +213,8 @@ fn action_name(action: DnsAction) -> &'static str {
 fn rcode_reply(request: &Request, rcode: ResponseCode) -> Option<Vec<u8>> {
     let mut message = Message::new(request.metadata.id, MessageType::Response, OpCode::Query);
     message.metadata.response_code = rcode;
-    message.metadata.authoritative = matches!(rcode, ResponseCode::NoError | ResponseCode::NXDomain);
+    message.metadata.authoritative =
+        matches!(rcode, ResponseCode::NoError | ResponseCode::NXDomain);
     message.metadata.recursion_desired = request.metadata.recursion_desired;
     if let Ok(info) = request.request_info() {
         message.add_query(info.query.original().clone());
@@ -220,7 +255,11 @@ fn describe(reply: &[u8]) -> String {
                 s.push_str(" TC");
             }
             if m.metadata.response_code == ResponseCode::NoError {
-                s.push_str(&format!(" {} answer{}", m.answers.len(), if m.answers.len() == 1 { "" } else { "s" }));
+                s.push_str(&format!(
+                    " {} answer{}",
+                    m.answers.len(),
+                    if m.answers.len() == 1 { "" } else { "s" }
+                ));
             }
             s
         }

@@ -11,7 +11,10 @@ fn texts(report: &Report, kind: ArtifactKind) -> Vec<&str> {
         ArtifactKind::Dsn => a.dsn.iter().map(String::as_str).collect(),
         ArtifactKind::Ndr => a.ndr.iter().map(String::as_str).collect(),
         ArtifactKind::Transcript => a.transcript.iter().map(String::as_str).collect(),
-        ArtifactKind::DnsLog => Some(a.dns_log.as_str()).filter(|s| nonempty(s)).into_iter().collect(),
+        ArtifactKind::DnsLog => Some(a.dns_log.as_str())
+            .filter(|s| nonempty(s))
+            .into_iter()
+            .collect(),
         ArtifactKind::Queue => a.queue.as_deref().into_iter().collect(),
         ArtifactKind::TrackingLog => a.tracking_log.as_deref().into_iter().collect(),
     }
@@ -27,7 +30,11 @@ fn describe(x: &ArtifactExpect) -> String {
         (None, Some(m)) => format!("matches /{}/", m.0.as_str()),
         (None, None) => "exists".to_string(),
     };
-    if x.absent { format!("{which} not {what}") } else { format!("{which} {what}") }
+    if x.absent {
+        format!("{which} not {what}")
+    } else {
+        format!("{which} {what}")
+    }
 }
 
 fn check_artifact(report: &Report, x: &ArtifactExpect) -> ExpectationResult {
@@ -50,19 +57,35 @@ fn check_artifact(report: &Report, x: &ArtifactExpect) -> ExpectationResult {
         (false, false, n) if x.index.is_some_and(|i| i >= n) => format!("there are only {n}"),
         (false, false, _) => "not found".to_string(),
     };
-    ExpectationResult { expect: describe(x), ok, detail }
+    ExpectationResult {
+        expect: describe(x),
+        ok,
+        detail,
+    }
 }
 
 pub fn check(report: &Report, expect: &Expect) -> Vec<ExpectationResult> {
     let mut results = vec![ExpectationResult {
         expect: format!("verdict {}", expect.verdict),
         ok: report.verdict.rule == expect.verdict,
-        detail: if report.verdict.rule == expect.verdict { String::new() } else { format!("got {}", report.verdict.rule) },
+        detail: if report.verdict.rule == expect.verdict {
+            String::new()
+        } else {
+            format!("got {}", report.verdict.rule)
+        },
     }];
     let fired: Vec<&str> = report.findings.iter().map(|f| f.rule.as_str()).collect();
     for id in &expect.findings {
         let ok = fired.contains(&id.as_str());
-        results.push(ExpectationResult { expect: format!("finding {id}"), ok, detail: if ok { String::new() } else { "not among the findings".into() } });
+        results.push(ExpectationResult {
+            expect: format!("finding {id}"),
+            ok,
+            detail: if ok {
+                String::new()
+            } else {
+                "not among the findings".into()
+            },
+        });
     }
     if expect.exact_findings {
         let extra: Vec<&str> = fired
@@ -73,7 +96,11 @@ pub fn check(report: &Report, expect: &Expect) -> Vec<ExpectationResult> {
         results.push(ExpectationResult {
             expect: "no other findings".into(),
             ok: extra.is_empty(),
-            detail: if extra.is_empty() { String::new() } else { format!("also: {}", extra.join(", ")) },
+            detail: if extra.is_empty() {
+                String::new()
+            } else {
+                format!("also: {}", extra.join(", "))
+            },
         });
     }
     results.extend(expect.artifacts.iter().map(|x| check_artifact(report, x)));

@@ -14,7 +14,9 @@ use std::time::Duration;
 use mxlab_checker::artifacts::{self, Artifacts};
 use mxlab_checker::probe::smtp::SmtpTimeouts;
 use mxlab_checker::probe::{ProbeEnv, probe_domain};
-use mxlab_checker::report::{ArtifactsReport, RecipientReport, Report, SCHEMA, TimelineEntry, Verdict};
+use mxlab_checker::report::{
+    ArtifactsReport, RecipientReport, Report, SCHEMA, TimelineEntry, Verdict,
+};
 use mxlab_checker::{Facts, diagnose};
 use mxlab_dns::FakeDns;
 use mxlab_net::Clock;
@@ -27,7 +29,10 @@ use crate::expect;
 use crate::world::World;
 
 /// Where the sending server's resolver is, in the in-memory world.
-pub const VIRTUAL_DNS: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 0, 53)), 53);
+pub const VIRTUAL_DNS: SocketAddr = SocketAddr::new(
+    std::net::IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 0, 53)),
+    53,
+);
 
 /// Replays `scenario` and checks it. Errors only for a scenario the fake servers cannot take.
 pub fn run(scenario: &Scenario) -> Result<Report, String> {
@@ -48,9 +53,24 @@ async fn replay(scenario: &Scenario) -> Result<Report, String> {
         .hosts
         .iter()
         .zip(&scenario.host_addresses)
-        .map(|(h, ip)| Arc::new(FakeSmtpHost::new(h, *ip, clock.clone(), Limits { transcripts: usize::MAX, messages: usize::MAX, ..Limits::default() })))
+        .map(|(h, ip)| {
+            Arc::new(FakeSmtpHost::new(
+                h,
+                *ip,
+                clock.clone(),
+                Limits {
+                    transcripts: usize::MAX,
+                    messages: usize::MAX,
+                    ..Limits::default()
+                },
+            ))
+        })
         .collect();
-    let world = World { dns: dns.clone(), dns_addr: VIRTUAL_DNS, hosts: hosts.clone() };
+    let world = World {
+        dns: dns.clone(),
+        dns_addr: VIRTUAL_DNS,
+        hosts: hosts.clone(),
+    };
 
     let sim = Sim::new(scenario, &world, clock.clone(), VIRTUAL_DNS);
     let out = sim.run(scenario.file.investigate_at.map(|d| d.get())).await;
@@ -69,30 +89,64 @@ async fn replay(scenario: &Scenario) -> Result<Report, String> {
         smtp_port: 25,
         smtp: SmtpTimeouts::default(),
     };
-    let recipients: Vec<String> = sender.messages.iter().flat_map(|m| m.to.iter().cloned()).collect();
-    let mut domains: Vec<String> = recipients.iter().filter_map(|r| r.rsplit_once('@').map(|(_, d)| d.to_ascii_lowercase())).collect();
+    let recipients: Vec<String> = sender
+        .messages
+        .iter()
+        .flat_map(|m| m.to.iter().cloned())
+        .collect();
+    let mut domains: Vec<String> = recipients
+        .iter()
+        .filter_map(|r| r.rsplit_once('@').map(|(_, d)| d.to_ascii_lowercase()))
+        .collect();
     domains.dedup();
     let mut probes = Vec::new();
     for domain in &domains {
         probes.push(probe_domain(&env, domain).await);
     }
-    let handed = Artifacts { dsn: out.dsn.clone(), ndr: out.ndr.clone(), tracking_log: Some(out.tracking_log.clone()), queue: Some(out.queue.clone()) };
+    let handed = Artifacts {
+        dsn: out.dsn.clone(),
+        ndr: out.ndr.clone(),
+        tracking_log: Some(out.tracking_log.clone()),
+        queue: Some(out.queue.clone()),
+    };
     let facts = Facts {
         recipients: recipients.clone(),
-        dsns: handed.dsn.iter().filter_map(|d| artifacts::dsn::read(d)).collect(),
-        ndrs: handed.ndr.iter().filter_map(|d| artifacts::dsn::read(d)).collect(),
-        tracking: handed.tracking_log.as_deref().map(artifacts::tracking::read).unwrap_or_default(),
+        dsns: handed
+            .dsn
+            .iter()
+            .filter_map(|d| artifacts::dsn::read(d))
+            .collect(),
+        ndrs: handed
+            .ndr
+            .iter()
+            .filter_map(|d| artifacts::dsn::read(d))
+            .collect(),
+        tracking: handed
+            .tracking_log
+            .as_deref()
+            .map(artifacts::tracking::read)
+            .unwrap_or_default(),
         domains: probes,
     };
     let diagnosis = diagnose(&facts);
 
     let at = |offset: Duration| rfc3339(clock.at(offset));
-    let mut timeline: Vec<TimelineEntry> =
-        out.timeline.iter().map(|e| TimelineEntry { at: at(e.at), event: e.event.clone(), detail: e.detail.clone() }).collect();
+    let mut timeline: Vec<TimelineEntry> = out
+        .timeline
+        .iter()
+        .map(|e| TimelineEntry {
+            at: at(e.at),
+            event: e.event.clone(),
+            detail: e.detail.clone(),
+        })
+        .collect();
     timeline.push(TimelineEntry {
         at: at(investigated_at),
         event: "investigate".into(),
-        detail: format!("the checker probes {} with what the sender was handed", domains.join(", ")),
+        detail: format!(
+            "the checker probes {} with what the sender was handed",
+            domains.join(", ")
+        ),
     });
 
     let mut transcripts: Vec<Transcript> = hosts.iter().flat_map(|h| h.transcripts()).collect();
@@ -100,7 +154,16 @@ async fn replay(scenario: &Scenario) -> Result<Report, String> {
     let dns_log = dns
         .log_entries()
         .iter()
-        .map(|e| format!("{} {} {} {} {}\n", at(e.at), e.protocol, e.name, e.rtype, e.outcome))
+        .map(|e| {
+            format!(
+                "{} {} {} {} {}\n",
+                at(e.at),
+                e.protocol,
+                e.name,
+                e.rtype,
+                e.outcome
+            )
+        })
         .collect();
 
     let mut report = Report {
@@ -108,14 +171,20 @@ async fn replay(scenario: &Scenario) -> Result<Report, String> {
         scenario: Some(scenario.name.clone()),
         title: Some(scenario.file.title.clone()),
         passed: None,
-        verdict: Verdict { rule: diagnosis.verdict, summary: diagnosis.verdict_summary },
+        verdict: Verdict {
+            rule: diagnosis.verdict,
+            summary: diagnosis.verdict_summary,
+        },
         findings: diagnosis.findings,
         recipients: out.recipients.iter().map(recipient_report).collect(),
         timeline,
         artifacts: ArtifactsReport {
             dsn: out.dsn.iter().map(|d| d.replace("\r\n", "\n")).collect(),
             ndr: out.ndr.iter().map(|d| d.replace("\r\n", "\n")).collect(),
-            transcript: transcripts.iter().map(|t| render_transcript(t, &at)).collect(),
+            transcript: transcripts
+                .iter()
+                .map(|t| render_transcript(t, &at))
+                .collect(),
             dns_log,
             queue: Some(out.queue),
             tracking_log: Some(out.tracking_log),
@@ -129,22 +198,51 @@ async fn replay(scenario: &Scenario) -> Result<Report, String> {
 
 fn recipient_report(r: &mxlab_sim::Recipient) -> RecipientReport {
     let last = r.last_error.as_ref().map(|(f, _)| f);
-    let remote = |f: Option<&mxlab_sim::attempt::Failure>| f.and_then(|f| f.remote.as_ref()).map(|(h, _)| h.clone()).unwrap_or_default();
+    let remote = |f: Option<&mxlab_sim::attempt::Failure>| {
+        f.and_then(|f| f.remote.as_ref())
+            .map(|(h, _)| h.clone())
+            .unwrap_or_default()
+    };
     let (outcome, status, diagnostic, remote_mta) = match &r.state {
         RecipientState::Delivered { reply, host } => {
-            let status = reply.split_whitespace().nth(1).filter(|s| s.starts_with("2.")).unwrap_or("2.0.0").to_string();
+            let status = reply
+                .split_whitespace()
+                .nth(1)
+                .filter(|s| s.starts_with("2."))
+                .unwrap_or("2.0.0")
+                .to_string();
             ("delivered", status, reply.clone(), host.clone())
         }
-        RecipientState::Failed { failure } => ("failed", failure.status.clone(), failure.reply.clone(), remote(Some(failure))),
-        RecipientState::Expired => ("expired", "4.4.7".to_string(), "550 4.4.7 QUEUE.Expired; message expired".to_string(), remote(last)),
+        RecipientState::Failed { failure } => (
+            "failed",
+            failure.status.clone(),
+            failure.reply.clone(),
+            remote(Some(failure)),
+        ),
+        RecipientState::Expired => (
+            "expired",
+            "4.4.7".to_string(),
+            "550 4.4.7 QUEUE.Expired; message expired".to_string(),
+            remote(last),
+        ),
         RecipientState::Pending => (
             "delayed",
-            if r.delayed { "4.4.7".to_string() } else { last.map(|f| f.status.clone()).unwrap_or_default() },
+            if r.delayed {
+                "4.4.7".to_string()
+            } else {
+                last.map(|f| f.status.clone()).unwrap_or_default()
+            },
             last.map(|f| f.reply.clone()).unwrap_or_default(),
             remote(last),
         ),
     };
-    RecipientReport { address: r.address.clone(), outcome: outcome.into(), status, diagnostic, remote_mta }
+    RecipientReport {
+        address: r.address.clone(),
+        outcome: outcome.into(),
+        status,
+        diagnostic,
+        remote_mta,
+    }
 }
 
 fn render_transcript(t: &Transcript, at: &dyn Fn(Duration) -> String) -> String {

@@ -24,7 +24,11 @@ pub struct ServeOptions {
 
 impl Default for ServeOptions {
     fn default() -> Self {
-        ServeOptions { dns: "127.0.0.1:5353".parse().expect("literal"), smtp_port: 2525, time_scale: 1.0 }
+        ServeOptions {
+            dns: "127.0.0.1:5353".parse().expect("literal"),
+            smtp_port: 2525,
+            time_scale: 1.0,
+        }
     }
 }
 
@@ -44,34 +48,59 @@ impl Served {
     /// Binds every listener; call inside a tokio runtime with I/O enabled.
     pub async fn start(scenario: &Scenario, options: &ServeOptions) -> io::Result<Served> {
         let clock = Clock::starting_now(scenario.file.start.0, options.time_scale);
-        let dns = Arc::new(FakeDns::from_scenario(scenario, clock.clone(), SERVE_LOG).map_err(io::Error::other)?);
+        let dns = Arc::new(
+            FakeDns::from_scenario(scenario, clock.clone(), SERVE_LOG).map_err(io::Error::other)?,
+        );
         let (dns_addr, mut tasks) = mxlab_dns::listen::listen(dns.clone(), options.dns)
             .await
             .map_err(|e| io::Error::new(e.kind(), format!("DNS on {}: {e}", options.dns)))?;
         let mut smtp = Vec::new();
-        for (config, ip) in scenario.file.smtp.hosts.iter().zip(&scenario.host_addresses) {
-            let host = Arc::new(FakeSmtpHost::new(config, *ip, clock.clone(), Limits::default()));
+        for (config, ip) in scenario
+            .file
+            .smtp
+            .hosts
+            .iter()
+            .zip(&scenario.host_addresses)
+        {
+            let host = Arc::new(FakeSmtpHost::new(
+                config,
+                *ip,
+                clock.clone(),
+                Limits::default(),
+            ));
             let addr = SocketAddr::new(*ip, options.smtp_port);
-            let listener = mxlab_smtp::listen::bind(addr)
-                .await
-                .map_err(|e| io::Error::new(e.kind(), format!("SMTP host {} on {addr}: {e}", host.name)))?;
+            let listener = mxlab_smtp::listen::bind(addr).await.map_err(|e| {
+                io::Error::new(e.kind(), format!("SMTP host {} on {addr}: {e}", host.name))
+            })?;
             let bound = listener.local_addr()?;
             tasks.spawn(mxlab_smtp::listen::serve(host.clone(), listener));
             smtp.push((host, bound));
         }
-        Ok(Served { dns_addr, dns, smtp, tasks })
+        Ok(Served {
+            dns_addr,
+            dns,
+            smtp,
+            tasks,
+        })
     }
 
     /// One line per listener, `<role> <name> <ip:port>`, as `mxlab serve` prints them.
     pub fn listener_lines(&self) -> Vec<String> {
         let mut lines = vec![format!("dns - {}", self.dns_addr)];
-        lines.extend(self.smtp.iter().map(|(h, addr)| format!("smtp {} {addr}", h.name)));
+        lines.extend(
+            self.smtp
+                .iter()
+                .map(|(h, addr)| format!("smtp {} {addr}", h.name)),
+        );
         lines
     }
 
     /// The address of the SMTP host called `name`.
     pub fn smtp_addr(&self, name: &str) -> Option<SocketAddr> {
-        self.smtp.iter().find(|(h, _)| h.name.eq_ignore_ascii_case(name.trim_end_matches('.'))).map(|(_, a)| *a)
+        self.smtp
+            .iter()
+            .find(|(h, _)| h.name.eq_ignore_ascii_case(name.trim_end_matches('.')))
+            .map(|(_, a)| *a)
     }
 
     pub async fn shutdown(mut self) {

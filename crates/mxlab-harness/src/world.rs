@@ -26,12 +26,25 @@ fn unreachable(what: &str) -> io::Error {
 }
 
 impl World {
-    async fn dns(&self, server: SocketAddr, query: Vec<u8>, transport: Transport) -> io::Result<Vec<u8>> {
+    async fn dns(
+        &self,
+        server: SocketAddr,
+        query: Vec<u8>,
+        transport: Transport,
+    ) -> io::Result<Vec<u8>> {
         if server != self.dns_addr {
             // Nothing listens there: the port-unreachable a real client would get.
             return Err(unreachable("no DNS server at that address"));
         }
-        match self.dns.handle(&query, SocketAddr::new(IpAddr::from([127, 0, 0, 1]), 53000), transport).await {
+        match self
+            .dns
+            .handle(
+                &query,
+                SocketAddr::new(IpAddr::from([127, 0, 0, 1]), 53000),
+                transport,
+            )
+            .await
+        {
             Some(reply) => Ok(reply),
             None => std::future::pending().await,
         }
@@ -49,7 +62,12 @@ impl Network for World {
     }
 
     async fn connect(&self, from: IpAddr, to: SocketAddr) -> io::Result<BoxStream> {
-        let Some(host) = self.hosts.iter().find(|h| h.address == to.ip() && to.port() == 25).cloned() else {
+        let Some(host) = self
+            .hosts
+            .iter()
+            .find(|h| h.address == to.ip() && to.port() == 25)
+            .cloned()
+        else {
             return Err(unreachable("connection refused"));
         };
         let (attempt, step) = host.connect(from);
@@ -65,7 +83,9 @@ impl Network for World {
             }
             Act::Accept | Act::Reply(_) | Act::Stall => {
                 let (client, server) = tokio::io::duplex(PIPE_BYTES);
-                tokio::spawn(async move { mxlab_smtp::session::run(&host, server, from, attempt).await });
+                tokio::spawn(async move {
+                    mxlab_smtp::session::run(&host, server, from, attempt).await
+                });
                 Ok(Box::new(client))
             }
         }

@@ -21,8 +21,15 @@ pub struct Clock {
 impl Clock {
     /// A clock whose story time `start` is tokio's now.
     pub fn starting_now(start: OffsetDateTime, scale: f64) -> Self {
-        assert!(scale > 0.0 && scale.is_finite(), "time scale must be positive");
-        Clock { start, epoch: Instant::now(), scale }
+        assert!(
+            scale > 0.0 && scale.is_finite(),
+            "time scale must be positive"
+        );
+        Clock {
+            start,
+            epoch: Instant::now(),
+            scale,
+        }
     }
 
     pub fn start(&self) -> OffsetDateTime {
@@ -45,11 +52,19 @@ impl Clock {
 
     /// A story duration in tokio time.
     pub fn to_real(&self, story: Duration) -> Duration {
-        if self.scale == 1.0 { story } else { story.div_f64(self.scale) }
+        if self.scale == 1.0 {
+            story
+        } else {
+            story.div_f64(self.scale)
+        }
     }
 
     fn to_virtual(&self, real: Duration) -> Duration {
-        if self.scale == 1.0 { real } else { real.mul_f64(self.scale) }
+        if self.scale == 1.0 {
+            real
+        } else {
+            real.mul_f64(self.scale)
+        }
     }
 
     /// Waits for a story duration.
@@ -87,6 +102,9 @@ mod tests {
         let clock = Clock::starting_now(datetime!(2024-05-08 20:40 +1), 60.0);
         tokio::time::sleep(Duration::from_secs(1)).await;
         assert_eq!(clock.elapsed(), Duration::from_secs(60));
-        assert_eq!(clock.to_real(Duration::from_secs(15 * 60)), Duration::from_secs(15));
+        assert_eq!(
+            clock.to_real(Duration::from_secs(15 * 60)),
+            Duration::from_secs(15)
+        );
     }
 }

@@ -51,7 +51,11 @@ impl Answer {
     /// Short status word as `dig` would show it.
     pub fn status(&self) -> String {
         match self {
-            Answer::Records(r) => format!("NOERROR, {} record{}", r.len(), if r.len() == 1 { "" } else { "s" }),
+            Answer::Records(r) => format!(
+                "NOERROR, {} record{}",
+                r.len(),
+                if r.len() == 1 { "" } else { "s" }
+            ),
             Answer::NoData => "NOERROR, no records (NODATA)".into(),
             Answer::NxDomain => "NXDOMAIN".into(),
             Answer::ServFail => "SERVFAIL".into(),
@@ -98,16 +102,34 @@ pub struct DnsClient<'a> {
 }
 
 impl<'a> DnsClient<'a> {
-    pub fn new(net: &'a dyn Network, clock: Clock, server: SocketAddr, timeout: Duration, attempts: u32) -> Self {
+    pub fn new(
+        net: &'a dyn Network,
+        clock: Clock,
+        server: SocketAddr,
+        timeout: Duration,
+        attempts: u32,
+    ) -> Self {
         // Ids count up from a fixed value: scenario runs must be reproducible, and every
         // target is on loopback, where off-path spoofing is not a concern.
-        DnsClient { net, clock, server, timeout, attempts: attempts.max(1), next_id: AtomicU16::new(0x4d58) }
+        DnsClient {
+            net,
+            clock,
+            server,
+            timeout,
+            attempts: attempts.max(1),
+            next_id: AtomicU16::new(0x4d58),
+        }
     }
 
     /// Asks `name`/`rtype` with recursion desired (a stub's question).
     pub async fn query(&self, name: &Name, rtype: RecordType) -> Exchange {
         let answer = self.ask(name, rtype).await;
-        Exchange { name: name.to_ascii(), rtype, server: self.server, answer }
+        Exchange {
+            name: name.to_ascii(),
+            rtype,
+            server: self.server,
+            answer,
+        }
     }
 
     async fn ask(&self, name: &Name, rtype: RecordType) -> Answer {
@@ -120,17 +142,28 @@ impl<'a> DnsClient<'a> {
             Err(e) => return Answer::Error(e.to_string()),
         };
         for _ in 0..self.attempts {
-            let Some(reply) = self.clock.timeout(self.timeout, self.net.dns_udp(self.server, bytes.clone())).await else {
+            let Some(reply) = self
+                .clock
+                .timeout(self.timeout, self.net.dns_udp(self.server, bytes.clone()))
+                .await
+            else {
                 continue;
             };
-            let reply = match reply.map_err(|e| e.to_string()).and_then(|r| decode(&r, id)) {
+            let reply = match reply
+                .map_err(|e| e.to_string())
+                .and_then(|r| decode(&r, id))
+            {
                 Ok(m) => m,
                 Err(e) => return Answer::Error(e),
             };
             if !reply.metadata.truncation {
                 return classify(&reply, name, rtype);
             }
-            let Some(tcp) = self.clock.timeout(self.timeout, self.net.dns_tcp(self.server, bytes.clone())).await else {
+            let Some(tcp) = self
+                .clock
+                .timeout(self.timeout, self.net.dns_tcp(self.server, bytes.clone()))
+                .await
+            else {
                 continue;
             };
             return match tcp.map_err(|e| e.to_string()).and_then(|r| decode(&r, id)) {
@@ -172,8 +205,15 @@ pub fn classify(reply: &Message, name: &Name, rtype: RecordType) -> Answer {
         if !matching.is_empty() {
             return Answer::Records(matching);
         }
-        match reply.answers.iter().find(|r| r.name == owner && r.record_type() == RecordType::CNAME) {
-            Some(Record { data: RData::CNAME(target), .. }) => owner = target.0.clone(),
+        match reply
+            .answers
+            .iter()
+            .find(|r| r.name == owner && r.record_type() == RecordType::CNAME)
+        {
+            Some(Record {
+                data: RData::CNAME(target),
+                ..
+            }) => owner = target.0.clone(),
             _ => break,
         }
     }

@@ -54,11 +54,18 @@ impl Resolution {
 }
 
 fn failed(exchange: &Exchange) -> Route {
-    Route::LookupFailed { question: format!("{} {}", exchange.name, exchange.rtype), answer: exchange.answer.clone() }
+    Route::LookupFailed {
+        question: format!("{} {}", exchange.name, exchange.rtype),
+        answer: exchange.answer.clone(),
+    }
 }
 
 /// The addresses of `name`: A, then AAAA when there is no A.
-async fn addresses(client: &DnsClient<'_>, name: &Name, log: &mut Vec<Exchange>) -> Result<Vec<IpAddr>, Answer> {
+async fn addresses(
+    client: &DnsClient<'_>,
+    name: &Name,
+    log: &mut Vec<Exchange>,
+) -> Result<Vec<IpAddr>, Answer> {
     let mut last = Answer::NoData;
     for rtype in [RecordType::A, RecordType::AAAA] {
         let exchange = client.query(name, rtype).await;
@@ -90,13 +97,20 @@ async fn addresses(client: &DnsClient<'_>, name: &Name, log: &mut Vec<Exchange>)
 pub async fn resolve(client: &DnsClient<'_>, domain: &str) -> Resolution {
     let mut exchanges = Vec::new();
     let route = match Name::from_ascii(domain) {
-        Err(e) => Route::LookupFailed { question: domain.to_string(), answer: Answer::Error(e.to_string()) },
+        Err(e) => Route::LookupFailed {
+            question: domain.to_string(),
+            answer: Answer::Error(e.to_string()),
+        },
         Ok(mut name) => {
             name.set_fqdn(true);
             route(client, &name, &mut exchanges).await
         }
     };
-    Resolution { domain: domain.to_string(), route, exchanges }
+    Resolution {
+        domain: domain.to_string(),
+        route,
+        exchanges,
+    }
 }
 
 async fn route(client: &DnsClient<'_>, name: &Name, log: &mut Vec<Exchange>) -> Route {
@@ -125,7 +139,11 @@ async fn route(client: &DnsClient<'_>, name: &Name, log: &mut Vec<Exchange>) -> 
             let mut out = Vec::new();
             for (preference, exchange) in hosts {
                 let addresses = addresses(client, &exchange, log).await;
-                out.push(MxHost { name: exchange.to_ascii().trim_end_matches('.').to_string(), preference, addresses });
+                out.push(MxHost {
+                    name: exchange.to_ascii().trim_end_matches('.').to_string(),
+                    preference,
+                    addresses,
+                });
             }
             Route::Mx(out)
         }

@@ -54,7 +54,10 @@ pub async fn read_tcp_dns<R: AsyncRead + Unpin>(stream: &mut R) -> io::Result<Ve
     Ok(reply)
 }
 
-pub async fn write_tcp_dns<W: AsyncWrite + Unpin>(stream: &mut W, message: &[u8]) -> io::Result<()> {
+pub async fn write_tcp_dns<W: AsyncWrite + Unpin>(
+    stream: &mut W,
+    message: &[u8],
+) -> io::Result<()> {
     let len = u16::try_from(message.len())
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "DNS message over 65535 bytes"))?;
     let mut framed = Vec::with_capacity(message.len() + 2);
@@ -67,7 +70,13 @@ pub async fn write_tcp_dns<W: AsyncWrite + Unpin>(stream: &mut W, message: &[u8]
 #[async_trait]
 impl Network for RealNetwork {
     async fn dns_udp(&self, server: SocketAddr, query: Vec<u8>) -> io::Result<Vec<u8>> {
-        let bind: SocketAddr = if server.is_ipv4() { "0.0.0.0:0" } else { "[::]:0" }.parse().unwrap();
+        let bind: SocketAddr = if server.is_ipv4() {
+            "0.0.0.0:0"
+        } else {
+            "[::]:0"
+        }
+        .parse()
+        .unwrap();
         let socket = UdpSocket::bind(bind).await?;
         socket.connect(server).await?;
         socket.send(&query).await?;
@@ -89,7 +98,11 @@ impl Network for RealNetwork {
     }
 
     async fn connect(&self, from: IpAddr, to: SocketAddr) -> io::Result<BoxStream> {
-        let socket = if to.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
+        let socket = if to.is_ipv4() {
+            TcpSocket::new_v4()?
+        } else {
+            TcpSocket::new_v6()?
+        };
         if from.is_ipv4() == to.is_ipv4() && !from.is_unspecified() {
             // Binding fails when `from` is not ours; then the kernel picks.
             let _ = socket.bind(SocketAddr::new(from, 0));

@@ -29,7 +29,10 @@ pub fn resolve(arg: &str) -> Result<Scenario, LoadError> {
     builtin(arg).unwrap_or_else(|| {
         Err(LoadError::whole_file(
             arg,
-            format!("no such scenario; `mxlab list` shows the catalog ({})", names().collect::<Vec<_>>().join(", ")),
+            format!(
+                "no such scenario; `mxlab list` shows the catalog ({})",
+                names().collect::<Vec<_>>().join(", ")
+            ),
         ))
     })
 }

@@ -46,7 +46,9 @@ impl FromStr for Dur {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let text = s.trim();
         if text.is_empty() {
-            return Err(DurError("empty duration; write e.g. `30s`, `5m`, `4h`, `2d`".into()));
+            return Err(DurError(
+                "empty duration; write e.g. `30s`, `5m`, `4h`, `2d`".into(),
+            ));
         }
         if text == "0" {
             return Ok(Dur::ZERO);
@@ -54,7 +56,9 @@ impl FromStr for Dur {
         let mut total_ms: u64 = 0;
         let mut rest = text;
         while !rest.is_empty() {
-            let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+            let digits = rest
+                .find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(rest.len());
             if digits == 0 {
                 return Err(DurError(format!(
                     "`{text}` is not a duration: expected a number before the unit"
@@ -64,7 +68,9 @@ impl FromStr for Dur {
                 .parse()
                 .map_err(|_| DurError(format!("`{text}`: number too large")))?;
             rest = &rest[digits..];
-            let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+            let unit_len = rest
+                .find(|c: char| c.is_ascii_digit())
+                .unwrap_or(rest.len());
             let unit = &rest[..unit_len];
             rest = &rest[unit_len..];
             let ms_per_unit: u64 = match unit {
@@ -100,7 +106,12 @@ impl fmt::Display for Dur {
         if ms == 0 {
             return f.write_str("0s");
         }
-        for (unit, size) in [("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1_000)] {
+        for (unit, size) in [
+            ("d", 86_400_000),
+            ("h", 3_600_000),
+            ("m", 60_000),
+            ("s", 1_000),
+        ] {
             if ms >= size {
                 write!(f, "{}{unit}", ms / size)?;
                 ms %= size;
@@ -140,7 +151,16 @@ mod tests {
 
     #[test]
     fn rejects_what_is_not_a_duration() {
-        for bad in ["", "5", "m", "5x", "-5m", "5 m", "1.5h", "99999999999999999999d"] {
+        for bad in [
+            "",
+            "5",
+            "m",
+            "5x",
+            "-5m",
+            "5 m",
+            "1.5h",
+            "99999999999999999999d",
+        ] {
             assert!(bad.parse::<Dur>().is_err(), "{bad:?} should not parse");
         }
     }

@@ -15,13 +15,23 @@ pub struct LoadError {
 
 impl LoadError {
     pub fn whole_file(file: &str, message: impl Into<String>) -> Self {
-        LoadError { file: file.to_string(), line: 0, col: 0, message: message.into() }
+        LoadError {
+            file: file.to_string(),
+            line: 0,
+            col: 0,
+            message: message.into(),
+        }
     }
 
     /// An error at a byte offset of the file's text.
     pub fn at(file: &str, text: &str, offset: usize, message: impl Into<String>) -> Self {
         let (line, col) = line_col(text, offset);
-        LoadError { file: file.to_string(), line, col, message: message.into() }
+        LoadError {
+            file: file.to_string(),
+            line,
+            col,
+            message: message.into(),
+        }
     }
 }
 
@@ -30,7 +40,11 @@ impl fmt::Display for LoadError {
         if self.line == 0 {
             write!(f, "{}: {}", self.file, self.message)
         } else {
-            write!(f, "{}:{}:{}: {}", self.file, self.line, self.col, self.message)
+            write!(
+                f,
+                "{}:{}:{}: {}",
+                self.file, self.line, self.col, self.message
+            )
         }
     }
 }
@@ -40,7 +54,10 @@ impl std::error::Error for LoadError {}
 /// 1-based line and column (in characters) of a byte offset.
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
-    let offset = (0..=offset).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0);
+    let offset = (0..=offset)
+        .rev()
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(0);
     let before = &text[..offset];
     let line = before.matches('\n').count() + 1;
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);

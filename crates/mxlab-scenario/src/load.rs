@@ -34,7 +34,9 @@ pub fn load_path(path: &Path) -> Result<Scenario, LoadError> {
     let label = path.display().to_string();
     let text = std::fs::read_to_string(path)
         .map_err(|e| LoadError::whole_file(&label, format!("cannot read: {e}")))?;
-    let name = path.file_stem().map_or_else(|| label.clone(), |s| s.to_string_lossy().into_owned());
+    let name = path
+        .file_stem()
+        .map_or_else(|| label.clone(), |s| s.to_string_lossy().into_owned());
     load_str(&name, &label, &text)
 }
 
@@ -57,14 +59,22 @@ pub fn load_str(name: &str, source: &str, text: &str) -> Result<Scenario, LoadEr
     }
 
     reject_reserved(&file).map_err(|(span, what)| {
-        at(span, format!("`{what}` is part of scenario schema v1 but not implemented by this build yet"))
+        at(
+            span,
+            format!("`{what}` is part of scenario schema v1 but not implemented by this build yet"),
+        )
     })?;
 
     let mut zones = Vec::new();
     for zone in &file.dns.zones {
         let parsed = parse_zone(&zone.origin, zone.records.get_ref()).map_err(|e| {
             let (line, col) = zone_text_position(text, &zone.records, e.line);
-            LoadError { file: source.to_string(), line, col, message: e.message }
+            LoadError {
+                file: source.to_string(),
+                line,
+                col,
+                message: e.message,
+            }
         })?;
         for (owner, ip) in parsed.addresses() {
             if !is_loopback(ip) {
@@ -79,7 +89,9 @@ pub fn load_str(name: &str, source: &str, text: &str) -> Result<Scenario, LoadEr
                     file: source.to_string(),
                     line,
                     col,
-                    message: format!("{owner} has address {ip}, outside 127.0.0.0/8 and ::1: {LOOPBACK_ONLY}"),
+                    message: format!(
+                        "{owner} has address {ip}, outside 127.0.0.0/8 and ::1: {LOOPBACK_ONLY}"
+                    ),
                 });
             }
         }
@@ -118,11 +130,17 @@ pub fn load_str(name: &str, source: &str, text: &str) -> Result<Scenario, LoadEr
     };
 
     if file.sender.messages.is_empty() {
-        return Err(LoadError::whole_file(source, "`sender.messages` is empty: a story needs a message"));
+        return Err(LoadError::whole_file(
+            source,
+            "`sender.messages` is empty: a story needs a message",
+        ));
     }
     for message in &file.sender.messages {
         for address in std::iter::once(&message.from).chain(&message.to) {
-            if address.split_once('@').is_none_or(|(l, d)| l.is_empty() || d.is_empty()) {
+            if address
+                .split_once('@')
+                .is_none_or(|(l, d)| l.is_empty() || d.is_empty())
+            {
                 return Err(LoadError::whole_file(
                     source,
                     format!("`{address}` in sender.messages is not a mail address (local@domain)"),
@@ -149,27 +167,45 @@ pub fn is_loopback(ip: IpAddr) -> bool {
 
 fn check_loopback(address: &Spanned<IpAddr>) -> Result<(), String> {
     let ip = *address.get_ref();
-    if is_loopback(ip) { Ok(()) } else { Err(format!("{ip} is outside 127.0.0.0/8 and ::1: {LOOPBACK_ONLY}")) }
+    if is_loopback(ip) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{ip} is outside 127.0.0.0/8 and ::1: {LOOPBACK_ONLY}"
+        ))
+    }
 }
 
 /// Which actions make sense at which stage.
 fn check_rule(rule: &crate::model::SmtpRule) -> Result<(), String> {
     let stage = rule.stage.as_str();
     match rule.action {
-        Some(SmtpAction::Refuse | SmtpAction::Drop) if rule.stage != Stage::Connect => {
-            Err(format!("stage `{stage}`: `refuse` and `drop` only apply at `connect`"))
-        }
-        Some(SmtpAction::Reply) if rule.reply.is_none() => {
-            Err(format!("stage `{stage}`: action `reply` needs `reply = \"<code> <text>\"`"))
-        }
+        Some(SmtpAction::Refuse | SmtpAction::Drop) if rule.stage != Stage::Connect => Err(
+            format!("stage `{stage}`: `refuse` and `drop` only apply at `connect`"),
+        ),
+        Some(SmtpAction::Reply) if rule.reply.is_none() => Err(format!(
+            "stage `{stage}`: action `reply` needs `reply = \"<code> <text>\"`"
+        )),
         _ if rule.stage == Stage::Connect && rule.reply.is_some() => {
             Err("stage `connect` takes no reply: script the greeting at stage `banner`".into())
         }
         Some(SmtpAction::Stall) if rule.stage == Stage::Connect => {
             Err("stage `connect`: use `drop` for a connection that is never answered".into())
         }
-        _ if rule.recipient.is_some() && matches!(rule.stage, Stage::Connect | Stage::Banner | Stage::Ehlo | Stage::Starttls | Stage::Auth | Stage::Mail) => {
-            Err(format!("stage `{stage}`: a `recipient` condition applies from `rcpt` on"))
+        _ if rule.recipient.is_some()
+            && matches!(
+                rule.stage,
+                Stage::Connect
+                    | Stage::Banner
+                    | Stage::Ehlo
+                    | Stage::Starttls
+                    | Stage::Auth
+                    | Stage::Mail
+            ) =>
+        {
+            Err(format!(
+                "stage `{stage}`: a `recipient` condition applies from `rcpt` on"
+            ))
         }
         _ => Ok(()),
     }

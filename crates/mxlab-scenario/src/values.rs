@@ -37,14 +37,21 @@ impl FromStr for CountRange {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let bad = || format!("`{s}` is not a count range: write `3`, `1-3` or `4-` (counted from 1)");
+        let bad =
+            || format!("`{s}` is not a count range: write `3`, `1-3` or `4-` (counted from 1)");
         let number = |t: &str| t.trim().parse::<u32>().ok().filter(|n| *n >= 1);
         let range = match s.split_once('-') {
             None => {
                 let n = number(s).ok_or_else(bad)?;
-                CountRange { first: n, last: Some(n) }
+                CountRange {
+                    first: n,
+                    last: Some(n),
+                }
             }
-            Some((a, "")) => CountRange { first: number(a).ok_or_else(bad)?, last: None },
+            Some((a, "")) => CountRange {
+                first: number(a).ok_or_else(bad)?,
+                last: None,
+            },
             Some((a, b)) => CountRange {
                 first: number(a).ok_or_else(bad)?,
                 last: Some(number(b).ok_or_else(bad)?),
@@ -67,9 +74,9 @@ impl FromStr for QType {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match RecordType::from_str(&s.to_ascii_uppercase()) {
-            Ok(RecordType::Unknown(_)) | Err(_) => {
-                Err(format!("`{s}` is not a DNS record type (e.g. MX, A, AAAA, TXT)"))
-            }
+            Ok(RecordType::Unknown(_)) | Err(_) => Err(format!(
+                "`{s}` is not a DNS record type (e.g. MX, A, AAAA, TXT)"
+            )),
             Ok(rtype) => Ok(QType(rtype)),
         }
     }
@@ -104,7 +111,11 @@ pub struct ReplySpec {
 
 impl ReplySpec {
     pub fn new(code: u16, enhanced: Option<(u8, u16, u16)>, text: &str) -> Self {
-        ReplySpec { code, enhanced, lines: vec![text.to_string()] }
+        ReplySpec {
+            code,
+            enhanced,
+            lines: vec![text.to_string()],
+        }
     }
 
     /// Wire form: `451-…\r\n451 …\r\n`, the enhanced code repeated on each line.
@@ -158,9 +169,13 @@ impl FromStr for ReplySpec {
                 .parse()
                 .ok()
                 .filter(|c| (200..=599).contains(c))
-                .ok_or_else(|| format!("`{raw}`: a reply line starts with a code from 200 to 599"))?;
+                .ok_or_else(|| {
+                    format!("`{raw}`: a reply line starts with a code from 200 to 599")
+                })?;
             if *code.get_or_insert(this) != this {
-                return Err(format!("`{raw}`: every line of one reply has the same code"));
+                return Err(format!(
+                    "`{raw}`: every line of one reply has the same code"
+                ));
             }
             if !(rest.is_empty() || rest.starts_with(' ')) {
                 return Err(format!("`{raw}`: the code is followed by a space and text"));
@@ -182,9 +197,15 @@ impl FromStr for ReplySpec {
         if let Some((class, _, _)) = enhanced
             && u16::from(class) != code / 100
         {
-            return Err(format!("`{s}`: the enhanced code's class differs from the reply code's"));
+            return Err(format!(
+                "`{s}`: the enhanced code's class differs from the reply code's"
+            ));
         }
-        Ok(ReplySpec { code, enhanced, lines })
+        Ok(ReplySpec {
+            code,
+            enhanced,
+            lines,
+        })
     }
 }
 deserialize_from_str!(ReplySpec);
@@ -237,7 +258,14 @@ mod tests {
         assert_eq!(r.one_line(), "421 Too busy");
         let r: ReplySpec = "550 5.7.1 first\n550 5.7.1 second".parse().unwrap();
         assert_eq!(r.to_wire(), "550-5.7.1 first\r\n550 5.7.1 second\r\n");
-        for bad in ["", "45 x", "451x", "999 x", "451 5.4.7 class differs", "250 a\n251 b"] {
+        for bad in [
+            "",
+            "45 x",
+            "451x",
+            "999 x",
+            "451 5.4.7 class differs",
+            "250 a\n251 b",
+        ] {
             assert!(bad.parse::<ReplySpec>().is_err(), "{bad:?}");
         }
     }

@@ -18,11 +18,12 @@ impl ParsedZone {
     /// Every A and AAAA address in the zone, with its owner name.
     pub fn addresses(&self) -> impl Iterator<Item = (&Name, IpAddr)> {
         self.records.values().flat_map(|set| {
-            set.records_without_rrsigs().filter_map(move |record| match &record.data {
-                RData::A(a) => Some((set.name(), IpAddr::V4(a.0))),
-                RData::AAAA(aaaa) => Some((set.name(), IpAddr::V6(aaaa.0))),
-                _ => None,
-            })
+            set.records_without_rrsigs()
+                .filter_map(move |record| match &record.data {
+                    RData::A(a) => Some((set.name(), IpAddr::V4(a.0))),
+                    RData::AAAA(aaaa) => Some((set.name(), IpAddr::V6(aaaa.0))),
+                    _ => None,
+                })
         })
     }
 }
@@ -64,7 +65,10 @@ pub fn parse_zone(origin: &str, text: &str) -> Result<ParsedZone, ZoneError> {
                     break;
                 }
             }
-            Err(ZoneError { line: culprit, message: format!("bad zone data: {error}") })
+            Err(ZoneError {
+                line: culprit,
+                message: format!("bad zone data: {error}"),
+            })
         }
     }
 }

@@ -40,19 +40,35 @@ pub struct Failure {
 
 impl Failure {
     fn dns(reply: String, status: &str, permanent: bool) -> Self {
-        Failure { reply, status: status.into(), permanent, kind: FailureKind::Transient, remote: None }
+        Failure {
+            reply,
+            status: status.into(),
+            permanent,
+            kind: FailureKind::Transient,
+            remote: None,
+        }
     }
 
     fn from_reply(r: &Response<String>, remote: &(String, IpAddr)) -> Self {
         let (reply, status) = reply_line(r);
-        Failure { reply, status, permanent: r.code >= 500, kind: FailureKind::Transient, remote: Some(remote.clone()) }
+        Failure {
+            reply,
+            status,
+            permanent: r.code >= 500,
+            kind: FailureKind::Transient,
+            remote: Some(remote.clone()),
+        }
     }
 }
 
 /// A reply on one line with its enhanced status (`451 4.4.7 Message delayed`), and that
 /// status (`4.4.7`; `4.0.0` when the server gave none).
 pub fn reply_line(r: &Response<String>) -> (String, String) {
-    let status = if r.esc[0] > 0 { format!("{}.{}.{}", r.esc[0], r.esc[1], r.esc[2]) } else { format!("{}.0.0", r.code / 100) };
+    let status = if r.esc[0] > 0 {
+        format!("{}.{}.{}", r.esc[0], r.esc[1], r.esc[2])
+    } else {
+        format!("{}.0.0", r.code / 100)
+    };
     let mut line = r.code.to_string();
     if r.esc[0] > 0 {
         line.push(' ');
@@ -108,13 +124,34 @@ fn dropped(why: &str, target: &(String, IpAddr), primary: bool, port: u16) -> Fa
 }
 
 /// Delivers `message` for `recipients` (all at `domain`) from `from`.
-pub async fn attempt(env: &Env<'_>, domain: &str, from: &str, recipients: &[String], message: &[u8]) -> Outcome {
-    let all = |f: Failure| recipients.iter().map(|r| (r.clone(), Err(f.clone()))).collect();
-    let client = DnsClient::new(env.net, env.clock.clone(), env.dns_server, env.transport.dns_timeout.get(), env.transport.dns_attempts);
+pub async fn attempt(
+    env: &Env<'_>,
+    domain: &str,
+    from: &str,
+    recipients: &[String],
+    message: &[u8],
+) -> Outcome {
+    let all = |f: Failure| {
+        recipients
+            .iter()
+            .map(|r| (r.clone(), Err(f.clone())))
+            .collect()
+    };
+    let client = DnsClient::new(
+        env.net,
+        env.clock.clone(),
+        env.dns_server,
+        env.transport.dns_timeout.get(),
+        env.transport.dns_attempts,
+    );
     let resolution = mx::resolve(&client, domain).await;
     let targets = match &resolution.route {
         Route::NxDomain => {
-            return all(Failure::dns("554 5.4.4 SMTPSEND.DNS.NonExistentDomain; nonexistent domain".into(), "5.4.4", true));
+            return all(Failure::dns(
+                "554 5.4.4 SMTPSEND.DNS.NonExistentDomain; nonexistent domain".into(),
+                "5.4.4",
+                true,
+            ));
         }
         Route::NoMailRecords => {
             return all(Failure::dns(
@@ -124,10 +161,18 @@ pub async fn attempt(env: &Env<'_>, domain: &str, from: &str, recipients: &[Stri
             ));
         }
         Route::NullMx => {
-            return all(Failure::dns(format!("556 5.1.10 Recipient address has null MX: {domain} accepts no mail"), "5.1.10", true));
+            return all(Failure::dns(
+                format!("556 5.1.10 Recipient address has null MX: {domain} accepts no mail"),
+                "5.1.10",
+                true,
+            ));
         }
         Route::LookupFailed { question, answer } => {
-            return all(Failure::dns(dns_failure_text(question, answer), "4.4.0", false));
+            return all(Failure::dns(
+                dns_failure_text(question, answer),
+                "4.4.0",
+                false,
+            ));
         }
         Route::Mx(_) | Route::Implicit(_) => resolution.targets(),
     };
@@ -135,18 +180,34 @@ pub async fn attempt(env: &Env<'_>, domain: &str, from: &str, recipients: &[Stri
         let (question, answer) = match &resolution.route {
             Route::Mx(hosts) => hosts
                 .iter()
-                .find_map(|h| h.addresses.as_ref().err().map(|a| (format!("{} A", h.name), a.clone())))
+                .find_map(|h| {
+                    h.addresses
+                        .as_ref()
+                        .err()
+                        .map(|a| (format!("{} A", h.name), a.clone()))
+                })
                 .unwrap_or_else(|| (domain.to_string(), Answer::NoData)),
             _ => (domain.to_string(), Answer::NoData),
         };
-        return all(Failure::dns(dns_failure_text(&question, &answer), "4.4.0", false));
+        return all(Failure::dns(
+            dns_failure_text(&question, &answer),
+            "4.4.0",
+            false,
+        ));
     }
 
     let mut last = None;
     for (i, target) in targets.iter().enumerate() {
         let primary = i == 0;
         let addr = SocketAddr::new(target.1, env.smtp_port);
-        let stream = match env.clock.timeout(env.transport.connect_timeout.get(), env.net.connect(env.sender_ip, addr)).await {
+        let stream = match env
+            .clock
+            .timeout(
+                env.transport.connect_timeout.get(),
+                env.net.connect(env.sender_ip, addr),
+            )
+            .await
+        {
             None => {
                 last = Some(connect_failure(10060, target, primary, env.smtp_port));
                 continue;
@@ -166,10 +227,19 @@ pub async fn attempt(env: &Env<'_>, domain: &str, from: &str, recipients: &[Stri
 }
 
 fn dns_failure_text(question: &str, answer: &Answer) -> String {
-    format!("451 4.4.0 DNS query failed. The error was: {question}: {}", answer.status())
+    format!(
+        "451 4.4.0 DNS query failed. The error was: {question}: {}",
+        answer.status()
+    )
 }
 
-fn classify_error(e: mail_send::Error, stage_timeout: &str, target: &(String, IpAddr), primary: bool, port: u16) -> SessionFailure {
+fn classify_error(
+    e: mail_send::Error,
+    stage_timeout: &str,
+    target: &(String, IpAddr),
+    primary: bool,
+    port: u16,
+) -> SessionFailure {
     SessionFailure(match e {
         mail_send::Error::UnexpectedReply(r) => Failure::from_reply(&r, target),
         mail_send::Error::Timeout => dropped(stage_timeout, target, primary, port),
@@ -187,7 +257,10 @@ async fn session(
     message: &[u8],
 ) -> Result<Outcome, SessionFailure> {
     let t = env.transport;
-    let mut client = SmtpClient { stream, timeout: t.command_timeout.get() };
+    let mut client = SmtpClient {
+        stream,
+        timeout: t.command_timeout.get(),
+    };
     // mail-send reads the greeting without a timeout of its own.
     let greeting = env
         .clock
@@ -201,22 +274,46 @@ async fn session(
     match client.ehlo(env.helo).await {
         Ok(_) => {}
         Err(mail_send::Error::UnexpectedReply(r)) if r.code >= 500 => {
-            let helo = client.cmd(format!("HELO {}\r\n", env.helo)).await.map_err(|e| classify_error(e, "TimedOut", target, primary, env.smtp_port))?;
+            let helo = client
+                .cmd(format!("HELO {}\r\n", env.helo))
+                .await
+                .map_err(|e| classify_error(e, "TimedOut", target, primary, env.smtp_port))?;
             if helo.code != 250 {
                 return Err(SessionFailure(Failure::from_reply(&helo, target)));
             }
         }
-        Err(e) => return Err(classify_error(e, "TimedOut", target, primary, env.smtp_port)),
+        Err(e) => {
+            return Err(classify_error(
+                e,
+                "TimedOut",
+                target,
+                primary,
+                env.smtp_port,
+            ));
+        }
     }
-    client.mail_from(from, &Parameters::default()).await.map_err(|e| classify_error(e, "TimedOut", target, primary, env.smtp_port))?;
+    client
+        .mail_from(from, &Parameters::default())
+        .await
+        .map_err(|e| classify_error(e, "TimedOut", target, primary, env.smtp_port))?;
 
     let mut outcome: Outcome = Vec::new();
     let mut accepted = Vec::new();
     for rcpt in recipients {
         match client.rcpt_to(rcpt, &Parameters::default()).await {
             Ok(()) => accepted.push(rcpt.clone()),
-            Err(mail_send::Error::UnexpectedReply(r)) => outcome.push((rcpt.clone(), Err(Failure::from_reply(&r, target)))),
-            Err(e) => return Err(classify_error(e, "TimedOut", target, primary, env.smtp_port)),
+            Err(mail_send::Error::UnexpectedReply(r)) => {
+                outcome.push((rcpt.clone(), Err(Failure::from_reply(&r, target))))
+            }
+            Err(e) => {
+                return Err(classify_error(
+                    e,
+                    "TimedOut",
+                    target,
+                    primary,
+                    env.smtp_port,
+                ));
+            }
         }
     }
     if accepted.is_empty() {
@@ -225,20 +322,40 @@ async fn session(
     }
 
     client.timeout = t.data_timeout.get();
-    let go_ahead = client.cmd(b"DATA\r\n").await.map_err(|e| classify_error(e, "TimedOut", target, primary, env.smtp_port))?;
+    let go_ahead = client
+        .cmd(b"DATA\r\n")
+        .await
+        .map_err(|e| classify_error(e, "TimedOut", target, primary, env.smtp_port))?;
     let end = if go_ahead.code != 354 {
         Err(Failure::from_reply(&go_ahead, target))
     } else {
         let sent = env
             .clock
             .timeout(t.data_termination_timeout.get(), async {
-                client.write_message(message).await.map_err(mail_send::Error::Io)?;
+                client
+                    .write_message(message)
+                    .await
+                    .map_err(mail_send::Error::Io)?;
                 client.read().await
             })
             .await;
         match sent {
-            None => return Err(SessionFailure(dropped("TimedOut", target, primary, env.smtp_port))),
-            Some(Err(_)) => return Err(SessionFailure(dropped("SocketError", target, primary, env.smtp_port))),
+            None => {
+                return Err(SessionFailure(dropped(
+                    "TimedOut",
+                    target,
+                    primary,
+                    env.smtp_port,
+                )));
+            }
+            Some(Err(_)) => {
+                return Err(SessionFailure(dropped(
+                    "SocketError",
+                    target,
+                    primary,
+                    env.smtp_port,
+                )));
+            }
             Some(Ok(r)) if r.code == 250 => Ok(Delivered {
                 reply: reply_line(&r).0,
                 host: target.0.clone(),

@@ -34,7 +34,10 @@ pub struct About<'a> {
 }
 
 pub enum Kind {
-    Delayed { retry_until: OffsetDateTime, time_left: String },
+    Delayed {
+        retry_until: OffsetDateTime,
+        time_left: String,
+    },
     Failed,
     Expired,
 }
@@ -65,7 +68,9 @@ pub fn render(notice: &Notice<'_>, kind: &Kind, about: &[About<'_>]) -> String {
     line(&format!("In-Reply-To: {}", notice.original_id));
     line(&format!("References: {}", notice.original_id));
     line("MIME-Version: 1.0");
-    line(&format!("Content-Type: multipart/report; report-type=delivery-status; boundary=\"{boundary}\""));
+    line(&format!(
+        "Content-Type: multipart/report; report-type=delivery-status; boundary=\"{boundary}\""
+    ));
     line("Auto-Submitted: auto-replied");
     line("");
     line(&format!("--{boundary}"));
@@ -95,9 +100,13 @@ pub fn render(notice: &Notice<'_>, kind: &Kind, about: &[About<'_>]) -> String {
                 line(&format!("{} ({})", a.address, a.address));
             }
             if matches!(kind, Kind::Expired) {
-                line("The recipient's server didn't accept the message before it expired. Contact the recipient by another means and ask them to check their mail server.");
+                line(
+                    "The recipient's server didn't accept the message before it expired. Contact the recipient by another means and ask them to check their mail server.",
+                );
             } else {
-                line("Your message couldn't be delivered. The details for administrators below say why.");
+                line(
+                    "Your message couldn't be delivered. The details for administrators below say why.",
+                );
             }
         }
     }
@@ -105,7 +114,10 @@ pub fn render(notice: &Notice<'_>, kind: &Kind, about: &[About<'_>]) -> String {
     line("Diagnostic information for administrators:");
     line("");
     line(&format!("Generating server: {}", notice.hostname));
-    if let Some((host, ip)) = about.iter().find_map(|a| a.last_error.and_then(|(f, _)| f.remote.clone())) {
+    if let Some((host, ip)) = about
+        .iter()
+        .find_map(|a| a.last_error.and_then(|(f, _)| f.remote.clone()))
+    {
         line(&format!("Receiving server: {host} ({ip})"));
     }
     line("");
@@ -113,16 +125,38 @@ pub fn render(notice: &Notice<'_>, kind: &Kind, about: &[About<'_>]) -> String {
         line(a.address);
         match (kind, a.last_error) {
             (Kind::Delayed { .. }, Some((failure, at))) => {
-                line(&format!("{} '400 4.4.7 Message delayed'", remote_phrase(failure)));
-                line(&format!("{} - {} '{}'", exchange_local(at), remote_phrase(failure), failure.reply));
+                line(&format!(
+                    "{} '400 4.4.7 Message delayed'",
+                    remote_phrase(failure)
+                ));
+                line(&format!(
+                    "{} - {} '{}'",
+                    exchange_local(at),
+                    remote_phrase(failure),
+                    failure.reply
+                ));
             }
-            (Kind::Delayed { .. }, None) => line("Remote Server returned '400 4.4.7 Message delayed'"),
+            (Kind::Delayed { .. }, None) => {
+                line("Remote Server returned '400 4.4.7 Message delayed'")
+            }
             (Kind::Expired, Some((failure, at))) => {
-                line(&format!("{} '550 4.4.7 QUEUE.Expired; message expired'", remote_phrase(failure)));
-                line(&format!("{} - {} '{}'", exchange_local(at), remote_phrase(failure), failure.reply));
+                line(&format!(
+                    "{} '550 4.4.7 QUEUE.Expired; message expired'",
+                    remote_phrase(failure)
+                ));
+                line(&format!(
+                    "{} - {} '{}'",
+                    exchange_local(at),
+                    remote_phrase(failure),
+                    failure.reply
+                ));
             }
-            (Kind::Expired, None) => line("Remote Server returned '550 4.4.7 QUEUE.Expired; message expired'"),
-            (Kind::Failed, Some((failure, _))) => line(&format!("{} '{}'", remote_phrase(failure), failure.reply)),
+            (Kind::Expired, None) => {
+                line("Remote Server returned '550 4.4.7 QUEUE.Expired; message expired'")
+            }
+            (Kind::Failed, Some((failure, _))) => {
+                line(&format!("{} '{}'", remote_phrase(failure), failure.reply))
+            }
             (Kind::Failed, None) => line("Remote Server returned '550 5.0.0 delivery failed'"),
         }
         line("");
@@ -147,8 +181,13 @@ pub fn render(notice: &Notice<'_>, kind: &Kind, about: &[About<'_>]) -> String {
         line(&format!("Final-Recipient: rfc822;{}", a.address));
         line(&format!("Action: {action}"));
         let (status, diagnostic) = match (kind, a.last_error) {
-            (Kind::Delayed { .. }, _) => ("4.4.7".to_string(), "400 4.4.7 Message delayed".to_string()),
-            (Kind::Expired, _) => ("4.4.7".to_string(), "550 4.4.7 QUEUE.Expired; message expired".to_string()),
+            (Kind::Delayed { .. }, _) => {
+                ("4.4.7".to_string(), "400 4.4.7 Message delayed".to_string())
+            }
+            (Kind::Expired, _) => (
+                "4.4.7".to_string(),
+                "550 4.4.7 QUEUE.Expired; message expired".to_string(),
+            ),
             (Kind::Failed, Some((f, _))) => (f.status.clone(), f.reply.clone()),
             (Kind::Failed, None) => ("5.0.0".to_string(), "550 5.0.0 delivery failed".to_string()),
         };

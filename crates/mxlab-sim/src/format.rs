@@ -9,7 +9,8 @@ pub fn rfc5322(t: OffsetDateTime) -> String {
 }
 
 pub fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&Rfc3339).expect("story times are within RFC 3339's range")
+    t.format(&Rfc3339)
+        .expect("story times are within RFC 3339's range")
 }
 
 /// The US form Exchange prints in a DSN's diagnostic lines: `5/9/2024 12:33:21 AM`.
@@ -58,6 +59,9 @@ mod tests {
         assert_eq!(rfc5322(t), "Thu, 09 May 2024 00:33:21 +0100");
         assert_eq!(exchange_local(t), "5/9/2024 12:33:21 AM");
         assert_eq!(tracking(t), "2024-05-08T23:33:21.000Z");
-        assert_eq!(exchange_local(datetime!(2024-05-08 20:40 +1)), "5/8/2024 8:40:00 PM");
+        assert_eq!(
+            exchange_local(datetime!(2024-05-08 20:40 +1)),
+            "5/8/2024 8:40:00 PM"
+        );
     }
 }

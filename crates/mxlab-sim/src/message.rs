@@ -15,7 +15,13 @@ pub struct Composed {
     pub wire: Vec<u8>,
 }
 
-pub fn compose(spec: &MessageSpec, number: usize, arrival: OffsetDateTime, hostname: &str, sender_ip: &str) -> Composed {
+pub fn compose(
+    spec: &MessageSpec,
+    number: usize,
+    arrival: OffsetDateTime,
+    hostname: &str,
+    sender_ip: &str,
+) -> Composed {
     let date = rfc5322(arrival);
     let message_id = format!(
         "<{:04}{:02}{:02}{:02}{:02}{:02}.{number}@{hostname}>",
@@ -41,10 +47,17 @@ pub fn compose(spec: &MessageSpec, number: usize, arrival: OffsetDateTime, hostn
     ];
     headers.extend(spec.headers.iter().cloned());
     let headers = headers.join("\r\n");
-    let body = spec.body.clone().unwrap_or_else(|| "Hello,\n\nplease find the details below.\n\nBest regards\n".into());
+    let body = spec
+        .body
+        .clone()
+        .unwrap_or_else(|| "Hello,\n\nplease find the details below.\n\nBest regards\n".into());
     let body = body.replace("\r\n", "\n").replace('\n', "\r\n");
     // mail-send appends CRLF.CRLF itself; a body ending in CRLF would gain an empty line.
     let body = body.trim_end_matches("\r\n");
     let wire = format!("{headers}\r\n\r\n{body}").into_bytes();
-    Composed { message_id, headers, wire }
+    Composed {
+        message_id,
+        headers,
+        wire,
+    }
 }

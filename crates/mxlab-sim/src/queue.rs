@@ -58,8 +58,19 @@ struct Message {
 
 impl Message {
     fn pending(&self) -> impl Iterator<Item = &Recipient> {
-        self.recipients.iter().filter(|r| r.state == RecipientState::Pending)
+        self.recipients
+            .iter()
+            .filter(|r| r.state == RecipientState::Pending)
     }
+}
+
+/// The event-specific part of a tracking-log line.
+struct Track {
+    event_id: &'static str,
+    source: &'static str,
+    recipients: Vec<String>,
+    status: String,
+    context: String,
 }
 
 /// What the sending side leaves behind: what an administrator can see, plus the timeline.
@@ -83,8 +94,19 @@ pub struct Sim<'a> {
 }
 
 impl<'a> Sim<'a> {
-    pub fn new(scenario: &'a Scenario, net: &'a dyn Network, clock: Clock, dns_server: SocketAddr) -> Self {
-        Sim { scenario, net, clock, dns_server, smtp_port: 25 }
+    pub fn new(
+        scenario: &'a Scenario,
+        net: &'a dyn Network,
+        clock: Clock,
+        dns_server: SocketAddr,
+    ) -> Self {
+        Sim {
+            scenario,
+            net,
+            clock,
+            dns_server,
+            smtp_port: 25,
+        }
     }
 
     /// Connect to remote hosts on `port` instead of 25 (a world served for tests).
@@ -104,7 +126,10 @@ impl<'a> Sim<'a> {
             .enumerate()
             .map(|(i, spec)| {
                 let arrival = spec.at.get();
-                let latency = spec.submission_latency.unwrap_or(sender.submission_latency).get();
+                let latency = spec
+                    .submission_latency
+                    .unwrap_or(sender.submission_latency)
+                    .get();
                 Message {
                     number: i + 1,
                     from: spec.from.clone(),
@@ -117,7 +142,10 @@ impl<'a> Sim<'a> {
                         .iter()
                         .map(|to| Recipient {
                             address: to.clone(),
-                            domain: to.rsplit_once('@').map(|(_, d)| d.to_ascii_lowercase()).unwrap_or_default(),
+                            domain: to
+                                .rsplit_once('@')
+                                .map(|(_, d)| d.to_ascii_lowercase())
+                                .unwrap_or_default(),
                             state: RecipientState::Pending,
                             last_error: None,
                             delayed: false,
@@ -133,15 +161,12 @@ impl<'a> Sim<'a> {
         let mut out = Output::default();
         let mut log = tracking::Log::new(self.clock.start());
 
-        loop {
-            let Some((index, at)) = messages
-                .iter()
-                .enumerate()
-                .filter_map(|(i, m)| m.next.map(|t| (i, t)))
-                .min_by_key(|&(i, t)| (t, i))
-            else {
-                break;
-            };
+        while let Some((index, at)) = messages
+            .iter()
+            .enumerate()
+            .filter_map(|(i, m)| m.next.map(|t| (i, t)))
+            .min_by_key(|&(i, t)| (t, i))
+        {
             if until.is_some_and(|limit| at > limit) {
                 break;
             }
@@ -169,10 +194,21 @@ impl<'a> Sim<'a> {
     }
 
     fn note_at(&self, at: Duration, out: &mut Output, event: &str, detail: String) {
-        out.timeline.push(TimelineEvent { at, event: event.into(), detail });
+        out.timeline.push(TimelineEvent {
+            at,
+            event: event.into(),
+            detail,
+        });
     }
 
-    fn track(&self, log: &mut tracking::Log, m: &Message, event_id: &'static str, source: &'static str, recipients: Vec<String>, status: String, context: String) {
+    fn track(&self, log: &mut tracking::Log, m: &Message, t: Track) {
+        let Track {
+            event_id,
+            source,
+            recipients,
+            status,
+            context,
+        } = t;
         let s = self.scenario;
         let composed = m.composed.as_ref().expect("tracked messages are composed");
         log.push(
@@ -183,7 +219,11 @@ impl<'a> Sim<'a> {
                 server_ip: s.sender_ip.to_string(),
                 server_hostname: s.file.sender.hostname.clone(),
                 source_context: context,
-                connector_id: format!("{}\\Default {}", short_name(&s.file.sender.hostname), short_name(&s.file.sender.hostname)),
+                connector_id: format!(
+                    "{}\\Default {}",
+                    short_name(&s.file.sender.hostname),
+                    short_name(&s.file.sender.hostname)
+                ),
                 source,
                 event_id,
                 internal_message_id: m.number,
@@ -200,15 +240,57 @@ impl<'a> Sim<'a> {
     fn submit(&self, m: &mut Message, policy: &Policy, log: &mut tracking::Log, out: &mut Output) {
         let sender = &self.scenario.file.sender;
         let spec = &sender.messages[m.number - 1];
-        m.composed = Some(compose(spec, m.number, self.clock.now(), &sender.hostname, &self.scenario.sender_ip.to_string()));
+        m.composed = Some(compose(
+            spec,
+            m.number,
+            self.clock.now(),
+            &sender.hostname,
+            &self.scenario.sender_ip.to_string(),
+        ));
         let all: Vec<String> = m.recipients.iter().map(|r| r.address.clone()).collect();
-        self.track(log, m, "RECEIVE", "SMTP", all.clone(), String::new(), String::new());
-        self.track(log, m, "SUBMIT", "STOREDRIVER", all.clone(), String::new(), String::new());
-        self.note(out, "submitted", format!("message {} from {} to {}: \"{}\"", m.number, m.from, all.join(", "), m.subject));
+        self.track(
+            log,
+            m,
+            Track {
+                event_id: "RECEIVE",
+                source: "SMTP",
+                recipients: all.clone(),
+                status: String::new(),
+                context: String::new(),
+            },
+        );
+        self.track(
+            log,
+            m,
+            Track {
+                event_id: "SUBMIT",
+                source: "STOREDRIVER",
+                recipients: all.clone(),
+                status: String::new(),
+                context: String::new(),
+            },
+        );
+        self.note(
+            out,
+            "submitted",
+            format!(
+                "message {} from {} to {}: \"{}\"",
+                m.number,
+                m.from,
+                all.join(", "),
+                m.subject
+            ),
+        );
         m.next = Some(m.first_attempt.min(policy.expiry(m.arrival)));
     }
 
-    async fn attempt(&self, m: &mut Message, policy: &Policy, log: &mut tracking::Log, out: &mut Output) {
+    async fn attempt(
+        &self,
+        m: &mut Message,
+        policy: &Policy,
+        log: &mut tracking::Log,
+        out: &mut Output,
+    ) {
         let sender = &self.scenario.file.sender;
         let start = self.clock.elapsed();
         m.attempts += 1;
@@ -231,31 +313,81 @@ impl<'a> Sim<'a> {
         let mut all_connection_failures = true;
         let mut failed_now = Vec::new();
         for domain in domains {
-            let rcpts: Vec<String> = m.pending().filter(|r| r.domain == domain).map(|r| r.address.clone()).collect();
+            let rcpts: Vec<String> = m
+                .pending()
+                .filter(|r| r.domain == domain)
+                .map(|r| r.address.clone())
+                .collect();
             let wire = m.composed.as_ref().expect("submitted").wire.clone();
             let outcome = attempt::attempt(&env, &domain, &m.from, &rcpts, &wire).await;
             let at = self.clock.elapsed();
             for (address, result) in outcome {
-                let r = m.recipients.iter_mut().find(|r| r.address == address).expect("recipient of this message");
+                let r = m
+                    .recipients
+                    .iter_mut()
+                    .find(|r| r.address == address)
+                    .expect("recipient of this message");
                 match result {
                     Ok(d) => {
                         all_connection_failures = false;
-                        r.state = RecipientState::Delivered { reply: d.reply.clone(), host: d.host.clone() };
-                        self.note(out, "delivered", format!("{address} via {} ({}): {}", d.host, d.ip, d.reply));
-                        self.track(log, m, "SEND", "SMTP", vec![address], d.reply, format!("{} ({})", d.host, d.ip));
+                        r.state = RecipientState::Delivered {
+                            reply: d.reply.clone(),
+                            host: d.host.clone(),
+                        };
+                        self.note(
+                            out,
+                            "delivered",
+                            format!("{address} via {} ({}): {}", d.host, d.ip, d.reply),
+                        );
+                        self.track(
+                            log,
+                            m,
+                            Track {
+                                event_id: "SEND",
+                                source: "SMTP",
+                                recipients: vec![address],
+                                status: d.reply,
+                                context: format!("{} ({})", d.host, d.ip),
+                            },
+                        );
                     }
                     Err(f) => {
                         all_connection_failures &= f.kind == FailureKind::Connection;
                         let what = if f.permanent { "failed" } else { "deferred" };
                         // Attempts are shown when they started, as the retry schedule counts them.
-                        self.note_at(start, out, "attempt", format!("#{} {address} {what}: {}", m.attempts, f.reply));
+                        self.note_at(
+                            start,
+                            out,
+                            "attempt",
+                            format!("#{} {address} {what}: {}", m.attempts, f.reply),
+                        );
                         r.last_error = Some((f.clone(), at));
                         if f.permanent {
                             r.state = RecipientState::Failed { failure: f.clone() };
                             failed_now.push(address.clone());
-                            self.track(log, m, "FAIL", "SMTP", vec![address], f.reply.clone(), String::new());
+                            self.track(
+                                log,
+                                m,
+                                Track {
+                                    event_id: "FAIL",
+                                    source: "SMTP",
+                                    recipients: vec![address],
+                                    status: f.reply.clone(),
+                                    context: String::new(),
+                                },
+                            );
                         } else {
-                            self.track(log, m, "DEFER", "SMTP", vec![address], f.reply.clone(), String::new());
+                            self.track(
+                                log,
+                                m,
+                                Track {
+                                    event_id: "DEFER",
+                                    source: "SMTP",
+                                    recipients: vec![address],
+                                    status: f.reply.clone(),
+                                    context: String::new(),
+                                },
+                            );
                         }
                     }
                 }
@@ -268,7 +400,11 @@ impl<'a> Sim<'a> {
             m.next = None;
             return;
         }
-        let kind = if all_connection_failures { FailureKind::Connection } else { FailureKind::Transient };
+        let kind = if all_connection_failures {
+            FailureKind::Connection
+        } else {
+            FailureKind::Transient
+        };
         let next = policy.next_attempt(start, kind, m.transient_retries);
         if kind == FailureKind::Transient && m.transient_retries < policy.transient_count {
             m.transient_retries += 1;
@@ -295,47 +431,136 @@ impl<'a> Sim<'a> {
         }
     }
 
-    fn delay_dsn(&self, m: &mut Message, policy: &Policy, log: &mut tracking::Log, out: &mut Output) {
+    fn delay_dsn(
+        &self,
+        m: &mut Message,
+        policy: &Policy,
+        log: &mut tracking::Log,
+        out: &mut Output,
+    ) {
         let expiry = policy.expiry(m.arrival);
         let left = expiry.saturating_sub(self.clock.elapsed());
-        let kind = Kind::Delayed { retry_until: self.clock.at(expiry), time_left: exchange_time_left(left) };
+        let kind = Kind::Delayed {
+            retry_until: self.clock.at(expiry),
+            time_left: exchange_time_left(left),
+        };
         let about: Vec<About> = m
             .pending()
-            .map(|r| About { address: &r.address, last_error: r.last_error.as_ref().map(|(f, t)| (f, self.clock.at(*t))) })
+            .map(|r| About {
+                address: &r.address,
+                last_error: r.last_error.as_ref().map(|(f, t)| (f, self.clock.at(*t))),
+            })
             .collect();
-        let text = dsn::render(&self.notice(m, format!("{}-delay", m.number)), &kind, &about);
+        let text = dsn::render(
+            &self.notice(m, format!("{}-delay", m.number)),
+            &kind,
+            &about,
+        );
         let delayed: Vec<String> = m.pending().map(|r| r.address.clone()).collect();
-        for r in m.recipients.iter_mut().filter(|r| r.state == RecipientState::Pending) {
+        for r in m
+            .recipients
+            .iter_mut()
+            .filter(|r| r.state == RecipientState::Pending)
+        {
             r.delayed = true;
         }
         out.dsn.push(text);
-        self.note(out, "delay DSN", format!("\"Delivery delayed\" notice to {} ({} left)", m.from, exchange_time_left(left)));
-        self.track(log, m, "DSN", "DSN", delayed, "400 4.4.7 Message delayed".into(), "delay".into());
+        self.note(
+            out,
+            "delay DSN",
+            format!(
+                "\"Delivery delayed\" notice to {} ({} left)",
+                m.from,
+                exchange_time_left(left)
+            ),
+        );
+        self.track(
+            log,
+            m,
+            Track {
+                event_id: "DSN",
+                source: "DSN",
+                recipients: delayed,
+                status: "400 4.4.7 Message delayed".into(),
+                context: "delay".into(),
+            },
+        );
     }
 
-    fn ndr(&self, m: &Message, recipients: &[String], kind: Kind, log: &mut tracking::Log, out: &mut Output) {
+    fn ndr(
+        &self,
+        m: &Message,
+        recipients: &[String],
+        kind: Kind,
+        log: &mut tracking::Log,
+        out: &mut Output,
+    ) {
         let about: Vec<About> = m
             .recipients
             .iter()
             .filter(|r| recipients.contains(&r.address))
-            .map(|r| About { address: &r.address, last_error: r.last_error.as_ref().map(|(f, t)| (f, self.clock.at(*t))) })
+            .map(|r| About {
+                address: &r.address,
+                last_error: r.last_error.as_ref().map(|(f, t)| (f, self.clock.at(*t))),
+            })
             .collect();
         let tag = format!("{}-ndr{}", m.number, out.ndr.len() + 1);
-        out.ndr.push(dsn::render(&self.notice(m, tag), &kind, &about));
-        self.note(out, "NDR", format!("\"Undeliverable\" notice to {} for {}", m.from, recipients.join(", ")));
-        self.track(log, m, "DSN", "DSN", recipients.to_vec(), "failed".into(), "ndr".into());
+        out.ndr
+            .push(dsn::render(&self.notice(m, tag), &kind, &about));
+        self.note(
+            out,
+            "NDR",
+            format!(
+                "\"Undeliverable\" notice to {} for {}",
+                m.from,
+                recipients.join(", ")
+            ),
+        );
+        self.track(
+            log,
+            m,
+            Track {
+                event_id: "DSN",
+                source: "DSN",
+                recipients: recipients.to_vec(),
+                status: "failed".into(),
+                context: "ndr".into(),
+            },
+        );
     }
 
     fn expire(&self, m: &mut Message, log: &mut tracking::Log, out: &mut Output) {
         let expired: Vec<String> = m.pending().map(|r| r.address.clone()).collect();
         for address in &expired {
-            self.track(log, m, "FAIL", "QUEUE", vec![address.clone()], "550 4.4.7 QUEUE.Expired; message expired".into(), String::new());
+            self.track(
+                log,
+                m,
+                Track {
+                    event_id: "FAIL",
+                    source: "QUEUE",
+                    recipients: vec![address.clone()],
+                    status: "550 4.4.7 QUEUE.Expired; message expired".into(),
+                    context: String::new(),
+                },
+            );
         }
         self.ndr(m, &expired, Kind::Expired, log, out);
-        for r in m.recipients.iter_mut().filter(|r| r.state == RecipientState::Pending) {
+        for r in m
+            .recipients
+            .iter_mut()
+            .filter(|r| r.state == RecipientState::Pending)
+        {
             r.state = RecipientState::Expired;
         }
-        self.note(out, "expired", format!("message {} expired after {}", m.number, mxlab_scenario::Dur(self.clock.elapsed() - m.arrival)));
+        self.note(
+            out,
+            "expired",
+            format!(
+                "message {} expired after {}",
+                m.number,
+                mxlab_scenario::Dur(self.clock.elapsed() - m.arrival)
+            ),
+        );
         m.next = None;
     }
 
@@ -343,9 +568,15 @@ impl<'a> Sim<'a> {
     fn queue_view(&self, messages: &[Message], policy: &Policy) -> String {
         let host = short_name(&self.scenario.file.sender.hostname);
         let mut rows = Vec::new();
-        let domains: BTreeSet<&str> = messages.iter().flat_map(|m| m.pending().map(|r| r.domain.as_str())).collect();
+        let domains: BTreeSet<&str> = messages
+            .iter()
+            .flat_map(|m| m.pending().map(|r| r.domain.as_str()))
+            .collect();
         for (i, domain) in domains.iter().enumerate() {
-            let waiting: Vec<&Message> = messages.iter().filter(|m| m.pending().any(|r| r.domain == *domain)).collect();
+            let waiting: Vec<&Message> = messages
+                .iter()
+                .filter(|m| m.pending().any(|r| r.domain == *domain))
+                .collect();
             let last_error = waiting
                 .iter()
                 .flat_map(|m| m.pending().filter(|r| r.domain == *domain))
@@ -353,7 +584,11 @@ impl<'a> Sim<'a> {
                 .max_by_key(|(_, t)| *t)
                 .map(|(f, _)| f.reply.clone());
             let next = waiting.iter().filter_map(|m| m.next).min();
-            let status = if last_error.is_some() { "Retry" } else { "Ready" };
+            let status = if last_error.is_some() {
+                "Retry"
+            } else {
+                "Ready"
+            };
             rows.push(format!(
                 "Identity: {host}\\{}\nDeliveryType: SmtpDeliveryToMailbox\nStatus: {status}\nMessageCount: {}\nNextHopDomain: {domain}\nNextRetryTime: {}\nLastError: {}\n",
                 i + 3,
@@ -363,7 +598,11 @@ impl<'a> Sim<'a> {
             ));
         }
         let _ = policy;
-        if rows.is_empty() { "(no messages queued)\n".to_string() } else { rows.join("\n") }
+        if rows.is_empty() {
+            "(no messages queued)\n".to_string()
+        } else {
+            rows.join("\n")
+        }
     }
 }
 

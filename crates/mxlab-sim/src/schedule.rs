@@ -40,10 +40,17 @@ impl Policy {
     /// When the next attempt starts, counted from the start of the failed one (so the
     /// schedule stays on its grid however long an attempt takes). `transient_retries` is how
     /// many transient-interval retries were already scheduled for this message.
-    pub fn next_attempt(&self, failed_start: Duration, kind: FailureKind, transient_retries: u32) -> Duration {
+    pub fn next_attempt(
+        &self,
+        failed_start: Duration,
+        kind: FailureKind,
+        transient_retries: u32,
+    ) -> Duration {
         let interval = match kind {
             FailureKind::Connection => self.connection_failure_interval,
-            FailureKind::Transient if transient_retries < self.transient_count => self.transient_interval,
+            FailureKind::Transient if transient_retries < self.transient_count => {
+                self.transient_interval
+            }
             FailureKind::Transient => self.message_retry_interval,
         };
         failed_start + interval
@@ -63,7 +70,12 @@ impl Policy {
 /// plural, as the English original writes it).
 pub fn exchange_time_left(left: Duration) -> String {
     let minutes = left.as_secs() / 60;
-    format!("{} days, {} hours and {} minutes", minutes / 1440, minutes % 1440 / 60, minutes % 60)
+    format!(
+        "{} days, {} hours and {} minutes",
+        minutes / 1440,
+        minutes % 1440 / 60,
+        minutes % 60
+    )
 }
 
 #[cfg(test)]
@@ -87,12 +99,18 @@ mod tests {
             t = p.next_attempt(t, FailureKind::Connection, 0);
         }
         assert_eq!(t, 243 * MIN);
-        assert_eq!(exchange_time_left(p.expiry(Duration::ZERO) - t), "1 days, 19 hours and 57 minutes");
+        assert_eq!(
+            exchange_time_left(p.expiry(Duration::ZERO) - t),
+            "1 days, 19 hours and 57 minutes"
+        );
     }
 
     #[test]
     fn transient_retries_then_message_retry_interval() {
-        let p = Policy { message_retry_interval: 15 * MIN, ..exchange() };
+        let p = Policy {
+            message_retry_interval: 15 * MIN,
+            ..exchange()
+        };
         assert_eq!(p.next_attempt(MIN, FailureKind::Transient, 5), 6 * MIN);
         assert_eq!(p.next_attempt(MIN, FailureKind::Transient, 6), 16 * MIN);
         assert_eq!(p.next_attempt(MIN, FailureKind::Connection, 0), 11 * MIN);
@@ -100,14 +118,14 @@ mod tests {
 
     proptest! {
         #[test]
-        fn the_delay_dsn_falls_on_the_attempt_grid(latency in 0u64..30, interval in prop::sample::select(vec![5u64, 10, 15])) {
+        fn the_delay_dsn_falls_on_the_attempt_grid(latency in 0u32..30, interval in prop::sample::select(vec![5u32, 10, 15])) {
             let p = Policy { connection_failure_interval: interval * MIN, ..exchange() };
             let mut t = latency * MIN;
             while !p.delay_dsn_due(Duration::ZERO, t) {
                 t = p.next_attempt(t, FailureKind::Connection, 0);
             }
             prop_assert!(t >= 4 * 60 * MIN && t < 4 * 60 * MIN + interval * MIN);
-            prop_assert_eq!((t.as_secs() / 60 - latency) % interval, 0);
+            prop_assert_eq!((t.as_secs() / 60 - u64::from(latency)) % u64::from(interval), 0);
         }
     }
 }

@@ -79,7 +79,8 @@ impl Log {
             String::new(),
             "Originating".to_string(),
         ];
-        self.lines.push(fields.iter().map(|f| csv(f)).collect::<Vec<_>>().join(","));
+        self.lines
+            .push(fields.iter().map(|f| csv(f)).collect::<Vec<_>>().join(","));
     }
 
     pub fn text(&self) -> String {
@@ -103,7 +104,14 @@ mod tests {
     #[test]
     fn a_line_has_every_field() {
         let mut log = Log::new(time::macros::datetime!(2024-05-08 20:40 +1));
-        log.push(time::macros::datetime!(2024-05-08 20:40 +1), Event { event_id: "RECEIVE", source: "SMTP", ..Event::default() });
+        log.push(
+            time::macros::datetime!(2024-05-08 20:40 +1),
+            Event {
+                event_id: "RECEIVE",
+                source: "SMTP",
+                ..Event::default()
+            },
+        );
         let last = log.text().lines().last().unwrap().to_string();
         assert_eq!(last.split(',').count(), FIELDS.split(',').count());
         assert!(last.starts_with("2024-05-08T19:40:00.000Z,"));

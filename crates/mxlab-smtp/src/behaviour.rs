@@ -60,14 +60,22 @@ pub fn glob_matches(pattern: &str, text: &str) -> bool {
 
 fn rule_applies(rule: &SmtpRule, stage: Stage, ctx: &Context<'_>) -> bool {
     rule.stage == stage
-        && rule.attempts.is_none_or(|range| range.contains(ctx.attempt))
-        && rule.recipient.as_deref().is_none_or(|pattern| ctx.recipient.is_some_and(|r| glob_matches(pattern, r)))
+        && rule
+            .attempts
+            .is_none_or(|range| range.contains(ctx.attempt))
+        && rule
+            .recipient
+            .as_deref()
+            .is_none_or(|pattern| ctx.recipient.is_some_and(|r| glob_matches(pattern, r)))
 }
 
 /// The first rule for `stage` whose conditions hold decides; with none, a healthy server.
 pub fn decide(rules: &[SmtpRule], stage: Stage, ctx: &Context<'_>) -> Step {
     let Some(rule) = rules.iter().find(|r| rule_applies(r, stage, ctx)) else {
-        return Step { delay: Duration::ZERO, act: Act::Accept };
+        return Step {
+            delay: Duration::ZERO,
+            act: Act::Accept,
+        };
     };
     let act = match (rule.action, &rule.reply) {
         (Some(SmtpAction::Accept), _) | (None, None) => Act::Accept,
@@ -78,7 +86,10 @@ pub fn decide(rules: &[SmtpRule], stage: Stage, ctx: &Context<'_>) -> Step {
         (Some(SmtpAction::Stall), _) => Act::Stall,
         (Some(SmtpAction::Close), _) => Act::Close,
     };
-    Step { delay: rule.delay.map_or(Duration::ZERO, |d| d.get()), act }
+    Step {
+        delay: rule.delay.map_or(Duration::ZERO, |d| d.get()),
+        act,
+    }
 }
 
 #[cfg(test)]
@@ -112,19 +123,28 @@ mod tests {
 
     #[test]
     fn no_rule_means_healthy() {
-        assert_eq!(decide(&[], Stage::Rcpt, &Context::default()).act, Act::Accept);
+        assert_eq!(
+            decide(&[], Stage::Rcpt, &Context::default()).act,
+            Act::Accept
+        );
     }
 
     #[test]
     fn attempts_and_recipients_select_rules() {
         let mut first_two = rule(Stage::Rcpt);
-        first_two.attempts = Some(CountRange { first: 1, last: Some(2) });
+        first_two.attempts = Some(CountRange {
+            first: 1,
+            last: Some(2),
+        });
         first_two.reply = Some("451 4.7.1 try later".parse().unwrap());
         let mut full = rule(Stage::Rcpt);
         full.recipient = Some("bob@*".into());
         full.reply = Some("452 4.2.2 mailbox full".parse().unwrap());
         let rules = [full, first_two];
-        let ctx = |attempt, recipient| Context { attempt, recipient: Some(recipient) };
+        let ctx = |attempt, recipient| Context {
+            attempt,
+            recipient: Some(recipient),
+        };
         let code = |step: Step| match step.act {
             Act::Reply(r) => r.code,
             _ => 250,

@@ -46,7 +46,11 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { transcripts: 1000, messages: 1000, max_message_bytes: 35 * 1024 * 1024 }
+        Limits {
+            transcripts: 1000,
+            messages: 1000,
+            max_message_bytes: 35 * 1024 * 1024,
+        }
     }
 }
 
@@ -73,9 +77,14 @@ impl FakeSmtpHost {
     pub fn new(config: &SmtpHost, address: IpAddr, clock: Clock, limits: Limits) -> Self {
         let name = config.name.get_ref().trim_end_matches('.').to_string();
         FakeSmtpHost {
-            banner: config.banner.clone().unwrap_or_else(|| format!("{name} ESMTP mxlab")),
+            banner: config
+                .banner
+                .clone()
+                .unwrap_or_else(|| format!("{name} ESMTP mxlab")),
             extensions: config.extensions.clone().unwrap_or_else(|| {
-                ["PIPELINING", "8BITMIME", "ENHANCEDSTATUSCODES", "SMTPUTF8"].map(String::from).to_vec()
+                ["PIPELINING", "8BITMIME", "ENHANCEDSTATUSCODES", "SMTPUTF8"]
+                    .map(String::from)
+                    .to_vec()
             }),
             name,
             address,
@@ -95,7 +104,16 @@ impl FakeSmtpHost {
             *n += 1;
             *n
         };
-        (attempt, self.decide(Stage::Connect, &Context { attempt, recipient: None }))
+        (
+            attempt,
+            self.decide(
+                Stage::Connect,
+                &Context {
+                    attempt,
+                    recipient: None,
+                },
+            ),
+        )
     }
 
     pub fn decide(&self, stage: Stage, ctx: &Context<'_>) -> Step {
@@ -122,10 +140,22 @@ impl FakeSmtpHost {
     }
 
     pub fn transcripts(&self) -> Vec<Transcript> {
-        self.state.lock().expect("host state").transcripts.iter().cloned().collect()
+        self.state
+            .lock()
+            .expect("host state")
+            .transcripts
+            .iter()
+            .cloned()
+            .collect()
     }
 
     pub fn messages(&self) -> Vec<Captured> {
-        self.state.lock().expect("host state").messages.iter().cloned().collect()
+        self.state
+            .lock()
+            .expect("host state")
+            .messages
+            .iter()
+            .cloned()
+            .collect()
     }
 }

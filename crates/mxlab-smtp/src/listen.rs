@@ -26,8 +26,12 @@ pub async fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
 pub async fn serve(host: Arc<FakeSmtpHost>, listener: TcpListener) {
     let slots = Arc::new(Semaphore::new(MAX_SESSIONS));
     loop {
-        let Ok(permit) = slots.clone().acquire_owned().await else { return };
-        let Ok((stream, peer)) = listener.accept().await else { continue };
+        let Ok(permit) = slots.clone().acquire_owned().await else {
+            return;
+        };
+        let Ok((stream, peer)) = listener.accept().await else {
+            continue;
+        };
         let host = host.clone();
         tokio::spawn(async move {
             let _permit = permit;
@@ -59,7 +63,8 @@ async fn connection(host: &FakeSmtpHost, mut stream: TcpStream, peer: SocketAddr
         }
         Act::Close => {}
         Act::Accept | Act::Reply(_) => {
-            let _ = tokio::time::timeout(IDLE * 12, session::run(host, stream, peer.ip(), attempt)).await;
+            let _ = tokio::time::timeout(IDLE * 12, session::run(host, stream, peer.ip(), attempt))
+                .await;
         }
     }
 }

@@ -34,12 +34,21 @@ struct Session<'h, S> {
 }
 
 /// Runs a session to its end. `attempt` is what [`FakeSmtpHost::connect`] counted.
-pub async fn run<S: AsyncRead + AsyncWrite + Unpin>(host: &FakeSmtpHost, stream: S, client: IpAddr, attempt: u32) {
+pub async fn run<S: AsyncRead + AsyncWrite + Unpin>(
+    host: &FakeSmtpHost,
+    stream: S,
+    client: IpAddr,
+    attempt: u32,
+) {
     let mut session = Session {
         host,
         stream,
         attempt,
-        transcript: Transcript { host: host.name.clone(), client: client.to_string(), lines: Vec::new() },
+        transcript: Transcript {
+            host: host.name.clone(),
+            client: client.to_string(),
+            lines: Vec::new(),
+        },
         buf: Vec::new(),
         pos: 0,
         helo: false,
@@ -55,7 +64,11 @@ pub async fn run<S: AsyncRead + AsyncWrite + Unpin>(host: &FakeSmtpHost, stream:
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
     fn note(&mut self, who: char, text: String) {
-        self.transcript.lines.push(Line { at: self.host.clock.elapsed(), who, text });
+        self.transcript.lines.push(Line {
+            at: self.host.clock.elapsed(),
+            who,
+            text,
+        });
     }
 
     async fn send(&mut self, wire: &str) -> Flow {
@@ -97,7 +110,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
 
     /// Executes a decided step for `stage`; `healthy` is the reply a healthy server gives.
     async fn step(&mut self, stage: Stage, recipient: Option<&str>, healthy: &str) -> (Flow, bool) {
-        let ctx = Context { attempt: self.attempt, recipient };
+        let ctx = Context {
+            attempt: self.attempt,
+            recipient,
+        };
         let step = self.host.decide(stage, &ctx);
         if !step.delay.is_zero() {
             self.host.clock.sleep(step.delay).await;
@@ -108,7 +124,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
                 let positive = reply.code < 400;
                 let flow = self.send(&reply.to_wire()).await;
                 // 421 means the server is closing the channel (RFC 5321 §3.8).
-                if reply.code == 421 { (Flow::Close, false) } else { (flow, positive) }
+                if reply.code == 421 {
+                    (Flow::Close, false)
+                } else {
+                    (flow, positive)
+                }
             }
             Act::Stall => {
                 self.stall().await;
@@ -154,7 +174,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
                 let line = String::from_utf8_lossy(line_bytes).trim_end().to_string();
                 self.pos += end + 1;
                 if line_bytes.len() > MAX_COMMAND_LINE {
-                    self.note('C', format!("{}… ({} octets)", line.chars().take(40).collect::<String>(), line_bytes.len()));
+                    self.note(
+                        'C',
+                        format!(
+                            "{}… ({} octets)",
+                            line.chars().take(40).collect::<String>(),
+                            line_bytes.len()
+                        ),
+                    );
                     return Some(Err(ReplySpec::new(500, Some((5, 5, 2)), "Line too long")));
                 }
                 let mut iter = line_bytes.iter();
@@ -193,7 +220,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
             Request::Ehlo { host } | Request::Helo { host } | Request::Lhlo { host } => {
                 let mut reply = format!("250-{} greets {host}\r\n", self.host.name);
                 for (i, ext) in self.host.extensions.iter().enumerate() {
-                    let sep = if i + 1 == self.host.extensions.len() { ' ' } else { '-' };
+                    let sep = if i + 1 == self.host.extensions.len() {
+                        ' '
+                    } else {
+                        '-'
+                    };
                     reply.push_str(&format!("250{sep}{ext}\r\n"));
                 }
                 if self.host.extensions.is_empty() {
@@ -211,7 +242,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
                 if self.mail_from.is_some() {
                     return self.send("503 5.5.1 Sender already given\r\n").await;
                 }
-                let (flow, ok) = self.step(Stage::Mail, None, "250 2.1.0 Sender OK\r\n").await;
+                let (flow, ok) = self
+                    .step(Stage::Mail, None, "250 2.1.0 Sender OK\r\n")
+                    .await;
                 if ok {
                     self.mail_from = Some(from.address);
                 }
@@ -221,7 +254,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
                 if self.mail_from.is_none() {
                     return self.send("503 5.5.1 Need MAIL first\r\n").await;
                 }
-                let (flow, ok) = self.step(Stage::Rcpt, Some(&to.address), "250 2.1.5 Recipient OK\r\n").await;
+                let (flow, ok) = self
+                    .step(Stage::Rcpt, Some(&to.address), "250 2.1.5 Recipient OK\r\n")
+                    .await;
                 if ok {
                     self.rcpt_to.push(to.address);
                 }
@@ -231,7 +266,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
                 if self.rcpt_to.is_empty() {
                     return self.send("503 5.5.1 Need RCPT first\r\n").await;
                 }
-                let (flow, ok) = self.step(Stage::Data, None, "354 Start mail input; end with <CRLF>.<CRLF>\r\n").await;
+                let (flow, ok) = self
+                    .step(
+                        Stage::Data,
+                        None,
+                        "354 Start mail input; end with <CRLF>.<CRLF>\r\n",
+                    )
+                    .await;
                 if !ok || matches!(flow, Flow::Close) {
                     return flow;
                 }
@@ -286,7 +327,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
             self.reset();
             return self.send("552 5.3.4 Message too big for system\r\n").await;
         }
-        let step = self.host.decide(Stage::EndOfData, &Context { attempt: self.attempt, recipient: None });
+        let step = self.host.decide(
+            Stage::EndOfData,
+            &Context {
+                attempt: self.attempt,
+                recipient: None,
+            },
+        );
         if !step.delay.is_zero() {
             self.host.clock.sleep(step.delay).await;
         }
@@ -299,7 +346,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
                     rcpt_to: self.rcpt_to.clone(),
                     data: message,
                 });
-                self.send(&format!("250 2.6.0 Queued as {id:08X}\r\n")).await
+                self.send(&format!("250 2.6.0 Queued as {id:08X}\r\n"))
+                    .await
             }
             Act::Reply(reply) => self.send(&reply.to_wire()).await,
             Act::Stall => {
@@ -319,9 +367,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
 fn parse_error_reply(error: &ParseError) -> ReplySpec {
     match error {
         ParseError::UnknownCommand => ReplySpec::new(500, Some((5, 5, 1)), "Command unrecognized"),
-        ParseError::InvalidSenderAddress => ReplySpec::new(501, Some((5, 1, 7)), "Bad sender address syntax"),
-        ParseError::InvalidRecipientAddress => ReplySpec::new(501, Some((5, 1, 3)), "Bad recipient address syntax"),
+        ParseError::InvalidSenderAddress => {
+            ReplySpec::new(501, Some((5, 1, 7)), "Bad sender address syntax")
+        }
+        ParseError::InvalidRecipientAddress => {
+            ReplySpec::new(501, Some((5, 1, 3)), "Bad recipient address syntax")
+        }
         ParseError::ResponseTooLong => ReplySpec::new(500, Some((5, 5, 2)), "Line too long"),
-        _ => ReplySpec::new(501, Some((5, 5, 4)), "Syntax error in parameters or arguments"),
+        _ => ReplySpec::new(
+            501,
+            Some((5, 5, 4)),
+            "Syntax error in parameters or arguments",
+        ),
     }
 }

@@ -35,37 +35,58 @@ pub fn is_summary(reply: &str) -> bool {
 impl Dsn {
     /// The last quoted reply that is a real error rather than a summary of waiting.
     pub fn last_real_error(&self) -> Option<&str> {
-        self.quoted_replies.iter().rev().map(String::as_str).find(|r| !is_summary(r))
+        self.quoted_replies
+            .iter()
+            .rev()
+            .map(String::as_str)
+            .find(|r| !is_summary(r))
     }
 
     pub fn is_delay(&self) -> bool {
-        self.recipients.iter().any(|r| r.action.eq_ignore_ascii_case("delayed"))
+        self.recipients
+            .iter()
+            .any(|r| r.action.eq_ignore_ascii_case("delayed"))
     }
 
     pub fn is_failure(&self) -> bool {
-        self.recipients.iter().any(|r| r.action.eq_ignore_ascii_case("failed"))
+        self.recipients
+            .iter()
+            .any(|r| r.action.eq_ignore_ascii_case("failed"))
     }
 
     pub fn is_expiry(&self) -> bool {
-        self.is_failure() && self.recipients.iter().any(|r| r.diagnostic_code.contains("QUEUE.Expired"))
+        self.is_failure()
+            && self
+                .recipients
+                .iter()
+                .any(|r| r.diagnostic_code.contains("QUEUE.Expired"))
     }
 }
 
 /// Reads a notice; `None` when it has no delivery-status part.
 pub fn read(raw: &str) -> Option<Dsn> {
     let message = MessageParser::default().parse(raw.as_bytes())?;
-    let mut dsn = Dsn { subject: message.subject().unwrap_or_default().to_string(), ..Dsn::default() };
+    let mut dsn = Dsn {
+        subject: message.subject().unwrap_or_default().to_string(),
+        ..Dsn::default()
+    };
     let mut found = false;
     for part in &message.parts {
-        let Some(ct) = part.content_type() else { continue };
-        let kind = (ct.ctype().to_ascii_lowercase(), ct.subtype().unwrap_or_default().to_ascii_lowercase());
+        let Some(ct) = part.content_type() else {
+            continue;
+        };
+        let kind = (
+            ct.ctype().to_ascii_lowercase(),
+            ct.subtype().unwrap_or_default().to_ascii_lowercase(),
+        );
         match (kind.0.as_str(), kind.1.as_str()) {
             ("message", "delivery-status") | ("message", "global-delivery-status") => {
                 found = true;
                 let text = String::from_utf8_lossy(part.contents()).into_owned();
                 let groups = parse_groups(&text);
                 if let Some(first) = groups.first() {
-                    dsn.reporting_mta = field(first, "Reporting-MTA").map(|v| strip_type(v).to_string());
+                    dsn.reporting_mta =
+                        field(first, "Reporting-MTA").map(|v| strip_type(v).to_string());
                     dsn.arrival_date = field(first, "Arrival-Date").map(str::to_string);
                 }
                 dsn.recipients = groups.iter().skip(1).filter_map(recipient).collect();
@@ -80,12 +101,15 @@ pub fn read(raw: &str) -> Option<Dsn> {
 }
 
 fn recipient(group: &Group) -> Option<DsnRecipient> {
-    let final_recipient = field(group, "Final-Recipient").or_else(|| field(group, "Original-Recipient"))?;
+    let final_recipient =
+        field(group, "Final-Recipient").or_else(|| field(group, "Original-Recipient"))?;
     Some(DsnRecipient {
         final_recipient: strip_type(final_recipient).to_string(),
         action: field(group, "Action").unwrap_or_default().to_string(),
         status: field(group, "Status").unwrap_or_default().to_string(),
-        diagnostic_code: field(group, "Diagnostic-Code").map(|v| strip_type(v).to_string()).unwrap_or_default(),
+        diagnostic_code: field(group, "Diagnostic-Code")
+            .map(|v| strip_type(v).to_string())
+            .unwrap_or_default(),
         remote_mta: field(group, "Remote-MTA").map(|v| strip_type(v).to_string()),
         will_retry_until: field(group, "Will-Retry-Until").map(str::to_string),
     })
@@ -121,7 +145,10 @@ Diagnostic-Code: smtp;400 4.4.7 Message delayed\r\n\r\n--b--\r\n";
         assert!(dsn.is_delay() && !dsn.is_failure());
         assert_eq!(dsn.recipients[0].final_recipient, "hanako@partner.test");
         assert_eq!(dsn.recipients[0].status, "4.4.7");
-        assert_eq!(dsn.last_real_error(), Some("441 4.4.1 Failed to connect. Winsock error code: 10060"));
+        assert_eq!(
+            dsn.last_real_error(),
+            Some("441 4.4.1 Failed to connect. Winsock error code: 10060")
+        );
         assert_eq!(dsn.reporting_mta.as_deref(), Some("srv01.mycompany.lan"));
     }
 

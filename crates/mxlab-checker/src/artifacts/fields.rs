@@ -35,7 +35,10 @@ pub fn parse_groups(text: &str) -> Vec<Group> {
 
 /// The value of the first field called `name` (case-insensitive).
 pub fn field<'g>(group: &'g Group, name: &str) -> Option<&'g str> {
-    group.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    group
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
 }
 
 /// `rfc822;user@example` → `user@example`; `smtp;451 …` → `451 …`.
@@ -53,8 +56,14 @@ mod tests {
         let text = "Reporting-MTA: dns;srv01\r\n\r\nFinal-Recipient: rfc822;a@b\r\nDiagnostic-Code: smtp;451 4.4.0 first\r\n second\r\n\r\n";
         let groups = parse_groups(text);
         assert_eq!(groups.len(), 2);
-        assert_eq!(field(&groups[1], "diagnostic-code"), Some("smtp;451 4.4.0 first second"));
-        assert_eq!(strip_type(field(&groups[1], "Final-Recipient").unwrap()), "a@b");
+        assert_eq!(
+            field(&groups[1], "diagnostic-code"),
+            Some("smtp;451 4.4.0 first second")
+        );
+        assert_eq!(
+            strip_type(field(&groups[1], "Final-Recipient").unwrap()),
+            "a@b"
+        );
     }
 
     proptest! {

@@ -36,7 +36,11 @@ pub fn read(text: &str) -> Vec<TrackingEvent> {
     let mut events = Vec::new();
     for line in text.lines() {
         if let Some(fields) = line.strip_prefix("#Fields:") {
-            names = fields.trim().split(',').map(|s| s.trim().to_ascii_lowercase()).collect();
+            names = fields
+                .trim()
+                .split(',')
+                .map(|s| s.trim().to_ascii_lowercase())
+                .collect();
             continue;
         }
         if line.starts_with('#') || line.trim().is_empty() || names.is_empty() {
@@ -44,14 +48,23 @@ pub fn read(text: &str) -> Vec<TrackingEvent> {
         }
         let values = split_csv(line);
         let get = |name: &str| {
-            names.iter().position(|n| n == name).and_then(|i| values.get(i)).cloned().unwrap_or_default()
+            names
+                .iter()
+                .position(|n| n == name)
+                .and_then(|i| values.get(i))
+                .cloned()
+                .unwrap_or_default()
         };
         events.push(TrackingEvent {
             date_time: get("date-time"),
             event_id: get("event-id"),
             source: get("source"),
             source_context: get("source-context"),
-            recipients: get("recipient-address").split(';').filter(|s| !s.is_empty()).map(str::to_string).collect(),
+            recipients: get("recipient-address")
+                .split(';')
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect(),
             recipient_status: get("recipient-status"),
         });
     }

@@ -33,16 +33,26 @@ pub struct DomainProbe {
 }
 
 pub async fn probe_domain(env: &ProbeEnv<'_>, domain: &str) -> DomainProbe {
-    let client = DnsClient::new(env.net, env.clock.clone(), env.dns_server, env.dns_timeout, env.dns_attempts);
+    let client = DnsClient::new(
+        env.net,
+        env.clock.clone(),
+        env.dns_server,
+        env.dns_timeout,
+        env.dns_attempts,
+    );
     let resolution = mx::resolve(&client, domain).await;
     let mut probes = Vec::new();
     for (host, ip) in resolution.targets() {
-        let p = smtp::probe(env.net, &env.clock, env.from_ip, &host, ip, env.smtp_port, &env.helo, env.smtp).await;
+        let p = smtp::probe(env, &host, ip).await;
         let greeted = matches!(p.result, smtp::SmtpResult::Greeted { .. });
         probes.push(p);
         if greeted {
             break;
         }
     }
-    DomainProbe { domain: domain.to_string(), resolution, smtp: probes }
+    DomainProbe {
+        domain: domain.to_string(),
+        resolution,
+        smtp: probes,
+    }
 }

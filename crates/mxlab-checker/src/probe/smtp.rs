@@ -7,6 +7,8 @@ use std::time::Duration;
 use mail_send::SmtpClient;
 use mxlab_net::{Clock, Network};
 
+use super::ProbeEnv;
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SmtpResult {
     /// The port is closed.
@@ -20,7 +22,10 @@ pub enum SmtpResult {
     /// A greeting other than 220.
     Rejected { code: u16, text: String },
     /// 220 greeting; the EHLO reply's first line (or why EHLO failed).
-    Greeted { banner: String, ehlo: Result<String, String> },
+    Greeted {
+        banner: String,
+        ehlo: Result<String, String>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -42,30 +47,55 @@ pub struct SmtpTimeouts {
 
 impl Default for SmtpTimeouts {
     fn default() -> Self {
-        SmtpTimeouts { connect: Duration::from_secs(30), banner: Duration::from_secs(300), command: Duration::from_secs(300) }
+        SmtpTimeouts {
+            connect: Duration::from_secs(30),
+            banner: Duration::from_secs(300),
+            command: Duration::from_secs(300),
+        }
     }
 }
 
-pub async fn probe(net: &dyn Network, clock: &Clock, from: IpAddr, host: &str, ip: IpAddr, port: u16, helo: &str, t: SmtpTimeouts) -> SmtpProbe {
-    let at = clock.elapsed();
-    let result = run(net, clock, from, SocketAddr::new(ip, port), helo, t).await;
-    SmtpProbe { host: host.to_string(), ip, port, at, result }
+/// Probes `host` at `ip` on the environment's SMTP port.
+pub async fn probe(env: &ProbeEnv<'_>, host: &str, ip: IpAddr) -> SmtpProbe {
+    let at = env.clock.elapsed();
+    let to = SocketAddr::new(ip, env.smtp_port);
+    let result = run(env.net, &env.clock, env.from_ip, to, &env.helo, env.smtp).await;
+    SmtpProbe {
+        host: host.to_string(),
+        ip,
+        port: env.smtp_port,
+        at,
+        result,
+    }
 }
 
-async fn run(net: &dyn Network, clock: &Clock, from: IpAddr, to: SocketAddr, helo: &str, t: SmtpTimeouts) -> SmtpResult {
+async fn run(
+    net: &dyn Network,
+    clock: &Clock,
+    from: IpAddr,
+    to: SocketAddr,
+    helo: &str,
+    t: SmtpTimeouts,
+) -> SmtpResult {
     let stream = match clock.timeout(t.connect, net.connect(from, to)).await {
         None => return SmtpResult::ConnectTimeout,
         Some(Err(e)) => return SmtpResult::Refused(e.to_string()),
         Some(Ok(s)) => s,
     };
-    let mut client = SmtpClient { stream, timeout: t.command };
+    let mut client = SmtpClient {
+        stream,
+        timeout: t.command,
+    };
     let banner = match clock.timeout(t.banner, client.read()).await {
         None => return SmtpResult::BannerTimeout,
         Some(Err(_)) => return SmtpResult::ClosedBeforeBanner,
         Some(Ok(r)) => r,
     };
     if banner.code != 220 {
-        return SmtpResult::Rejected { code: banner.code, text: banner.message.replace(['\r', '\n'], " ") };
+        return SmtpResult::Rejected {
+            code: banner.code,
+            text: banner.message.replace(['\r', '\n'], " "),
+        };
     }
     let ehlo = match client.ehlo(helo).await {
         Ok(r) => Ok(format!("250 {}", r.hostname)),
@@ -74,5 +104,8 @@ async fn run(net: &dyn Network, clock: &Clock, from: IpAddr, to: SocketAddr, hel
         Err(e) => Err(e.to_string()),
     };
     let _ = client.quit().await;
-    SmtpResult::Greeted { banner: format!("220 {}", banner.message.replace(['\r', '\n'], " ")), ehlo }
+    SmtpResult::Greeted {
+        banner: format!("220 {}", banner.message.replace(['\r', '\n'], " ")),
+        ehlo,
+    }
 }

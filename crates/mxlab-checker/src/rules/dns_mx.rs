@@ -7,13 +7,25 @@ use crate::probe::DomainProbe;
 use crate::rule::Hit;
 
 fn evidence(probe: &DomainProbe) -> Vec<String> {
-    probe.resolution.exchanges.iter().map(|e| format!("dns: {e}")).collect()
+    probe
+        .resolution
+        .exchanges
+        .iter()
+        .map(|e| format!("dns: {e}"))
+        .collect()
 }
 
 fn with_notices(mut evidence: Vec<String>, facts: &Facts, needle: &str) -> Vec<String> {
     for dsn in facts.notices() {
-        for r in dsn.recipients.iter().filter(|r| r.diagnostic_code.contains(needle) || r.status.starts_with(needle)) {
-            evidence.push(format!("notice \"{}\": {} Status {} — {}", dsn.subject, r.final_recipient, r.status, r.diagnostic_code));
+        for r in dsn
+            .recipients
+            .iter()
+            .filter(|r| r.diagnostic_code.contains(needle) || r.status.starts_with(needle))
+        {
+            evidence.push(format!(
+                "notice \"{}\": {} Status {} — {}",
+                dsn.subject, r.final_recipient, r.status, r.diagnostic_code
+            ));
         }
     }
     evidence
@@ -26,7 +38,10 @@ fn first(facts: &Facts, pred: impl Fn(&Route) -> bool) -> Option<&DomainProbe> {
 pub fn nxdomain(facts: &Facts) -> Option<Hit> {
     let d = first(facts, |r| matches!(r, Route::NxDomain))?;
     Some(Hit {
-        summary: format!("{} does not exist: its MX lookup answers NXDOMAIN (\"Non-existent domain\")", d.domain),
+        summary: format!(
+            "{} does not exist: its MX lookup answers NXDOMAIN (\"Non-existent domain\")",
+            d.domain
+        ),
         evidence: with_notices(evidence(d), facts, "NonExistentDomain"),
     })
 }
@@ -34,7 +49,10 @@ pub fn nxdomain(facts: &Facts) -> Option<Hit> {
 pub fn missing(facts: &Facts) -> Option<Hit> {
     let d = first(facts, |r| matches!(r, Route::NoMailRecords))?;
     Some(Hit {
-        summary: format!("{} exists but publishes no MX record and no A/AAAA record to fall back on", d.domain),
+        summary: format!(
+            "{} exists but publishes no MX record and no A/AAAA record to fall back on",
+            d.domain
+        ),
         evidence: with_notices(evidence(d), facts, "5.4.4"),
     })
 }
@@ -42,7 +60,10 @@ pub fn missing(facts: &Facts) -> Option<Hit> {
 pub fn null_mx(facts: &Facts) -> Option<Hit> {
     let d = first(facts, |r| matches!(r, Route::NullMx))?;
     Some(Hit {
-        summary: format!("{} publishes a null MX (\"MX 0 .\", RFC 7505): it accepts no mail", d.domain),
+        summary: format!(
+            "{} publishes a null MX (\"MX 0 .\", RFC 7505): it accepts no mail",
+            d.domain
+        ),
         evidence: with_notices(evidence(d), facts, "5.1.10"),
     })
 }
@@ -57,7 +78,11 @@ pub fn target_unresolvable(facts: &Facts) -> Option<Hit> {
         _ => Vec::new(),
     };
     Some(Hit {
-        summary: format!("{}'s MX points at {} with no address record", d.domain, names.join(", ")),
+        summary: format!(
+            "{}'s MX points at {} with no address record",
+            d.domain,
+            names.join(", ")
+        ),
         evidence: evidence(d),
     })
 }

@@ -29,7 +29,9 @@ pub static RULES: &[Rule] = &[
         role: Role::Cause,
         title: "The recipient domain publishes a null MX: it accepts no mail",
         explanation: "An MX record with preference 0 and target \".\" (RFC 7505) declares that the domain receives no mail at all.",
-        remediation: &["Use another address for the recipient; the domain does not take mail by design."],
+        remediation: &[
+            "Use another address for the recipient; the domain does not take mail by design.",
+        ],
         detect: dns_mx::null_mx,
     },
     Rule {
@@ -50,7 +52,9 @@ pub static RULES: &[Rule] = &[
         role: Role::Cause,
         title: "The MX record points at a host name with no address",
         explanation: "The domain's MX names a mail server, but that name has no A or AAAA record, so no connection can be made.",
-        remediation: &["Ask the recipient's administrator to add an address record for the MX host, or fix the MX target."],
+        remediation: &[
+            "Ask the recipient's administrator to add an address record for the MX host, or fix the MX target.",
+        ],
         detect: dns_mx::target_unresolvable,
     },
     Rule {
@@ -83,7 +87,9 @@ pub static RULES: &[Rule] = &[
         role: Role::Observation,
         title: "The message expired in the queue",
         explanation: "After retrying for the message expiration timeout (Exchange: 2 days), the sending server gave up: \"550 4.4.7 QUEUE.Expired\". The cause is the last real error, not the expiry.",
-        remediation: &["Fix the cause named by the verdict, then ask the user to send the message again."],
+        remediation: &[
+            "Fix the cause named by the verdict, then ask the user to send the message again.",
+        ],
         detect: notices::expired,
     },
     Rule {
@@ -92,7 +98,9 @@ pub static RULES: &[Rule] = &[
         role: Role::Observation,
         title: "\"400 4.4.7 Message delayed\" is a symptom, not a cause",
         explanation: "Exchange writes \"400 4.4.7 Message delayed\" itself when a message has waited past the delay-notification timeout (4 hours). The cause is the queue's last error, quoted after it in the notice.",
-        remediation: &["Read the last error quoted under \"Diagnostic information for administrators\", and diagnose that."],
+        remediation: &[
+            "Read the last error quoted under \"Diagnostic information for administrators\", and diagnose that.",
+        ],
         detect: notices::delayed,
     },
     Rule {
@@ -101,7 +109,9 @@ pub static RULES: &[Rule] = &[
         role: Role::Observation,
         title: "A non-delivery report says delivery failed permanently",
         explanation: "The sending server gave up at once because of a permanent (5xx) condition; its Status and Diagnostic-Code say which.",
-        remediation: &["Read the Diagnostic-Code of the NDR; the verdict names the condition behind it."],
+        remediation: &[
+            "Read the Diagnostic-Code of the NDR; the verdict names the condition behind it.",
+        ],
         detect: notices::failed,
     },
     Rule {
@@ -119,7 +129,9 @@ pub static RULES: &[Rule] = &[
         role: Role::Outcome,
         title: "No rule explains what happened",
         explanation: "The mail was not delivered, and none of the checks found why. The evidence in the report is the place to start.",
-        remediation: &["Check the sending server's queue and tracking log, and run `mxlab check` against the recipient domain."],
+        remediation: &[
+            "Check the sending server's queue and tracking log, and run `mxlab check` against the recipient domain.",
+        ],
         detect: outcome::never,
     },
 ];

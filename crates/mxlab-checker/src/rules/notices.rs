@@ -8,7 +8,12 @@ pub fn delayed(facts: &Facts) -> Option<Hit> {
     let mut evidence: Vec<String> = dsn
         .recipients
         .iter()
-        .map(|r| format!("notice \"{}\": {} Action {} Status {} Diagnostic-Code {}", dsn.subject, r.final_recipient, r.action, r.status, r.diagnostic_code))
+        .map(|r| {
+            format!(
+                "notice \"{}\": {} Action {} Status {} Diagnostic-Code {}",
+                dsn.subject, r.final_recipient, r.action, r.status, r.diagnostic_code
+            )
+        })
         .collect();
     let summary = match dsn.last_real_error() {
         Some(e) => {
@@ -25,20 +30,39 @@ pub fn expired(facts: &Facts) -> Option<Hit> {
     let evidence = ndr
         .recipients
         .iter()
-        .map(|r| format!("notice \"{}\": {} Status {} Diagnostic-Code {}", ndr.subject, r.final_recipient, r.status, r.diagnostic_code))
+        .map(|r| {
+            format!(
+                "notice \"{}\": {} Status {} Diagnostic-Code {}",
+                ndr.subject, r.final_recipient, r.status, r.diagnostic_code
+            )
+        })
         .collect();
     let summary = match ndr.last_real_error() {
-        Some(e) => format!("The message expired in the queue after retrying; the last real error was '{e}'"),
+        Some(e) => format!(
+            "The message expired in the queue after retrying; the last real error was '{e}'"
+        ),
         None => "The message expired in the queue after retrying".to_string(),
     };
     Some(Hit { summary, evidence })
 }
 
 pub fn failed(facts: &Facts) -> Option<Hit> {
-    let ndr = facts.ndrs.iter().find(|d| d.is_failure() && !d.is_expiry())?;
-    let r = ndr.recipients.iter().find(|r| r.action.eq_ignore_ascii_case("failed"))?;
+    let ndr = facts
+        .ndrs
+        .iter()
+        .find(|d| d.is_failure() && !d.is_expiry())?;
+    let r = ndr
+        .recipients
+        .iter()
+        .find(|r| r.action.eq_ignore_ascii_case("failed"))?;
     Some(Hit {
-        summary: format!("Delivery to {} failed permanently: {} ({})", r.final_recipient, r.diagnostic_code, r.status),
-        evidence: vec![format!("notice \"{}\": {} Action failed Status {} Diagnostic-Code {}", ndr.subject, r.final_recipient, r.status, r.diagnostic_code)],
+        summary: format!(
+            "Delivery to {} failed permanently: {} ({})",
+            r.final_recipient, r.diagnostic_code, r.status
+        ),
+        evidence: vec![format!(
+            "notice \"{}\": {} Action failed Status {} Diagnostic-Code {}",
+            ndr.subject, r.final_recipient, r.status, r.diagnostic_code
+        )],
     })
 }

@@ -10,13 +10,18 @@ pub fn delivered(facts: &Facts) -> Option<Hit> {
     }
     let mut evidence = Vec::new();
     for rcpt in &facts.recipients {
-        let send = facts
-            .tracking
-            .iter()
-            .find(|e| e.event_id == "SEND" && e.recipients.iter().any(|r| r.eq_ignore_ascii_case(rcpt)))?;
-        evidence.push(format!("tracking log: {} SEND {rcpt} '{}' {}", send.date_time, send.recipient_status, send.source_context));
+        let send = facts.tracking.iter().find(|e| {
+            e.event_id == "SEND" && e.recipients.iter().any(|r| r.eq_ignore_ascii_case(rcpt))
+        })?;
+        evidence.push(format!(
+            "tracking log: {} SEND {rcpt} '{}' {}",
+            send.date_time, send.recipient_status, send.source_context
+        ));
     }
-    Some(Hit { summary: "Every message was delivered; the remote server accepted it with 250".into(), evidence })
+    Some(Hit {
+        summary: "Every message was delivered; the remote server accepted it with 250".into(),
+        evidence,
+    })
 }
 
 /// Nothing explains what happened: never fires by itself; the verdict falls back to it.

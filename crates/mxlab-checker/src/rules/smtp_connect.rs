@@ -12,7 +12,11 @@ fn probe_line(p: &crate::probe::smtp::SmtpProbe, what: &str) -> String {
 fn notice_evidence(facts: &Facts, winsock: &str) -> Vec<String> {
     facts
         .notices()
-        .filter_map(|d| d.last_real_error().filter(|e| e.contains(winsock)).map(|e| format!("notice \"{}\": last error '{e}'", d.subject)))
+        .filter_map(|d| {
+            d.last_real_error()
+                .filter(|e| e.contains(winsock))
+                .map(|e| format!("notice \"{}\": last error '{e}'", d.subject))
+        })
         .collect()
 }
 
@@ -20,7 +24,11 @@ pub fn timeout(facts: &Facts) -> Option<Hit> {
     let mut evidence = Vec::new();
     let mut hosts = Vec::new();
     for d in &facts.domains {
-        if !d.smtp.is_empty() && d.smtp.iter().all(|p| p.result == SmtpResult::ConnectTimeout) {
+        if !d.smtp.is_empty()
+            && d.smtp
+                .iter()
+                .all(|p| p.result == SmtpResult::ConnectTimeout)
+        {
             for p in &d.smtp {
                 evidence.push(probe_line(p, "got no answer (timed out)"));
                 hosts.push(format!("{} ({})", p.host, p.ip));
@@ -35,7 +43,10 @@ pub fn timeout(facts: &Facts) -> Option<Hit> {
     let summary = if hosts.is_empty() {
         "The sending server's connections to the remote MX timed out (Winsock 10060)".to_string()
     } else {
-        format!("The MX host {} does not answer connections on port 25: every attempt times out", hosts.join(", "))
+        format!(
+            "The MX host {} does not answer connections on port 25: every attempt times out",
+            hosts.join(", ")
+        )
     };
     Some(Hit { summary, evidence })
 }
@@ -44,7 +55,11 @@ pub fn refused(facts: &Facts) -> Option<Hit> {
     let mut evidence = Vec::new();
     let mut hosts = Vec::new();
     for d in &facts.domains {
-        if !d.smtp.is_empty() && d.smtp.iter().all(|p| matches!(p.result, SmtpResult::Refused(_))) {
+        if !d.smtp.is_empty()
+            && d.smtp
+                .iter()
+                .all(|p| matches!(p.result, SmtpResult::Refused(_)))
+        {
             for p in &d.smtp {
                 evidence.push(probe_line(p, "was refused (nothing listens)"));
                 hosts.push(format!("{} ({})", p.host, p.ip));
@@ -59,7 +74,10 @@ pub fn refused(facts: &Facts) -> Option<Hit> {
     let summary = if hosts.is_empty() {
         "The remote MX refused the sending server's connections (Winsock 10061)".to_string()
     } else {
-        format!("The MX host {} refuses connections on port 25: no SMTP server listens there", hosts.join(", "))
+        format!(
+            "The MX host {} refuses connections on port 25: no SMTP server listens there",
+            hosts.join(", ")
+        )
     };
     Some(Hit { summary, evidence })
 }

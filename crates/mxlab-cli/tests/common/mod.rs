@@ -6,7 +6,10 @@ use std::path::PathBuf;
 use std::process::Output;
 
 pub fn mxlab(args: &[&str]) -> Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_mxlab")).args(args).output().expect("run mxlab")
+    std::process::Command::new(env!("CARGO_BIN_EXE_mxlab"))
+        .args(args)
+        .output()
+        .expect("run mxlab")
 }
 
 pub fn stdout(o: &Output) -> String {
@@ -27,6 +30,8 @@ pub fn scenario_file(name: &str, text: &str) -> PathBuf {
 }
 
 pub fn catalog_text(name: &str) -> String {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scenarios").join(format!("{name}.toml"));
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../scenarios")
+        .join(format!("{name}.toml"));
     std::fs::read_to_string(path).unwrap()
 }

@@ -1,0 +1,269 @@
+//! The fake DNS on real UDP and TCP sockets, asked by our own stub and by `dig`
+//! (installed by .ci/run), including malformed traffic it must survive.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hickory_proto::op::Message;
+use hickory_proto::rr::{Name, RecordType};
+use mxlab_dns::FakeDns;
+use mxlab_net::{Answer, Clock, DnsClient, RealNetwork};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpStream, UdpSocket};
+use tokio::task::JoinSet;
+
+const SCENARIO: &str = r#"
+mxlab = 1
+title = "dns test"
+start = "2024-05-08T20:40:00+01:00"
+
+[[dns.zones]]
+origin = "partner.test"
+records = """
+@      300 IN SOA ns1 hostmaster 1 3600 600 86400 300
+@      300 IN NS  ns1
+@      300 IN MX  10 mx1
+@      300 IN TXT "v=spf1 ip4:127.0.0.2 " "include:_spf.partner.test -all"
+ns1    300 IN A   127.0.0.53
+mx1    300 IN A   127.0.0.10
+big    300 IN A   127.0.0.11
+broken 300 IN MX  10 mx1
+slow   300 IN MX  10 mx1
+"""
+
+[[dns.faults]]
+name = "broken.partner.test"
+action = "servfail"
+
+[[dns.faults]]
+name = "slow.partner.test"
+action = "drop"
+
+[[dns.faults]]
+name = "big.partner.test"
+action = "truncate"
+
+[sender]
+hostname = "srv01.mycompany.lan"
+domain = "mycompany.test"
+
+[[sender.messages]]
+from = "a@mycompany.test"
+to = ["b@partner.test"]
+subject = "x"
+
+[expect]
+verdict = "ok.delivered"
+"#;
+
+async fn start() -> (Arc<FakeDns>, SocketAddr, JoinSet<()>) {
+    let scenario = mxlab_scenario::load_str("dns-test", "dns-test.toml", SCENARIO).unwrap();
+    let clock = Clock::starting_now(scenario.file.start.0, 1.0);
+    let dns = Arc::new(FakeDns::from_scenario(&scenario, clock, 1000).unwrap());
+    let (addr, tasks) = mxlab_dns::listen::listen(dns.clone(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    (dns, addr, tasks)
+}
+
+fn name(s: &str) -> Name {
+    Name::from_ascii(s).unwrap()
+}
+
+#[tokio::test]
+async fn answers_nxdomain_refused_servfail_and_drops_over_udp() {
+    let (_dns, addr, _tasks) = start().await;
+    let net = RealNetwork::new();
+    let clock = Clock::starting_now(time::OffsetDateTime::UNIX_EPOCH, 1.0);
+    let client = DnsClient::new(&net, clock, addr, Duration::from_millis(300), 1);
+
+    let mx = client.query(&name("partner.test."), RecordType::MX).await;
+    assert_eq!(mx.answer.records().len(), 1, "{mx}");
+    assert!(mx.to_string().contains("10 mx1.partner.test."), "{mx}");
+    let txt = client.query(&name("partner.test."), RecordType::TXT).await;
+    assert!(
+        txt.to_string().contains("include:_spf.partner.test"),
+        "{txt}"
+    );
+    assert_eq!(
+        client
+            .query(&name("nosuch.partner.test."), RecordType::MX)
+            .await
+            .answer,
+        Answer::NxDomain
+    );
+    assert_eq!(
+        client
+            .query(&name("partner.test."), RecordType::AAAA)
+            .await
+            .answer,
+        Answer::NoData
+    );
+    assert_eq!(
+        client
+            .query(&name("elsewhere.example."), RecordType::MX)
+            .await
+            .answer,
+        Answer::Refused
+    );
+    assert_eq!(
+        client
+            .query(&name("broken.partner.test."), RecordType::MX)
+            .await
+            .answer,
+        Answer::ServFail
+    );
+    assert_eq!(
+        client
+            .query(&name("slow.partner.test."), RecordType::MX)
+            .await
+            .answer,
+        Answer::Timeout
+    );
+}
+
+#[tokio::test]
+async fn a_truncated_answer_is_fetched_again_over_tcp() {
+    let (dns, addr, _tasks) = start().await;
+    let net = RealNetwork::new();
+    let clock = Clock::starting_now(time::OffsetDateTime::UNIX_EPOCH, 1.0);
+    let client = DnsClient::new(&net, clock, addr, Duration::from_secs(2), 1);
+    let big = client
+        .query(&name("big.partner.test."), RecordType::A)
+        .await;
+    assert_eq!(big.answer.records().len(), 1, "{big}");
+    let log: Vec<String> = dns
+        .log_entries()
+        .iter()
+        .map(|e| format!("{} {}", e.protocol, e.outcome))
+        .collect();
+    assert_eq!(
+        log,
+        [
+            "udp NOERROR TC 0 answers (fault: truncate)",
+            "tcp NOERROR 1 answer (fault: truncate)"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn never_offers_recursion() {
+    let (_dns, addr, _tasks) = start().await;
+    let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let mut query = Message::query();
+    query.metadata.recursion_desired = true;
+    query.add_query(hickory_proto::op::Query::query(
+        name("partner.test."),
+        RecordType::MX,
+    ));
+    socket
+        .send_to(&query.to_vec().unwrap(), addr)
+        .await
+        .unwrap();
+    let mut buf = [0u8; 4096];
+    let n = socket.recv(&mut buf).await.unwrap();
+    let reply = Message::from_vec(&buf[..n]).unwrap();
+    assert!(!reply.metadata.recursion_available);
+    assert!(reply.metadata.authoritative);
+}
+
+#[tokio::test]
+async fn malformed_traffic_never_stops_the_server() {
+    let (_dns, addr, _tasks) = start().await;
+    let udp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    // Random bytes, a truncated header, an empty datagram.
+    let mut seed: u64 = 0x9e3779b97f4a7c15;
+    for len in [1usize, 5, 11, 12, 40, 512, 1400] {
+        let junk: Vec<u8> = (0..len)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                seed as u8
+            })
+            .collect();
+        udp.send_to(&junk, addr).await.unwrap();
+    }
+    udp.send_to(&[], addr).await.unwrap();
+    // 64 KiB of junk over TCP, in a frame that claims its full length.
+    let mut tcp = TcpStream::connect(addr).await.unwrap();
+    let mut frame = vec![0xff, 0xff];
+    frame.extend(std::iter::repeat_n(0xA5u8, 65535));
+    tcp.write_all(&frame).await.unwrap();
+    let mut len = [0u8; 2];
+    // Either a FORMERR comes back or the connection is closed; both are fine, a hang is not.
+    let _ = tokio::time::timeout(Duration::from_secs(5), tcp.read(&mut len))
+        .await
+        .expect("the server answers or closes");
+
+    let net = RealNetwork::new();
+    let clock = Clock::starting_now(time::OffsetDateTime::UNIX_EPOCH, 1.0);
+    let client = DnsClient::new(&net, clock, addr, Duration::from_secs(2), 1);
+    let mx = client.query(&name("partner.test."), RecordType::MX).await;
+    assert_eq!(
+        mx.answer.records().len(),
+        1,
+        "still serving after junk: {mx}"
+    );
+}
+
+async fn dig(addr: SocketAddr, args: &[&str]) -> String {
+    let out = tokio::process::Command::new("dig")
+        .arg(format!("@{}", addr.ip()))
+        .args(["-p", &addr.port().to_string(), "+time=1", "+tries=1"])
+        .args(args)
+        .output()
+        .await
+        .expect("dig is installed (apt-get install dnsutils; .ci/run does)");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dig_sees_the_scripted_world() {
+    let (_dns, addr, _tasks) = start().await;
+    let mx = dig(addr, &["partner.test", "MX"]).await;
+    assert!(
+        mx.contains("status: NOERROR") && mx.contains("MX\t10 mx1.partner.test."),
+        "{mx}"
+    );
+    assert!(
+        mx.contains("flags: qr aa rd;"),
+        "authoritative, no ra: {mx}"
+    );
+    let txt = dig(addr, &["partner.test", "TXT"]).await;
+    assert!(
+        txt.contains("\"v=spf1 ip4:127.0.0.2 \" \"include:_spf.partner.test -all\""),
+        "{txt}"
+    );
+    assert!(
+        dig(addr, &["nosuch.partner.test", "MX"])
+            .await
+            .contains("status: NXDOMAIN")
+    );
+    assert!(
+        dig(addr, &["broken.partner.test", "MX"])
+            .await
+            .contains("status: SERVFAIL")
+    );
+    assert!(
+        dig(addr, &["elsewhere.example", "MX"])
+            .await
+            .contains("status: REFUSED")
+    );
+    let slow = dig(addr, &["slow.partner.test", "MX"]).await;
+    assert!(
+        slow.contains("timed out") && !slow.contains("status:"),
+        "{slow}"
+    );
+    let big = dig(addr, &["big.partner.test", "A"]).await;
+    assert!(
+        big.contains("Truncated, retrying in TCP mode") && big.contains("127.0.0.11"),
+        "{big}"
+    );
+    let tcp = dig(addr, &["+tcp", "partner.test", "MX"]).await;
+    assert!(
+        tcp.contains("status: NOERROR") && tcp.contains("(TCP)"),
+        "{tcp}"
+    );
+}

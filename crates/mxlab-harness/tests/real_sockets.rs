@@ -1,0 +1,102 @@
+//! The sending side and the checker over real loopback sockets against a served world: the
+//! same code the in-memory runs use, with kernel sockets and the real clock underneath.
+
+use mxlab_checker::probe::smtp::{SmtpResult, SmtpTimeouts};
+use mxlab_checker::probe::{ProbeEnv, probe_domain};
+use mxlab_harness::serve::{ServeOptions, Served};
+use mxlab_net::{Clock, RealNetwork};
+use mxlab_sim::{RecipientState, Sim};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_healthy_story_on_real_sockets() {
+    let scenario = mxlab_scenario::catalog::builtin("healthy")
+        .unwrap()
+        .unwrap();
+    let served = Served::start(
+        &scenario,
+        &ServeOptions {
+            dns: "127.0.0.1:0".parse().unwrap(),
+            smtp_port: 0,
+            time_scale: 1.0,
+        },
+    )
+    .await
+    .unwrap();
+    let smtp = served.smtp_addr("mx1.partner.test").unwrap();
+    assert_eq!(
+        smtp.ip().to_string(),
+        "127.0.0.10",
+        "each host on its zone's address"
+    );
+
+    let net = RealNetwork::new();
+    let clock = Clock::starting_now(scenario.file.start.0, 1.0);
+    let out = Sim::new(&scenario, &net, clock.clone(), served.dns_addr)
+        .with_smtp_port(smtp.port())
+        .run(None)
+        .await;
+    assert!(
+        matches!(out.recipients[0].state, RecipientState::Delivered { .. }),
+        "{:?}",
+        out.recipients
+    );
+    let (host, _) = &served.smtp[0];
+    let captured = host.messages();
+    assert_eq!(captured.len(), 1);
+    assert_eq!(captured[0].rcpt_to, ["hanako@partner.test"]);
+
+    let env = ProbeEnv {
+        net: &net,
+        clock,
+        dns_server: served.dns_addr,
+        dns_timeout: std::time::Duration::from_secs(2),
+        dns_attempts: 1,
+        from_ip: scenario.sender_ip,
+        helo: "checker.test".into(),
+        smtp_port: smtp.port(),
+        smtp: SmtpTimeouts::default(),
+    };
+    let probe = probe_domain(&env, "partner.test").await;
+    assert_eq!(probe.smtp.len(), 1);
+    assert!(
+        matches!(&probe.smtp[0].result, SmtpResult::Greeted { banner, ehlo: Ok(_) } if banner.starts_with("220 mx1.partner.test")),
+        "{:?}",
+        probe.smtp
+    );
+    served.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_checker_sees_a_missing_mx_on_real_sockets() {
+    let scenario = mxlab_scenario::catalog::builtin("missing-mx")
+        .unwrap()
+        .unwrap();
+    let served = Served::start(
+        &scenario,
+        &ServeOptions {
+            dns: "127.0.0.1:0".parse().unwrap(),
+            smtp_port: 0,
+            time_scale: 1.0,
+        },
+    )
+    .await
+    .unwrap();
+    let net = RealNetwork::new();
+    let env = ProbeEnv {
+        net: &net,
+        clock: Clock::starting_now(scenario.file.start.0, 1.0),
+        dns_server: served.dns_addr,
+        dns_timeout: std::time::Duration::from_secs(2),
+        dns_attempts: 1,
+        from_ip: scenario.sender_ip,
+        helo: "checker.test".into(),
+        smtp_port: 25,
+        smtp: SmtpTimeouts::default(),
+    };
+    let facts = mxlab_checker::Facts {
+        recipients: vec!["sales@supplier.test".into()],
+        domains: vec![probe_domain(&env, "supplier.test").await],
+        ..Default::default()
+    };
+    assert_eq!(mxlab_checker::diagnose(&facts).verdict, "dns.mx.missing");
+}
