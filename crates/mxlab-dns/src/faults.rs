@@ -35,8 +35,10 @@ pub struct Counters(Vec<u32>);
 /// Finds the first fault that covers the query, counting the query against every fault whose
 /// name, type and time window match (so `queries` counts what that fault could have hit).
 /// Returns the decision and the index of the deciding fault.
+/// `here` says whether a fault is placed at the server deciding (its `server` key).
 pub fn decide(
     faults: &[DnsFault],
+    here: impl Fn(&DnsFault) -> bool,
     counters: &mut Counters,
     qname: &str,
     qtype: RecordType,
@@ -45,6 +47,9 @@ pub fn decide(
     counters.0.resize(faults.len(), 0);
     let mut decided = (Decision::Answer, None);
     for (i, fault) in faults.iter().enumerate() {
+        if !here(fault) {
+            continue;
+        }
         let in_window = fault.from.is_none_or(|from| story_time >= from.get())
             && fault.until.is_none_or(|until| story_time < until.get());
         let covers = name_matches(&fault.name, qname)
@@ -102,19 +107,51 @@ mod tests {
         let mut c = Counters::default();
         let at = |h: u64| Duration::from_secs(h * 3600);
         assert_eq!(
-            decide(&faults, &mut c, "partner.test.", RecordType::MX, at(0)).0,
+            decide(
+                &faults,
+                |_| true,
+                &mut c,
+                "partner.test.",
+                RecordType::MX,
+                at(0)
+            )
+            .0,
             Decision::Answer
         );
         assert_eq!(
-            decide(&faults, &mut c, "partner.test.", RecordType::MX, at(1)).0,
+            decide(
+                &faults,
+                |_| true,
+                &mut c,
+                "partner.test.",
+                RecordType::MX,
+                at(1)
+            )
+            .0,
             Decision::Act(DnsAction::Servfail)
         );
         assert_eq!(
-            decide(&faults, &mut c, "partner.test.", RecordType::A, at(2)).0,
+            decide(
+                &faults,
+                |_| true,
+                &mut c,
+                "partner.test.",
+                RecordType::A,
+                at(2)
+            )
+            .0,
             Decision::Answer
         );
         assert_eq!(
-            decide(&faults, &mut c, "partner.test.", RecordType::MX, at(4)).0,
+            decide(
+                &faults,
+                |_| true,
+                &mut c,
+                "partner.test.",
+                RecordType::MX,
+                at(4)
+            )
+            .0,
             Decision::Answer
         );
     }
@@ -131,6 +168,7 @@ mod tests {
         let mut next = || {
             decide(
                 &faults,
+                |_| true,
                 &mut c,
                 "partner.test",
                 RecordType::MX,

@@ -1,14 +1,21 @@
-//! The fake authoritative DNS server.
+//! The fake DNS: a scenario's authoritative servers and the sender's resolver.
 //!
-//! - [`server`]: [`FakeDns`], the zones on hickory-server's catalog behind the faults;
-//!   bytes in, bytes (or silence) out.
+//! - [`server`]: [`FakeDns`], one authoritative server — its zones on hickory-server's catalog
+//!   behind the scripted faults; bytes in, bytes (or silence) out.
+//! - [`resolver`]: the sender's resolver, walking the servers from the root or forwarding
+//!   per zone.
+//! - [`world`]: all of them for one scenario, with one query log.
 //! - [`faults`]: the pure decision of which scripted fault a query meets.
-//! - [`log`]: the bounded query log.
+//! - [`log`], [`reply`]: the query log; replies built without a zone.
 //! - [`listen`]: UDP and TCP listeners on real sockets for `serve`.
 
 pub mod faults;
 pub mod listen;
 pub mod log;
+pub mod reply;
+pub mod resolver;
 pub mod server;
+pub mod world;
 
 pub use server::{FakeDns, Transport};
+pub use world::DnsWorld;

@@ -1,5 +1,5 @@
-//! Real sockets for `serve`: UDP and TCP on the same address, each query handed to
-//! [`FakeDns::handle`]. Malformed traffic is answered (FORMERR) or ignored; it never stops the
+//! Real sockets for `serve`: UDP and TCP on the same address, each query handed to a
+//! [`Handler`]. Malformed traffic is answered (FORMERR) or ignored; it never stops the
 //! listener.
 
 use std::io;
@@ -7,11 +7,14 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use async_trait::async_trait;
 use mxlab_net::network::{read_tcp_dns, write_tcp_dns};
+use mxlab_net::{Network, RealNetwork};
 use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
+use crate::resolver::Resolver;
 use crate::server::{FakeDns, Transport};
 
 /// A TCP client that sends nothing for this long is disconnected (RFC 7766 suggests seconds).
@@ -19,19 +22,52 @@ const TCP_IDLE: Duration = Duration::from_secs(10);
 /// Concurrent TCP connections; more wait for a slot, so memory stays bounded.
 const TCP_MAX: usize = 256;
 
+/// Whatever answers DNS queries on a socket.
+#[async_trait]
+pub trait Handler: Send + Sync + 'static {
+    async fn handle(&self, bytes: &[u8], src: SocketAddr, transport: Transport) -> Option<Vec<u8>>;
+}
+
+#[async_trait]
+impl Handler for FakeDns {
+    async fn handle(&self, bytes: &[u8], src: SocketAddr, transport: Transport) -> Option<Vec<u8>> {
+        FakeDns::handle(self, bytes, src, transport).await
+    }
+}
+
+/// The resolver on sockets asks its upstream servers on sockets too.
+pub struct ResolverOnSockets(pub Arc<Resolver>, pub RealNetwork);
+
+#[async_trait]
+impl Handler for ResolverOnSockets {
+    async fn handle(
+        &self,
+        bytes: &[u8],
+        _src: SocketAddr,
+        transport: Transport,
+    ) -> Option<Vec<u8>> {
+        self.0
+            .handle(bytes, transport, &self.1 as &dyn Network)
+            .await
+    }
+}
+
 /// Binds UDP and TCP on `addr` (port 0 picks one: both get the same port) and serves until
 /// the returned set is dropped or aborted.
-pub async fn listen(dns: Arc<FakeDns>, addr: SocketAddr) -> io::Result<(SocketAddr, JoinSet<()>)> {
+pub async fn listen(
+    handler: Arc<dyn Handler>,
+    addr: SocketAddr,
+) -> io::Result<(SocketAddr, JoinSet<()>)> {
     let udp = UdpSocket::bind(addr).await?;
     let bound = udp.local_addr()?;
     let tcp = TcpListener::bind(bound).await?;
     let mut tasks = JoinSet::new();
-    tasks.spawn(serve_udp(dns.clone(), Arc::new(udp)));
-    tasks.spawn(serve_tcp(dns, tcp));
+    tasks.spawn(serve_udp(handler.clone(), Arc::new(udp)));
+    tasks.spawn(serve_tcp(handler, tcp));
     Ok((bound, tasks))
 }
 
-async fn serve_udp(dns: Arc<FakeDns>, socket: Arc<UdpSocket>) {
+async fn serve_udp(handler: Arc<dyn Handler>, socket: Arc<UdpSocket>) {
     let mut buf = vec![0u8; 4096];
     loop {
         let (n, peer) = match socket.recv_from(&mut buf).await {
@@ -40,17 +76,17 @@ async fn serve_udp(dns: Arc<FakeDns>, socket: Arc<UdpSocket>) {
             Err(_) => continue,
         };
         let query = buf[..n].to_vec();
-        let (dns, socket) = (dns.clone(), socket.clone());
+        let (handler, socket) = (handler.clone(), socket.clone());
         // Each query on its own task, so a delayed answer does not hold up the rest.
         tokio::spawn(async move {
-            if let Some(reply) = dns.handle(&query, peer, Transport::Udp).await {
+            if let Some(reply) = handler.handle(&query, peer, Transport::Udp).await {
                 let _ = socket.send_to(&reply, peer).await;
             }
         });
     }
 }
 
-async fn serve_tcp(dns: Arc<FakeDns>, listener: TcpListener) {
+async fn serve_tcp(handler: Arc<dyn Handler>, listener: TcpListener) {
     let slots = Arc::new(Semaphore::new(TCP_MAX));
     loop {
         let Ok(permit) = slots.clone().acquire_owned().await else {
@@ -59,7 +95,7 @@ async fn serve_tcp(dns: Arc<FakeDns>, listener: TcpListener) {
         let Ok((mut stream, peer)) = listener.accept().await else {
             continue;
         };
-        let dns = dns.clone();
+        let handler = handler.clone();
         tokio::spawn(async move {
             let _permit = permit;
             loop {
@@ -67,7 +103,7 @@ async fn serve_tcp(dns: Arc<FakeDns>, listener: TcpListener) {
                     Ok(Ok(q)) => q,
                     _ => return,
                 };
-                match dns.handle(&query, peer, Transport::Tcp).await {
+                match handler.handle(&query, peer, Transport::Tcp).await {
                     Some(reply) => {
                         if write_tcp_dns(&mut stream, &reply).await.is_err() {
                             return;

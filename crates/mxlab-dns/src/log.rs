@@ -8,6 +8,8 @@ use std::time::Duration;
 pub struct LogEntry {
     /// Story time since start.
     pub at: Duration,
+    /// Which server answered: a `dns.servers` name, `resolver`, or `dns` for the lone default.
+    pub server: String,
     pub protocol: &'static str,
     pub name: String,
     pub rtype: String,
@@ -55,6 +57,7 @@ mod tests {
         for i in 0..3 {
             log.push(LogEntry {
                 at: Duration::from_secs(i),
+                server: "dns".into(),
                 protocol: "udp",
                 name: format!("n{i}"),
                 rtype: "A".into(),

@@ -1,37 +1,29 @@
-//! One fake authoritative server: hickory-server's `Catalog` of the scenario's zones, with the
-//! scripted faults in front of it. `handle` turns a query's bytes into the reply's bytes (or
-//! none: dropped); the same function serves the in-memory world and real sockets, so a fault
-//! behaves identically in `run` and `serve`.
+//! One fake authoritative server: hickory-server's `Catalog` of its zones, with the scripted
+//! faults in front of it. `handle` turns a query's bytes into the reply's bytes (or none:
+//! dropped); the same function serves the in-memory world and real sockets, so a fault behaves
+//! identically in `run` and `serve`.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use hickory_proto::op::{Message, MessageType, OpCode, ResponseCode};
+use hickory_proto::op::{Message, ResponseCode};
+use hickory_proto::rr::{Name, RData, Record, RecordType};
 use hickory_proto::serialize::binary::BinEncoder;
 use hickory_server::net::NetError;
-use hickory_server::net::runtime::TokioTime;
+use hickory_server::net::runtime::{TokioRuntimeProvider, TokioTime};
 use hickory_server::net::xfer::Protocol;
-use hickory_server::proto::rr::Record;
 use hickory_server::server::{Request, RequestHandler, ResponseHandler, ResponseInfo};
 use hickory_server::store::in_memory::InMemoryZoneHandler;
 use hickory_server::zone_handler::{AxfrPolicy, Catalog, MessageResponse, ZoneType};
 use mxlab_net::Clock;
-use mxlab_scenario::Scenario;
 use mxlab_scenario::model::{DnsAction, DnsFault};
+use mxlab_scenario::topology::DEFAULT_SERVER;
+use mxlab_scenario::zone::ParsedZone;
 
 use crate::faults::{Counters, Decision, decide};
 use crate::log::{LogEntry, QueryLog};
-
-/// UDP replies without EDNS are limited to 512 bytes (RFC 1035 §4.2.1).
-const UDP_DEFAULT_PAYLOAD: usize = 512;
-
-pub struct FakeDns {
-    catalog: Catalog,
-    faults: Vec<DnsFault>,
-    counters: Mutex<Counters>,
-    log: Mutex<QueryLog>,
-    clock: Clock,
-}
+use crate::reply::{describe, formerr, rcode_reply, truncated, udp_limit};
 
 /// How the query arrived.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,7 +33,7 @@ pub enum Transport {
 }
 
 impl Transport {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Transport::Udp => "udp",
             Transport::Tcp => "tcp",
@@ -49,29 +41,62 @@ impl Transport {
     }
 }
 
+/// What a server needs to know about the whole scenario to place faults.
+pub struct Placement {
+    /// Every zone origin in the scenario: a fault without `server` applies where the closest
+    /// enclosing zone of the query name is served.
+    pub all_origins: Vec<Name>,
+}
+
+/// The closest enclosing zone of `name` among `origins`.
+pub fn closest_zone<'z>(origins: &'z [Name], name: &Name) -> Option<&'z Name> {
+    origins
+        .iter()
+        .filter(|o| o.zone_of(name))
+        .max_by_key(|o| o.num_labels())
+}
+
+pub struct FakeDns {
+    pub name: String,
+    pub address: IpAddr,
+    catalog: Catalog,
+    zones: Vec<ParsedZone>,
+    placement: Arc<Placement>,
+    faults: Vec<DnsFault>,
+    counters: Mutex<Counters>,
+    log: Arc<Mutex<QueryLog>>,
+    clock: Clock,
+}
+
 impl FakeDns {
-    /// The scenario's zones and faults, on `clock`. `log_capacity` bounds the query log.
-    pub fn from_scenario(
-        scenario: &Scenario,
+    pub fn new(
+        name: &str,
+        address: IpAddr,
+        zones: Vec<ParsedZone>,
+        placement: Arc<Placement>,
+        faults: Vec<DnsFault>,
         clock: Clock,
-        log_capacity: usize,
+        log: Arc<Mutex<QueryLog>>,
     ) -> Result<Self, String> {
         let mut catalog = Catalog::new();
-        for zone in &scenario.zones {
-            let handler =
-                InMemoryZoneHandler::<hickory_server::net::runtime::TokioRuntimeProvider>::new(
-                    zone.origin.clone(),
-                    zone.records.clone(),
-                    ZoneType::Primary,
-                    AxfrPolicy::Deny,
-                )?;
+        for zone in &zones {
+            let handler = InMemoryZoneHandler::<TokioRuntimeProvider>::new(
+                zone.origin.clone(),
+                zone.records.clone(),
+                ZoneType::Primary,
+                AxfrPolicy::Deny,
+            )?;
             catalog.upsert(zone.origin.clone().into(), vec![Arc::new(handler)]);
         }
         Ok(FakeDns {
+            name: name.to_string(),
+            address,
             catalog,
-            faults: scenario.file.dns.faults.clone(),
+            zones,
+            placement,
+            faults,
             counters: Mutex::new(Counters::default()),
-            log: Mutex::new(QueryLog::with_capacity(log_capacity)),
+            log,
             clock,
         })
     }
@@ -80,14 +105,17 @@ impl FakeDns {
         &self.clock
     }
 
-    /// The query log so far.
-    pub fn log_entries(&self) -> Vec<LogEntry> {
-        self.log
-            .lock()
-            .expect("log lock")
-            .entries()
-            .cloned()
-            .collect()
+    /// Whether `fault` is placed at this server for a query for `qname`.
+    fn placed_here(&self, fault: &DnsFault, qname: &Name) -> bool {
+        match &fault.server {
+            Some(server) => server
+                .get_ref()
+                .trim_end_matches('.')
+                .eq_ignore_ascii_case(&self.name),
+            None if self.name == DEFAULT_SERVER => true,
+            None => closest_zone(&self.placement.all_origins, qname)
+                .is_some_and(|zone| self.zones.iter().any(|z| &z.origin == zone)),
+        }
     }
 
     /// Answers one query. `None`: the query is dropped (no reply ever goes out).
@@ -97,7 +125,11 @@ impl FakeDns {
         src: SocketAddr,
         transport: Transport,
     ) -> Option<Vec<u8>> {
-        let request = match Request::from_bytes(bytes.to_vec(), src, protocol(transport)) {
+        let protocol = match transport {
+            Transport::Udp => Protocol::Udp,
+            Transport::Tcp => Protocol::Tcp,
+        };
+        let request = match Request::from_bytes(bytes.to_vec(), src, protocol) {
             Ok(request) => request,
             // Garbage gets FORMERR when it has an id to answer to, else silence.
             Err(_) => return formerr(bytes),
@@ -105,98 +137,169 @@ impl FakeDns {
         let Ok(info) = request.request_info() else {
             return formerr(bytes);
         };
+        let qname_lower: Name = info.query.name().into();
         let qname = info.query.name().to_string();
         let qtype = info.query.query_type();
+        let original = info.query.original().clone();
         let story_time = self.clock.elapsed();
-        let (decision, _) = {
+        let (decision, fault) = {
             let mut counters = self.counters.lock().expect("counters lock");
-            decide(&self.faults, &mut counters, &qname, qtype, story_time)
+            decide(
+                &self.faults,
+                |f| self.placed_here(f, &qname_lower),
+                &mut counters,
+                &qname,
+                qtype,
+                story_time,
+            )
         };
-        let mut note = "";
+        let (id, rd) = (request.metadata.id, request.metadata.recursion_desired);
         let reply = match decision {
             Decision::Answer => self.answer(&request, transport).await,
-            Decision::Act(action) => {
-                note = action_name(action);
-                match action {
-                    DnsAction::Drop => None,
-                    DnsAction::Nxdomain => rcode_reply(&request, ResponseCode::NXDomain),
-                    DnsAction::Nodata => rcode_reply(&request, ResponseCode::NoError),
-                    DnsAction::Servfail => rcode_reply(&request, ResponseCode::ServFail),
-                    DnsAction::Refused => rcode_reply(&request, ResponseCode::Refused),
-                    DnsAction::Delay => {
-                        let delay = self.fault_delay(&qname, qtype);
-                        self.clock.sleep(delay).await;
-                        self.answer(&request, transport).await
-                    }
-                    DnsAction::Truncate => match transport {
-                        Transport::Udp => self
-                            .answer(&request, transport)
-                            .await
-                            .map(|r| truncated(&r)),
-                        Transport::Tcp => self.answer(&request, transport).await,
-                    },
+            Decision::Act(action) => match action {
+                DnsAction::Drop => None,
+                DnsAction::Nxdomain => {
+                    rcode_reply(id, rd, Some(&original), ResponseCode::NXDomain, true)
                 }
-            }
+                DnsAction::Nodata => {
+                    rcode_reply(id, rd, Some(&original), ResponseCode::NoError, true)
+                }
+                DnsAction::Servfail => {
+                    rcode_reply(id, rd, Some(&original), ResponseCode::ServFail, false)
+                }
+                DnsAction::Refused => {
+                    rcode_reply(id, rd, Some(&original), ResponseCode::Refused, false)
+                }
+                DnsAction::Delay => {
+                    let delay = fault
+                        .and_then(|i| self.faults[i].delay)
+                        .map_or(Duration::from_secs(2), |d| d.get());
+                    self.clock.sleep(delay).await;
+                    self.answer(&request, transport).await
+                }
+                DnsAction::Truncate => match transport {
+                    Transport::Udp => self
+                        .answer(&request, transport)
+                        .await
+                        .map(|r| truncated(&r)),
+                    Transport::Tcp => self.answer(&request, transport).await,
+                },
+            },
         };
-        let outcome = match &reply {
-            None => "dropped".to_string(),
-            Some(r) => describe(r),
+        let note = match decision {
+            Decision::Act(action) => format!(" (fault: {})", action_name(action)),
+            Decision::Answer => String::new(),
         };
+        let outcome = reply
+            .as_deref()
+            .map_or_else(|| "dropped".to_string(), describe);
         self.log.lock().expect("log lock").push(LogEntry {
             at: story_time,
+            server: self.name.clone(),
             protocol: transport.as_str(),
             name: qname,
             rtype: qtype.to_string(),
-            outcome: if note.is_empty() {
-                outcome
-            } else {
-                format!("{outcome} (fault: {note})")
-            },
+            outcome: format!("{outcome}{note}"),
         });
         reply
     }
 
-    fn fault_delay(
-        &self,
-        qname: &str,
-        qtype: hickory_proto::rr::RecordType,
-    ) -> std::time::Duration {
-        self.faults
-            .iter()
-            .find(|f| {
-                f.action == DnsAction::Delay
-                    && crate::faults::name_matches(&f.name, qname)
-                    && f.rtype.is_none_or(|t| t.0 == qtype)
-            })
-            .and_then(|f| f.delay)
-            .map_or(std::time::Duration::from_secs(2), |d| d.get())
-    }
-
     /// The catalog's authoritative answer, sized for the transport.
     async fn answer(&self, request: &Request, transport: Transport) -> Option<Vec<u8>> {
-        let capture = Capture::default();
-        self.catalog
-            .handle_request::<_, TokioTime>(request, capture.clone())
-            .await;
-        let bytes = capture.0.lock().expect("capture lock").take()?;
-        let limit = request.edns.as_ref().map_or(UDP_DEFAULT_PAYLOAD, |e| {
-            usize::from(e.max_payload()).max(512)
-        });
+        let is_any = request
+            .request_info()
+            .is_ok_and(|i| i.query.query_type() == RecordType::ANY);
+        let bytes = if is_any {
+            self.minimal_any(request).await?
+        } else {
+            self.from_catalog(request).await?
+        };
+        let bytes = self.as_referral(&bytes).unwrap_or(bytes);
+        let limit = udp_limit(request.edns.as_ref().map(|e| e.max_payload()));
         if transport == Transport::Udp && bytes.len() > limit {
             return Some(truncated(&bytes));
         }
         Some(bytes)
     }
-}
 
-fn protocol(transport: Transport) -> Protocol {
-    match transport {
-        Transport::Udp => Protocol::Udp,
-        Transport::Tcp => Protocol::Tcp,
+    async fn from_catalog(&self, request: &Request) -> Option<Vec<u8>> {
+        let capture = Capture::default();
+        self.catalog
+            .handle_request::<_, TokioTime>(request, capture.clone())
+            .await;
+        capture.0.lock().expect("capture lock").take()
+    }
+
+    /// RFC 8482: an ANY query gets one synthesized `HINFO "RFC8482" ""` record where the name
+    /// exists (and the usual NXDOMAIN or referral where it does not), never the whole node.
+    /// The catalog is asked for HINFO, which the zones do not use, to learn which case it is.
+    async fn minimal_any(&self, request: &Request) -> Option<Vec<u8>> {
+        let mut probe = Message::from_vec(request.as_slice()).ok()?;
+        let qname = probe.queries.first()?.name().clone();
+        probe.queries[0].set_query_type(RecordType::HINFO);
+        let probe =
+            Request::from_bytes(probe.to_vec().ok()?, request.src(), request.protocol()).ok()?;
+        let mut reply = Message::from_vec(&self.from_catalog(&probe).await?).ok()?;
+        reply.queries[0].set_query_type(RecordType::ANY);
+        if reply.metadata.response_code == ResponseCode::NoError
+            && reply.metadata.authoritative
+            && reply.answers.is_empty()
+        {
+            let referral = reply.authorities.iter().any(|r| {
+                r.record_type() == RecordType::NS && !self.zones.iter().any(|z| z.origin == r.name)
+            });
+            if !referral {
+                reply.authorities.clear();
+                let hinfo = hickory_proto::rr::rdata::HINFO::new("RFC8482".into(), String::new());
+                reply
+                    .answers
+                    .push(Record::from_rdata(qname, 3600, RData::HINFO(hinfo)));
+            }
+        }
+        reply.to_vec().ok()
+    }
+
+    /// hickory answers for a name below a zone cut with the cut's NS records but marks the
+    /// reply authoritative and adds no glue. A referral is not authoritative (RFC 1034 §4.3.2)
+    /// and carries the addresses of in-zone name servers, or resolvers cannot follow it.
+    fn as_referral(&self, bytes: &[u8]) -> Option<Vec<u8>> {
+        let mut message = Message::from_vec(bytes).ok()?;
+        let apexes: Vec<&Name> = self.zones.iter().map(|z| &z.origin).collect();
+        let is_referral = message.metadata.response_code == ResponseCode::NoError
+            && message.answers.is_empty()
+            && message
+                .authorities
+                .iter()
+                .any(|r| r.record_type() == RecordType::NS && !apexes.contains(&&r.name));
+        if !is_referral {
+            return None;
+        }
+        message.metadata.authoritative = false;
+        let targets: Vec<Name> = message
+            .authorities
+            .iter()
+            .filter_map(|r| match &r.data {
+                RData::NS(ns) => Some(ns.0.clone()),
+                _ => None,
+            })
+            .collect();
+        for target in targets {
+            for zone in &self.zones {
+                for set in zone.records.values().filter(|set| set.name() == &target) {
+                    for record in set
+                        .records_without_rrsigs()
+                        .filter(|r| matches!(r.record_type(), RecordType::A | RecordType::AAAA))
+                    {
+                        message.additionals.push(record.clone());
+                    }
+                }
+            }
+        }
+        message.to_vec().ok()
     }
 }
 
-fn action_name(action: DnsAction) -> &'static str {
+pub fn action_name(action: DnsAction) -> &'static str {
     match action {
         DnsAction::Nxdomain => "nxdomain",
         DnsAction::Nodata => "nodata",
@@ -208,76 +311,13 @@ fn action_name(action: DnsAction) -> &'static str {
     }
 }
 
-/// A reply with only the question and a response code. Authoritative, as the faults pretend
-/// to be the zone's own server; recursion is never offered.
-fn rcode_reply(request: &Request, rcode: ResponseCode) -> Option<Vec<u8>> {
-    let mut message = Message::new(request.metadata.id, MessageType::Response, OpCode::Query);
-    message.metadata.response_code = rcode;
-    message.metadata.authoritative =
-        matches!(rcode, ResponseCode::NoError | ResponseCode::NXDomain);
-    message.metadata.recursion_desired = request.metadata.recursion_desired;
-    if let Ok(info) = request.request_info() {
-        message.add_query(info.query.original().clone());
-    }
-    message.to_vec().ok()
-}
-
-/// FORMERR for a message we cannot read, if it is long enough to carry an id.
-fn formerr(bytes: &[u8]) -> Option<Vec<u8>> {
-    if bytes.len() < 12 {
-        return None;
-    }
-    let id = u16::from_be_bytes([bytes[0], bytes[1]]);
-    let mut message = Message::new(id, MessageType::Response, OpCode::Query);
-    message.metadata.response_code = ResponseCode::FormErr;
-    message.to_vec().ok()
-}
-
-/// The same reply with TC set and the record sections emptied: "ask again over TCP".
-fn truncated(reply: &[u8]) -> Vec<u8> {
-    match Message::from_vec(reply) {
-        Ok(mut message) => {
-            message.metadata.truncation = true;
-            message.answers.clear();
-            message.authorities.clear();
-            message.additionals.clear();
-            message.to_vec().unwrap_or_else(|_| reply.to_vec())
-        }
-        Err(_) => reply.to_vec(),
-    }
-}
-
-fn describe(reply: &[u8]) -> String {
-    match Message::from_vec(reply) {
-        Ok(m) => {
-            let mut s = rcode_mnemonic(m.metadata.response_code);
-            if m.metadata.truncation {
-                s.push_str(" TC");
-            }
-            if m.metadata.response_code == ResponseCode::NoError {
-                s.push_str(&format!(
-                    " {} answer{}",
-                    m.answers.len(),
-                    if m.answers.len() == 1 { "" } else { "s" }
-                ));
-            }
-            s
-        }
-        Err(_) => "unreadable reply".into(),
-    }
-}
-
-/// The response code as `dig` prints it.
-pub fn rcode_mnemonic(code: ResponseCode) -> String {
-    match code {
-        ResponseCode::NoError => "NOERROR".into(),
-        ResponseCode::FormErr => "FORMERR".into(),
-        ResponseCode::ServFail => "SERVFAIL".into(),
-        ResponseCode::NXDomain => "NXDOMAIN".into(),
-        ResponseCode::NotImp => "NOTIMP".into(),
-        ResponseCode::Refused => "REFUSED".into(),
-        other => format!("RCODE{}", u16::from(other)),
-    }
+/// Whether a fault is meant for `server` by name (for the resolver, which has no zones).
+pub fn named_for(fault: &DnsFault, server: &str) -> bool {
+    fault.server.as_ref().is_some_and(|s| {
+        s.get_ref()
+            .trim_end_matches('.')
+            .eq_ignore_ascii_case(server)
+    })
 }
 
 /// A `ResponseHandler` that keeps the encoded reply instead of sending it.

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use hickory_proto::op::Message;
 use hickory_proto::rr::{Name, RecordType};
-use mxlab_dns::FakeDns;
+use mxlab_dns::DnsWorld;
+use mxlab_dns::listen::Handler;
 use mxlab_net::{Answer, Clock, DnsClient, RealNetwork};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
@@ -57,11 +58,12 @@ subject = "x"
 verdict = "ok.delivered"
 "#;
 
-async fn start() -> (Arc<FakeDns>, SocketAddr, JoinSet<()>) {
+async fn start() -> (Arc<DnsWorld>, SocketAddr, JoinSet<()>) {
     let scenario = mxlab_scenario::load_str("dns-test", "dns-test.toml", SCENARIO).unwrap();
     let clock = Clock::starting_now(scenario.file.start.0, 1.0);
-    let dns = Arc::new(FakeDns::from_scenario(&scenario, clock, 1000).unwrap());
-    let (addr, tasks) = mxlab_dns::listen::listen(dns.clone(), "127.0.0.1:0".parse().unwrap())
+    let dns = Arc::new(DnsWorld::from_scenario(&scenario, clock, 1000, 53).unwrap());
+    let server: Arc<dyn Handler> = dns.servers[0].clone();
+    let (addr, tasks) = mxlab_dns::listen::listen(server, "127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();
     (dns, addr, tasks)

@@ -18,7 +18,7 @@ use mxlab_checker::report::{
     ArtifactsReport, RecipientReport, Report, SCHEMA, TimelineEntry, Verdict,
 };
 use mxlab_checker::{Facts, diagnose};
-use mxlab_dns::FakeDns;
+use mxlab_dns::DnsWorld;
 use mxlab_net::Clock;
 use mxlab_scenario::Scenario;
 use mxlab_sim::format::rfc3339;
@@ -28,11 +28,8 @@ use mxlab_smtp::{FakeSmtpHost, Limits, Transcript};
 use crate::expect;
 use crate::world::World;
 
-/// Where the sending server's resolver is, in the in-memory world.
-pub const VIRTUAL_DNS: SocketAddr = SocketAddr::new(
-    std::net::IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 0, 53)),
-    53,
-);
+/// DNS servers listen on the standard port in the in-memory world.
+pub const DNS_PORT: u16 = 53;
 
 /// Replays `scenario` and checks it. Errors only for a scenario the fake servers cannot take.
 pub fn run(scenario: &Scenario) -> Result<Report, String> {
@@ -46,7 +43,8 @@ pub fn run(scenario: &Scenario) -> Result<Report, String> {
 
 async fn replay(scenario: &Scenario) -> Result<Report, String> {
     let clock = Clock::starting_now(scenario.file.start.0, 1.0);
-    let dns = Arc::new(FakeDns::from_scenario(scenario, clock.clone(), usize::MAX)?);
+    let dns = DnsWorld::from_scenario(scenario, clock.clone(), usize::MAX, DNS_PORT)?;
+    let client_dns = SocketAddr::new(scenario.dns.client_dns(), DNS_PORT);
     let hosts: Vec<Arc<FakeSmtpHost>> = scenario
         .file
         .smtp
@@ -67,12 +65,12 @@ async fn replay(scenario: &Scenario) -> Result<Report, String> {
         })
         .collect();
     let world = World {
-        dns: dns.clone(),
-        dns_addr: VIRTUAL_DNS,
+        dns,
         hosts: hosts.clone(),
+        client: scenario.sender_ip,
     };
 
-    let sim = Sim::new(scenario, &world, clock.clone(), VIRTUAL_DNS);
+    let sim = Sim::new(scenario, &world, clock.clone(), client_dns);
     let out = sim.run(scenario.file.investigate_at.map(|d| d.get())).await;
 
     // The administrator looks now, with what they were handed and their own probes.
@@ -81,7 +79,13 @@ async fn replay(scenario: &Scenario) -> Result<Report, String> {
     let env = ProbeEnv {
         net: &world,
         clock: clock.clone(),
-        dns_server: VIRTUAL_DNS,
+        dns_server: client_dns,
+        root_hints: scenario
+            .dns
+            .root_hints(&scenario.zones)
+            .into_iter()
+            .map(|ip| SocketAddr::new(ip, DNS_PORT))
+            .collect(),
         dns_timeout: sender.transport.dns_timeout.get(),
         dns_attempts: sender.transport.dns_attempts,
         from_ip: scenario.sender_ip,
@@ -151,13 +155,15 @@ async fn replay(scenario: &Scenario) -> Result<Report, String> {
 
     let mut transcripts: Vec<Transcript> = hosts.iter().flat_map(|h| h.transcripts()).collect();
     transcripts.sort_by_key(|t| t.lines.first().map(|l| l.at));
-    let dns_log = dns
+    let dns_log = world
+        .dns
         .log_entries()
         .iter()
         .map(|e| {
             format!(
-                "{} {} {} {} {}\n",
+                "{} {} {} {} {} {}\n",
                 at(e.at),
+                e.server,
                 e.protocol,
                 e.name,
                 e.rtype,

@@ -6,8 +6,9 @@ use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use mxlab_dns::FakeDns;
-use mxlab_net::Clock;
+use mxlab_dns::DnsWorld;
+use mxlab_dns::listen::{Handler, ResolverOnSockets, listen};
+use mxlab_net::{Clock, RealNetwork};
 use mxlab_scenario::Scenario;
 use mxlab_smtp::{FakeSmtpHost, Limits};
 use tokio::task::JoinSet;
@@ -34,11 +35,26 @@ impl Default for ServeOptions {
 
 /// A running world. Dropping it stops every listener.
 pub struct Served {
+    /// Where clients ask: the resolver, or the lone server of a scenario without topology.
     pub dns_addr: SocketAddr,
-    pub dns: Arc<FakeDns>,
+    pub dns: Arc<DnsWorld>,
+    /// Each authoritative server with the address it listens on, when the scenario has a
+    /// topology.
+    pub dns_servers: Vec<(String, SocketAddr)>,
     /// Each SMTP host with the address it listens on.
     pub smtp: Vec<(Arc<FakeSmtpHost>, SocketAddr)>,
     tasks: JoinSet<()>,
+}
+
+trait ExtendFrom {
+    fn extend_from(&mut self, other: JoinSet<()>);
+}
+
+impl ExtendFrom for JoinSet<()> {
+    /// Keeps another listener's tasks with ours, so dropping `Served` stops them all.
+    fn extend_from(&mut self, mut other: JoinSet<()>) {
+        self.spawn(async move { while other.join_next().await.is_some() {} });
+    }
 }
 
 /// Bounds for a long-running server: what it keeps in memory stays small.
@@ -48,12 +64,47 @@ impl Served {
     /// Binds every listener; call inside a tokio runtime with I/O enabled.
     pub async fn start(scenario: &Scenario, options: &ServeOptions) -> io::Result<Served> {
         let clock = Clock::starting_now(scenario.file.start.0, options.time_scale);
+        // Every DNS server listens on one port, each on its own address, so the resolver and
+        // `dig +trace` find them as a zone's glue says. Port 0 picks a free one first.
+        let port = match options.dns.port() {
+            0 => std::net::UdpSocket::bind(options.dns)?.local_addr()?.port(),
+            p => p,
+        };
         let dns = Arc::new(
-            FakeDns::from_scenario(scenario, clock.clone(), SERVE_LOG).map_err(io::Error::other)?,
+            DnsWorld::from_scenario(scenario, clock.clone(), SERVE_LOG, port)
+                .map_err(io::Error::other)?,
         );
-        let (dns_addr, mut tasks) = mxlab_dns::listen::listen(dns.clone(), options.dns)
-            .await
-            .map_err(|e| io::Error::new(e.kind(), format!("DNS on {}: {e}", options.dns)))?;
+        let bind = |addr: SocketAddr, what: String| {
+            move |e: io::Error| io::Error::new(e.kind(), format!("{what} on {addr}: {e}"))
+        };
+        let mut tasks = tokio::task::JoinSet::new();
+        let mut dns_servers = Vec::new();
+        let dns_addr = SocketAddr::new(options.dns.ip(), port);
+        match &dns.resolver {
+            Some(resolver) => {
+                let handler: Arc<dyn Handler> =
+                    Arc::new(ResolverOnSockets(resolver.clone(), RealNetwork::new()));
+                let (addr, t) = listen(handler, dns_addr)
+                    .await
+                    .map_err(bind(dns_addr, "the resolver".into()))?;
+                tasks.extend_from(t);
+                debug_assert_eq!(addr, dns_addr);
+                for server in &dns.servers {
+                    let at = SocketAddr::new(server.address, port);
+                    let (addr, t) = listen(server.clone() as Arc<dyn Handler>, at)
+                        .await
+                        .map_err(bind(at, format!("DNS server {}", server.name)))?;
+                    tasks.extend_from(t);
+                    dns_servers.push((server.name.clone(), addr));
+                }
+            }
+            None => {
+                let (_, t) = listen(dns.servers[0].clone() as Arc<dyn Handler>, dns_addr)
+                    .await
+                    .map_err(bind(dns_addr, "DNS".into()))?;
+                tasks.extend_from(t);
+            }
+        }
         let mut smtp = Vec::new();
         for (config, ip) in scenario
             .file
@@ -79,6 +130,7 @@ impl Served {
         Ok(Served {
             dns_addr,
             dns,
+            dns_servers,
             smtp,
             tasks,
         })
@@ -87,6 +139,11 @@ impl Served {
     /// One line per listener, `<role> <name> <ip:port>`, as `mxlab serve` prints them.
     pub fn listener_lines(&self) -> Vec<String> {
         let mut lines = vec![format!("dns - {}", self.dns_addr)];
+        lines.extend(
+            self.dns_servers
+                .iter()
+                .map(|(name, addr)| format!("dns {name} {addr}")),
+        );
         lines.extend(
             self.smtp
                 .iter()

@@ -7,7 +7,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use mxlab_dns::{FakeDns, Transport};
+use mxlab_dns::{DnsWorld, Transport};
 use mxlab_net::{BoxStream, Network};
 use mxlab_smtp::FakeSmtpHost;
 use mxlab_smtp::behaviour::Act;
@@ -16,9 +16,10 @@ use mxlab_smtp::behaviour::Act;
 const PIPE_BYTES: usize = 64 * 1024;
 
 pub struct World {
-    pub dns: Arc<FakeDns>,
-    pub dns_addr: SocketAddr,
+    pub dns: DnsWorld,
     pub hosts: Vec<Arc<FakeSmtpHost>>,
+    /// Where queries appear to come from: the sending server.
+    pub client: IpAddr,
 }
 
 fn unreachable(what: &str) -> io::Error {
@@ -32,21 +33,19 @@ impl World {
         query: Vec<u8>,
         transport: Transport,
     ) -> io::Result<Vec<u8>> {
-        if server != self.dns_addr {
+        let src = SocketAddr::new(self.client, 53000);
+        let answer = if server.port() == 53 {
+            self.dns
+                .handle(server.ip(), &query, src, transport, self)
+                .await
+        } else {
+            None
+        };
+        match answer {
             // Nothing listens there: the port-unreachable a real client would get.
-            return Err(unreachable("no DNS server at that address"));
-        }
-        match self
-            .dns
-            .handle(
-                &query,
-                SocketAddr::new(IpAddr::from([127, 0, 0, 1]), 53000),
-                transport,
-            )
-            .await
-        {
-            Some(reply) => Ok(reply),
-            None => std::future::pending().await,
+            None => Err(unreachable("no DNS server at that address")),
+            Some(Some(reply)) => Ok(reply),
+            Some(None) => std::future::pending().await,
         }
     }
 }

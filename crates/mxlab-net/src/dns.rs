@@ -86,6 +86,20 @@ impl fmt::Display for Exchange {
     }
 }
 
+/// A response code as `dig` prints it (`NOERROR`, `SERVFAIL`, …).
+pub fn rcode_mnemonic(code: ResponseCode) -> String {
+    match code {
+        ResponseCode::NoError => "NOERROR".into(),
+        ResponseCode::FormErr => "FORMERR".into(),
+        ResponseCode::ServFail => "SERVFAIL".into(),
+        ResponseCode::NXDomain => "NXDOMAIN".into(),
+        ResponseCode::NotImp => "NOTIMP".into(),
+        ResponseCode::Refused => "REFUSED".into(),
+        ResponseCode::NotAuth => "NOTAUTH".into(),
+        other => format!("RCODE{}", u16::from(other)),
+    }
+}
+
 /// Record data in master-file form (`10 mx1.partner.test.`).
 pub fn rdata_text(data: &RData) -> String {
     data.to_string()
@@ -191,7 +205,7 @@ pub fn classify(reply: &Message, name: &Name, rtype: RecordType) -> Answer {
         ResponseCode::NXDomain => return Answer::NxDomain,
         ResponseCode::ServFail => return Answer::ServFail,
         ResponseCode::Refused => return Answer::Refused,
-        other => return Answer::Rcode(other.to_string()),
+        other => return Answer::Rcode(rcode_mnemonic(other)),
     }
     let mut owner = name.clone();
     // Bounded: a CNAME loop in an answer cannot keep us here.

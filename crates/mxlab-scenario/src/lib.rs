@@ -12,6 +12,7 @@ pub mod duration;
 pub mod error;
 pub mod load;
 pub mod model;
+pub mod topology;
 pub mod values;
 pub mod zone;
 

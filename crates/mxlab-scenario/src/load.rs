@@ -8,6 +8,7 @@ use toml::Spanned;
 
 use crate::error::LoadError;
 use crate::model::{ScenarioFile, SmtpAction, Stage};
+use crate::topology::{self, Topology};
 use crate::zone::{ParsedZone, parse_zone};
 
 /// A loaded, validated scenario.
@@ -24,6 +25,8 @@ pub struct Scenario {
     pub host_addresses: Vec<IpAddr>,
     /// The sending server's address.
     pub sender_ip: IpAddr,
+    /// Who serves DNS: the authoritative servers and the sender's resolver.
+    pub dns: Topology,
 }
 
 /// The format version this build reads.
@@ -98,6 +101,9 @@ pub fn load_str(name: &str, source: &str, text: &str) -> Result<Scenario, LoadEr
         zones.push(parsed);
     }
 
+    let dns = topology::build(&file.dns, &zones)
+        .map_err(|e| LoadError::at(source, text, e.offset, e.message))?;
+
     let mut host_addresses = Vec::new();
     for host in &file.smtp.hosts {
         let name = host.name.get_ref();
@@ -156,6 +162,7 @@ pub fn load_str(name: &str, source: &str, text: &str) -> Result<Scenario, LoadEr
         zones,
         host_addresses,
         sender_ip,
+        dns,
     })
 }
 
@@ -214,12 +221,6 @@ fn check_rule(rule: &crate::model::SmtpRule) -> Result<(), String> {
 /// Keys designed into schema v1 whose behaviour is not built yet. Rejecting them beats
 /// accepting a scenario that silently does something else.
 fn reject_reserved(file: &ScenarioFile) -> Result<(), (Range<usize>, &'static str)> {
-    if let Some(server) = file.dns.servers.first() {
-        return Err((server.span(), "dns.servers"));
-    }
-    if let Some(resolver) = &file.dns.resolver {
-        return Err((resolver.span(), "dns.resolver"));
-    }
     for host in &file.smtp.hosts {
         if let Some(tls) = &host.tls {
             return Err((tls.span(), "smtp.hosts.tls"));

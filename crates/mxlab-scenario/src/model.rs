@@ -45,10 +45,12 @@ pub struct Dns {
     /// Scripted failures, checked in order; the first that matches a query decides.
     #[serde(default)]
     pub faults: Vec<DnsFault>,
-    /// Authoritative servers on their own loopback addresses (topology). Reserved in v1.
+    /// Authoritative servers on their own loopback addresses (a root, a TLD, the domain's
+    /// servers). Without any, one server at 127.0.0.53 serves every zone.
     #[serde(default)]
     pub servers: Vec<Spanned<DnsServer>>,
-    /// The sender's own resolver or forwarder in front of the servers. Reserved in v1.
+    /// The sender's own resolver or forwarder in front of the servers. With servers and no
+    /// resolver, a forwarding resolver at 127.0.0.53 is assumed.
     #[serde(default)]
     pub resolver: Option<Spanned<Resolver>>,
 }
@@ -65,9 +67,11 @@ pub struct Zone {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DnsServer {
-    pub name: String,
+    /// Its host name (`ns1.partner.test`); faults name servers by it.
+    pub name: Spanned<String>,
     pub address: Spanned<IpAddr>,
-    pub zones: Vec<String>,
+    /// Origins of the zones it is authoritative for (`.` for the root).
+    pub zones: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -81,8 +85,11 @@ pub struct Resolver {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ResolverMode {
+    /// Asks the server of the closest enclosing zone directly (stub zones, as a forwarder
+    /// configured per domain would).
     #[default]
     Forward,
+    /// Walks the delegations from the root servers, as a recursive resolver does.
     Recursive,
 }
 
@@ -92,7 +99,7 @@ pub struct DnsFault {
     /// Which server misbehaves: a `dns.servers` name or `resolver`. Default: wherever the
     /// name is served.
     #[serde(default)]
-    pub server: Option<String>,
+    pub server: Option<Spanned<String>>,
     /// The query name: exact (`remote.test`) or a wildcard (`*.remote.test`, `*`).
     pub name: String,
     /// The query type (`MX`, `A`, `TXT`, …); absent means every type.

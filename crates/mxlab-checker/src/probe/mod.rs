@@ -6,7 +6,9 @@ pub mod smtp;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
+use hickory_proto::rr::{Name, RecordType};
 use mxlab_net::mx::{self, Resolution};
+use mxlab_net::walk::{Walk, Walker};
 use mxlab_net::{Clock, DnsClient, Network};
 
 use smtp::{SmtpProbe, SmtpTimeouts};
@@ -15,7 +17,10 @@ use smtp::{SmtpProbe, SmtpTimeouts};
 pub struct ProbeEnv<'a> {
     pub net: &'a dyn Network,
     pub clock: Clock,
+    /// The resolver an administrator's tools use.
     pub dns_server: SocketAddr,
+    /// The root servers, for a `dig +trace`-style walk past that resolver; empty: no walk.
+    pub root_hints: Vec<SocketAddr>,
     pub dns_timeout: Duration,
     pub dns_attempts: u32,
     pub from_ip: IpAddr,
@@ -28,6 +33,8 @@ pub struct ProbeEnv<'a> {
 pub struct DomainProbe {
     pub domain: String,
     pub resolution: Resolution,
+    /// The domain's MX walked from the root, bypassing the resolver (`dig +trace`).
+    pub trace: Option<Walk>,
     /// The SMTP probe of each target, in routing order, up to the first that greets.
     pub smtp: Vec<SmtpProbe>,
 }
@@ -50,9 +57,25 @@ pub async fn probe_domain(env: &ProbeEnv<'_>, domain: &str) -> DomainProbe {
             break;
         }
     }
+    let trace = match (
+        env.root_hints.first(),
+        Name::from_ascii(format!("{}.", domain.trim_end_matches('.'))),
+    ) {
+        (Some(first), Ok(name)) => {
+            let walker = Walker::new(env.net, env.clock.clone(), first.port(), env.dns_timeout);
+            let hints: Vec<_> = env.root_hints.iter().map(|a| a.ip()).collect();
+            Some(
+                walker
+                    .walk(&hints, &Name::root(), &name, RecordType::MX)
+                    .await,
+            )
+        }
+        _ => None,
+    };
     DomainProbe {
         domain: domain.to_string(),
         resolution,
+        trace,
         smtp: probes,
     }
 }

@@ -86,3 +86,14 @@ pub fn target_unresolvable(facts: &Facts) -> Option<Hit> {
         evidence: evidence(d),
     })
 }
+
+pub fn implicit(facts: &Facts) -> Option<Hit> {
+    let d = first(facts, |r| matches!(r, Route::Implicit(_)))?;
+    Some(Hit {
+        summary: format!(
+            "{} publishes no MX record; mail goes to the domain's own address by the RFC 5321 §5.1 fallback",
+            d.domain
+        ),
+        evidence: evidence(d),
+    })
+}

@@ -2,6 +2,7 @@
 //! is the verdict (a domain that does not exist explains more than the connection that was
 //! never made to it).
 
+mod dns_failure;
 mod dns_mx;
 mod notices;
 mod outcome;
@@ -10,6 +11,54 @@ mod smtp_connect;
 use crate::rule::{Role, Rule, Severity};
 
 pub static RULES: &[Rule] = &[
+    Rule {
+        id: "dns.local-resolver",
+        severity: Severity::Error,
+        role: Role::Cause,
+        title: "The sender's own DNS resolver or forwarder fails; the target's DNS is fine",
+        explanation: "Lookups through the sending server's resolver fail (SERVFAIL, timeout, refused), but the recipient domain's servers answer correctly when asked directly from the root (`dig +trace`). The fault is local: the resolver, its forwarder, or the path to them.",
+        remediation: &[
+            "Compare `nslookup -type=MX <domain>` against your resolver with `dig +trace <domain> MX` (or a public resolver).",
+            "Check the DNS server or forwarder the transport service uses (Exchange: Get-TransportService | fl *DNS*), its forwarders and its outbound port 53.",
+        ],
+        detect: dns_failure::local_resolver,
+    },
+    Rule {
+        id: "dns.lame-delegation",
+        severity: Severity::Error,
+        role: Role::Cause,
+        title: "The recipient domain's delegation is lame",
+        explanation: "The parent zone delegates the domain to name servers that do not serve it (they refuse, or answer without authority). Resolvers cannot find the domain's MX, and mail waits in the queue.",
+        remediation: &[
+            "Check `dig +trace <domain> MX`: the NS records at the parent must point at servers that answer authoritatively.",
+            "The domain's owner must fix the NS records at the registrar, or configure the named servers for the zone.",
+        ],
+        detect: dns_failure::lame_delegation,
+    },
+    Rule {
+        id: "dns.servfail",
+        severity: Severity::Error,
+        role: Role::Cause,
+        title: "The recipient domain's DNS answers SERVFAIL",
+        explanation: "The domain's authoritative servers answer SERVFAIL: they cannot serve the zone (a broken zone, an expired signature, a backend failure). The sending server retries, sends a delay notice, and finally gives up.",
+        remediation: &[
+            "Confirm with `dig @<the domain's server> <domain> MX` from outside your network.",
+            "Tell the recipient's DNS administrator; nothing on the sending side can fix it.",
+        ],
+        detect: dns_failure::servfail,
+    },
+    Rule {
+        id: "dns.timeout",
+        severity: Severity::Error,
+        role: Role::Cause,
+        title: "The recipient domain's DNS servers never answer",
+        explanation: "Queries to the domain's authoritative servers time out: they are down, unreachable, or a firewall drops DNS. Resolvers answer SERVFAIL after waiting, and mail waits in the queue.",
+        remediation: &[
+            "Check `dig +trace <domain> MX` and `dig @<each NS> <domain> MX`: which servers stay silent?",
+            "If only your network cannot reach them, check outbound UDP and TCP port 53; otherwise tell the domain's DNS administrator.",
+        ],
+        detect: dns_failure::timeout,
+    },
     Rule {
         id: "dns.mx.nxdomain",
         severity: Severity::Error,
@@ -80,6 +129,15 @@ pub static RULES: &[Rule] = &[
             "If it fails from everywhere, the recipient's server is down: contact its administrator; Exchange keeps retrying until the message expires (2 days).",
         ],
         detect: smtp_connect::timeout,
+    },
+    Rule {
+        id: "dns.mx.implicit",
+        severity: Severity::Warning,
+        role: Role::Observation,
+        title: "No MX record: mail relies on the A/AAAA fallback",
+        explanation: "The domain has no MX record, so senders deliver to its own address (RFC 5321 §5.1). It works, but some senders and filters treat a missing MX as a sign of a domain that takes no mail, and the web server's address must then run SMTP.",
+        remediation: &["Publish an MX record naming the mail server explicitly."],
+        detect: dns_mx::implicit,
     },
     Rule {
         id: "dsn.expired",

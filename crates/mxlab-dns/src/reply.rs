@@ -1,0 +1,82 @@
+//! Replies built without a zone: response codes, FORMERR, truncation — shared by the
+//! authoritative servers and the resolver.
+
+use hickory_proto::op::{Message, MessageType, OpCode, Query, ResponseCode};
+
+/// A reply with only the question and a response code.
+pub fn rcode_reply(
+    id: u16,
+    recursion_desired: bool,
+    query: Option<&Query>,
+    rcode: ResponseCode,
+    authoritative: bool,
+) -> Option<Vec<u8>> {
+    let mut message = Message::new(id, MessageType::Response, OpCode::Query);
+    message.metadata.response_code = rcode;
+    message.metadata.authoritative = authoritative;
+    message.metadata.recursion_desired = recursion_desired;
+    if let Some(q) = query {
+        message.add_query(q.clone());
+    }
+    message.to_vec().ok()
+}
+
+/// FORMERR for a message we cannot read, if it is long enough to carry an id.
+pub fn formerr(bytes: &[u8]) -> Option<Vec<u8>> {
+    if bytes.len() < 12 {
+        return None;
+    }
+    let id = u16::from_be_bytes([bytes[0], bytes[1]]);
+    rcode_reply(id, false, None, ResponseCode::FormErr, false)
+}
+
+/// The same reply with TC set and the record sections emptied: "ask again over TCP".
+pub fn truncated(reply: &[u8]) -> Vec<u8> {
+    match Message::from_vec(reply) {
+        Ok(mut message) => {
+            message.metadata.truncation = true;
+            message.answers.clear();
+            message.authorities.clear();
+            message.additionals.clear();
+            message.to_vec().unwrap_or_else(|_| reply.to_vec())
+        }
+        Err(_) => reply.to_vec(),
+    }
+}
+
+pub use mxlab_net::dns::rcode_mnemonic;
+
+/// A one-line summary of a reply for the query log.
+pub fn describe(reply: &[u8]) -> String {
+    match Message::from_vec(reply) {
+        Ok(m) => {
+            let mut s = rcode_mnemonic(m.metadata.response_code);
+            if m.metadata.truncation {
+                s.push_str(" TC");
+            }
+            if m.metadata.response_code == ResponseCode::NoError {
+                if m.answers.is_empty()
+                    && m.authorities
+                        .iter()
+                        .any(|r| r.record_type() == hickory_proto::rr::RecordType::NS)
+                    && !m.metadata.authoritative
+                {
+                    s.push_str(" referral");
+                } else {
+                    s.push_str(&format!(
+                        " {} answer{}",
+                        m.answers.len(),
+                        if m.answers.len() == 1 { "" } else { "s" }
+                    ));
+                }
+            }
+            s
+        }
+        Err(_) => "unreadable reply".into(),
+    }
+}
+
+/// The largest UDP reply a query allows: its EDNS payload size, else 512 (RFC 1035 §4.2.1).
+pub fn udp_limit(edns_payload: Option<u16>) -> usize {
+    edns_payload.map_or(512, |p| usize::from(p).max(512))
+}

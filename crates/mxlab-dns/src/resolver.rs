@@ -1,0 +1,205 @@
+//! The sender's own resolver (its DNS server or forwarder): takes recursive questions from
+//! clients and answers them by walking the authoritative servers — from the root in
+//! `recursive` mode, from the closest enclosing zone's servers in `forward` mode. Faults placed
+//! at `server = "resolver"` act here, so "the local DNS is broken, the target's is fine" is a
+//! story of its own. No cache: each question is resolved afresh, so every run is the same.
+
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use hickory_proto::op::{Message, MessageType, OpCode, ResponseCode};
+use hickory_proto::rr::Name;
+use mxlab_net::walk::{Outcome, Walker};
+use mxlab_net::{Clock, Network};
+use mxlab_scenario::model::{DnsAction, DnsFault, ResolverMode};
+use mxlab_scenario::topology::RESOLVER;
+
+use crate::faults::{Counters, Decision, decide};
+use crate::log::{LogEntry, QueryLog};
+use crate::reply::{describe, formerr, rcode_reply, truncated, udp_limit};
+use crate::server::{Transport, action_name, closest_zone, named_for};
+
+/// How long the resolver waits for each authoritative server. Short enough that a dead
+/// server turns into SERVFAIL before a client's 5 s timeout, as real resolvers manage.
+pub const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(2);
+
+pub struct Resolver {
+    pub address: IpAddr,
+    mode: ResolverMode,
+    root_hints: Vec<IpAddr>,
+    /// Each zone with the addresses of the servers that serve it, for `forward` mode.
+    stubs: Vec<(Name, Vec<IpAddr>)>,
+    /// The port authoritative servers listen on.
+    upstream_port: u16,
+    faults: Vec<DnsFault>,
+    counters: Mutex<Counters>,
+    log: Arc<Mutex<QueryLog>>,
+    clock: Clock,
+}
+
+impl Resolver {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        address: IpAddr,
+        mode: ResolverMode,
+        root_hints: Vec<IpAddr>,
+        stubs: Vec<(Name, Vec<IpAddr>)>,
+        upstream_port: u16,
+        faults: Vec<DnsFault>,
+        clock: Clock,
+        log: Arc<Mutex<QueryLog>>,
+    ) -> Self {
+        Resolver {
+            address,
+            mode,
+            root_hints,
+            stubs,
+            upstream_port,
+            faults,
+            counters: Mutex::new(Counters::default()),
+            log,
+            clock,
+        }
+    }
+
+    /// Answers one client question, asking upstream through `net`. `None`: dropped.
+    pub async fn handle(
+        &self,
+        bytes: &[u8],
+        transport: Transport,
+        net: &dyn Network,
+    ) -> Option<Vec<u8>> {
+        let Ok(request) = Message::from_vec(bytes) else {
+            return formerr(bytes);
+        };
+        if request.metadata.message_type != MessageType::Query
+            || request.metadata.op_code != OpCode::Query
+            || request.queries.len() != 1
+        {
+            return formerr(bytes);
+        }
+        let query = request.queries[0].clone();
+        let (qname, qtype) = (query.name().clone(), query.query_type());
+        let story_time = self.clock.elapsed();
+        let (decision, fault) = {
+            let mut counters = self.counters.lock().expect("counters lock");
+            decide(
+                &self.faults,
+                |f| named_for(f, RESOLVER),
+                &mut counters,
+                &qname.to_string(),
+                qtype,
+                story_time,
+            )
+        };
+        let (id, rd) = (request.metadata.id, request.metadata.recursion_desired);
+        let limit = udp_limit(request.edns.as_ref().map(|e| e.max_payload()));
+        let reply = match decision {
+            Decision::Answer => self.resolve(&request, net, transport, limit).await,
+            Decision::Act(action) => match action {
+                DnsAction::Drop => None,
+                DnsAction::Nxdomain => {
+                    rcode_reply(id, rd, Some(&query), ResponseCode::NXDomain, false)
+                }
+                DnsAction::Nodata => {
+                    rcode_reply(id, rd, Some(&query), ResponseCode::NoError, false)
+                }
+                DnsAction::Servfail => {
+                    rcode_reply(id, rd, Some(&query), ResponseCode::ServFail, false)
+                }
+                DnsAction::Refused => {
+                    rcode_reply(id, rd, Some(&query), ResponseCode::Refused, false)
+                }
+                DnsAction::Delay => {
+                    let delay = fault
+                        .and_then(|i| self.faults[i].delay)
+                        .map_or(Duration::from_secs(2), |d| d.get());
+                    self.clock.sleep(delay).await;
+                    self.resolve(&request, net, transport, limit).await
+                }
+                DnsAction::Truncate => match transport {
+                    Transport::Udp => self
+                        .resolve(&request, net, transport, limit)
+                        .await
+                        .map(|r| truncated(&r)),
+                    Transport::Tcp => self.resolve(&request, net, transport, limit).await,
+                },
+            },
+        };
+        let note = match decision {
+            Decision::Act(action) => format!(" (fault: {})", action_name(action)),
+            Decision::Answer => String::new(),
+        };
+        let outcome = reply
+            .as_deref()
+            .map_or_else(|| "dropped".to_string(), describe);
+        self.log.lock().expect("log lock").push(LogEntry {
+            at: story_time,
+            server: RESOLVER.into(),
+            protocol: transport.as_str(),
+            name: qname.to_string(),
+            rtype: qtype.to_string(),
+            outcome: format!("{outcome}{note}"),
+        });
+        reply
+    }
+
+    async fn resolve(
+        &self,
+        request: &Message,
+        net: &dyn Network,
+        transport: Transport,
+        limit: usize,
+    ) -> Option<Vec<u8>> {
+        let query = &request.queries[0];
+        let (start, zone): (Vec<IpAddr>, Name) = match self.mode {
+            ResolverMode::Recursive => (self.root_hints.clone(), Name::root()),
+            ResolverMode::Forward => {
+                let origins: Vec<Name> = self.stubs.iter().map(|(z, _)| z.clone()).collect();
+                match closest_zone(&origins, query.name()) {
+                    Some(zone) => (
+                        self.stubs
+                            .iter()
+                            .find(|(z, _)| z == zone)
+                            .map(|(_, a)| a.clone())
+                            .unwrap_or_default(),
+                        zone.clone(),
+                    ),
+                    None => (Vec::new(), Name::root()),
+                }
+            }
+        };
+        let mut reply = Message::new(request.metadata.id, MessageType::Response, OpCode::Query);
+        reply.metadata.recursion_desired = request.metadata.recursion_desired;
+        reply.metadata.recursion_available = true;
+        reply.add_query(query.clone());
+        if start.is_empty() {
+            reply.metadata.response_code = ResponseCode::ServFail;
+        } else {
+            let walker = Walker::new(
+                net,
+                self.clock.clone(),
+                self.upstream_port,
+                UPSTREAM_TIMEOUT,
+            );
+            let walk = walker
+                .walk(&start, &zone, query.name(), query.query_type())
+                .await;
+            reply.metadata.response_code = match walk.outcome {
+                Outcome::Answer(records) => {
+                    reply.add_answers(records);
+                    ResponseCode::NoError
+                }
+                Outcome::NoData => ResponseCode::NoError,
+                Outcome::NxDomain => ResponseCode::NXDomain,
+                Outcome::Failed(_) => ResponseCode::ServFail,
+            };
+        }
+        let bytes = reply.to_vec().ok()?;
+        if transport == Transport::Udp && bytes.len() > limit {
+            return Some(truncated(&bytes));
+        }
+        Some(bytes)
+    }
+}
