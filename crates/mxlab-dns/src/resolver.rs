@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use hickory_proto::op::{Message, MessageType, OpCode, ResponseCode};
 use hickory_proto::rr::Name;
-use mxlab_net::walk::{Outcome, Walker};
+use mxlab_net::walk::{Failure, Outcome, Walker};
 use mxlab_net::{Clock, Network};
 use mxlab_scenario::model::{DnsAction, DnsFault, ResolverMode};
 use mxlab_scenario::topology::RESOLVER;
@@ -20,8 +20,7 @@ use crate::log::{LogEntry, QueryLog};
 use crate::reply::{describe, formerr, rcode_reply, truncated, udp_limit};
 use crate::server::{Transport, action_name, closest_zone, named_for};
 
-/// How long the resolver waits for each authoritative server. Short enough that a dead
-/// server turns into SERVFAIL before a client's 5 s timeout, as real resolvers manage.
+/// How long the resolver waits for each authoritative server before trying the next.
 pub const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(2);
 
 pub struct Resolver {
@@ -193,6 +192,9 @@ impl Resolver {
                 }
                 Outcome::NoData => ResponseCode::NoError,
                 Outcome::NxDomain => ResponseCode::NXDomain,
+                // Every server for the name stayed silent: so does the resolver, and its
+                // client sees what nslookup shows then, "DNS request timed out".
+                Outcome::Failed(Failure::Timeout { .. }) => return None,
                 Outcome::Failed(_) => ResponseCode::ServFail,
             };
         }

@@ -31,6 +31,10 @@ mx1    300 IN A   127.0.0.10
 big    300 IN A   127.0.0.11
 broken 300 IN MX  10 mx1
 slow   300 IN MX  10 mx1
+alias  300 IN CNAME www
+www    300 IN CNAME mx1
+loop1  300 IN CNAME loop2
+loop2  300 IN CNAME loop1
 """
 
 [[dns.faults]]
@@ -123,6 +127,19 @@ async fn answers_nxdomain_refused_servfail_and_drops_over_udp() {
             .answer,
         Answer::Timeout
     );
+}
+
+#[tokio::test]
+async fn cname_chains_are_followed_and_loops_end() {
+    let (_dns, addr, _tasks) = start().await;
+    let net = RealNetwork::new();
+    let clock = Clock::starting_now(time::OffsetDateTime::UNIX_EPOCH, 1.0);
+    let client = DnsClient::new(&net, clock, addr, Duration::from_secs(2), 1);
+    let chained = client.query(&name("alias.partner.test."), RecordType::A).await;
+    assert_eq!(chained.answer.records().len(), 1, "{chained}");
+    assert!(chained.to_string().contains("127.0.0.10"), "{chained}");
+    let looped = client.query(&name("loop1.partner.test."), RecordType::A).await;
+    assert!(looped.answer.is_authoritative_outcome() || matches!(looped.answer, Answer::ServFail), "a loop ends with an answer, not a hang: {looped}");
 }
 
 #[tokio::test]
