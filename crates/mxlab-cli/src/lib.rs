@@ -9,6 +9,8 @@ use clap::{Parser, Subcommand};
 use mxlab_checker::Report;
 use mxlab_scenario::{LoadError, Scenario, catalog};
 
+pub mod check_spf;
+
 /// Exit codes (docs/CLI.md).
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_MISMATCH: u8 = 1;
@@ -56,6 +58,11 @@ pub enum Command {
         #[arg(long, default_value_t = 1.0)]
         time_scale: f64,
     },
+    /// Client-side checks against any DNS server (docs/CLI.md).
+    Check {
+        #[command(subcommand)]
+        check: check_spf::CheckCommand,
+    },
 }
 
 /// Parses `args` (including the program name) and runs the command.
@@ -86,6 +93,7 @@ where
             smtp_port,
             time_scale,
         } => serve(&scenario, dns, smtp_port, time_scale),
+        Command::Check { check } => check_spf::run(check),
     })
 }
 

@@ -482,9 +482,10 @@ impl<'r, R: SpfResolver + Sync> Evaluator<'r, R> {
                     dt.terms.push(tt);
                 }
                 Ok(Matched::Yes(inner)) => {
-                    tt.outcome = TermOutcome::Match;
-                    dt.terms.push(tt);
                     let result = directive.qualifier.result();
+                    tt.outcome = TermOutcome::Match;
+                    tt.result = Some(result);
+                    dt.terms.push(tt);
                     let decided = decider(&directive.text, inner);
                     return Level {
                         result,
@@ -522,6 +523,7 @@ impl<'r, R: SpfResolver + Sync> Evaluator<'r, R> {
             SpfResult::PermError | SpfResult::TempError => TermOutcome::Error,
             _ => TermOutcome::Match,
         };
+        tt.result = Some(level.result);
         dt.terms.push(tt);
         level
     }

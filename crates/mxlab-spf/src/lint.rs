@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use crate::eval::{MAX_LOOKUPS, MAX_VOID_LOOKUPS};
-use crate::survey::Survey;
+use crate::survey::{Survey, TxtString};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -131,8 +131,9 @@ pub fn lint(survey: &Survey) -> Vec<Finding> {
             ));
         }
         for strings in &node.spf_records {
-            for (s, len) in strings {
-                if *len > MAX_STRING {
+            for string in strings {
+                let len = string.octets;
+                if len > MAX_STRING {
                     out.push(finding(
                         "spf.txt.string-too-long",
                         Severity::Warning,
@@ -140,7 +141,7 @@ pub fn lint(survey: &Survey) -> Vec<Finding> {
                             "a TXT string of {} is {len} octets; a DNS character-string holds at most {MAX_STRING}",
                             node.domain
                         ),
-                        vec![format!("\"{s}\"")],
+                        vec![format!("\"{}\"", string.text)],
                         &["Split the record into several quoted strings of at most 255 octets each; they are joined without spaces."],
                     ));
                 }
@@ -283,10 +284,10 @@ pub fn lint(survey: &Survey) -> Vec<Finding> {
     out
 }
 
-fn quoted(strings: &[(String, usize)]) -> String {
+fn quoted(strings: &[TxtString]) -> String {
     strings
         .iter()
-        .map(|(s, _)| format!("\"{s}\""))
+        .map(|s| format!("\"{}\"", s.text))
         .collect::<Vec<_>>()
         .join(" ")
 }

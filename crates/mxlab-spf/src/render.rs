@@ -2,6 +2,7 @@
 //! queries it made and, for include and redirect, the level below it.
 
 use crate::eval::{MAX_LOOKUPS, MAX_VOID_LOOKUPS};
+use crate::result::SpfResult;
 use crate::trace::{DomainTrace, TermOutcome, TermTrace, Trace};
 
 /// The summary lines: result, identity, deciding term, counters, explanation.
@@ -14,11 +15,16 @@ pub fn summary(trace: &Trace) -> Vec<String> {
         trace.identity.as_str(),
         trace.domain
     )];
-    match &trace.decided_by {
-        Some(d) => lines.push(format!("decided by  {}", d.describe())),
-        None => lines.push(format!("because     {}", trace.reason)),
+    if let Some(d) = &trace.decided_by {
+        lines.push(format!("decided by  {}", d.describe()));
     }
-    if trace.decided_by.is_some() && !trace.reason.is_empty() {
+    // A plain match says all in "decided by"; anything else needs its reason.
+    let plain_match = trace.decided_by.is_some()
+        && matches!(
+            trace.result,
+            SpfResult::Pass | SpfResult::Fail | SpfResult::SoftFail | SpfResult::Neutral
+        );
+    if !plain_match {
         lines.push(format!("because     {}", trace.reason));
     }
     if let Some(exp) = &trace.explanation {
@@ -75,11 +81,12 @@ fn term(tt: &TermTrace, depth: usize, out: &mut Vec<String>) {
     if let Some(n) = tt.lookup {
         line.push_str(&format!("  [lookup {n}/{MAX_LOOKUPS}]"));
     }
-    line.push_str(match tt.outcome {
-        TermOutcome::Match => "  → match",
-        TermOutcome::NoMatch => "  → no match",
-        TermOutcome::Error => "  → error",
-    });
+    match (tt.outcome, tt.result) {
+        (TermOutcome::Match, Some(result)) => line.push_str(&format!("  → match: {result}")),
+        (TermOutcome::Match, None) => line.push_str("  → match"),
+        (TermOutcome::NoMatch, _) => line.push_str("  → no match"),
+        (TermOutcome::Error, _) => line.push_str("  → error"),
+    }
     if let Some(note) = &tt.note {
         line.push_str(&format!(" ({note})"));
     }

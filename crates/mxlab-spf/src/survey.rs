@@ -46,7 +46,7 @@ pub struct Node {
     pub depth: usize,
     /// Each TXT record at the name that is a v=spf1 record, as its separate strings with
     /// their byte lengths (the 255-octet limit applies per string).
-    pub spf_records: Vec<Vec<(String, usize)>>,
+    pub spf_records: Vec<Vec<TxtString>>,
     /// The record evaluated here, when there is exactly one.
     pub record: Option<String>,
     /// Its length in octets, joined.
@@ -57,6 +57,13 @@ pub struct Node {
     /// Terms after `all`, which are never evaluated (redirect too is ignored then).
     pub after_all: Vec<String>,
     pub ptr_terms: Vec<String>,
+}
+
+/// One character-string of a TXT record: its text (escaped) and its length on the wire.
+#[derive(Clone, Debug, Serialize)]
+pub struct TxtString {
+    pub text: String,
+    pub octets: usize,
 }
 
 struct Walker<'r, R> {
@@ -164,8 +171,15 @@ impl<R: SpfResolver + Sync> Walker<'_, R> {
                 if let Rdata::Txt(strings) = r
                     && record::is_spf(&record::join(strings))
                 {
-                    node.spf_records
-                        .push(strings.iter().map(|s| (escape_bytes(s), s.len())).collect());
+                    node.spf_records.push(
+                        strings
+                            .iter()
+                            .map(|s| TxtString {
+                                text: escape_bytes(s),
+                                octets: s.len(),
+                            })
+                            .collect(),
+                    );
                 }
             }
             let joined: Vec<Vec<u8>> = txt

@@ -115,6 +115,9 @@ pub struct TermTrace {
     pub lookup: Option<u32>,
     pub queries: Vec<QueryTrace>,
     pub outcome: TermOutcome,
+    /// What a match made of it: the directive's qualifier, or the redirect target's result.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result: Option<SpfResult>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// The included or redirected-to domain's evaluation.
@@ -130,6 +133,7 @@ impl TermTrace {
             lookup: None,
             queries: Vec::new(),
             outcome: TermOutcome::NoMatch,
+            result: None,
             note: None,
             child: None,
         }
