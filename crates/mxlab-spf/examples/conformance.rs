@@ -10,8 +10,8 @@
 //! Each scenario's `zonedata` is served by [`SuiteDns`], which follows the suite driver's rules
 //! (pyspf's test/testspf.py): `SPF` entries double as TXT unless the name lists TXT itself,
 //! `TXT: NONE` means no TXT, `TIMEOUT` makes every type not listed before it time out, and an
-//! unknown name starting with `error.` times out. Prints each failure, then `N passed, M failed`;
-//! exits 1 if any failed.
+//! unknown name starting with `error.` times out. Prints each failure, the result chosen where
+//! the suite accepts several, then `N passed, M failed`; exits 1 if any failed.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -182,7 +182,7 @@ fn load_zone(zonedata: &Yaml) -> Result<SuiteDns, String> {
 struct Outcome {
     passed: usize,
     failed: Vec<String>,
-    preferred: Vec<String>,
+    choices: Vec<String>,
 }
 
 async fn run_scenario(doc: &Yaml, outcome: &mut Outcome) -> Result<(), String> {
@@ -217,10 +217,17 @@ async fn run_scenario(doc: &Yaml, outcome: &mut Outcome) -> Result<(), String> {
         };
         if result_ok && explanation_ok {
             outcome.passed += 1;
-            if expected.first().and_then(|e| SpfResult::parse(e)) != Some(got) {
-                outcome.preferred.push(format!(
-                    "{id} ({section}): {got}, suite prefers {}",
-                    expected[0]
+            // Where the suite accepts several results, say which one this engine chose.
+            if expected.len() > 1 {
+                let preferred = expected.first().and_then(|e| SpfResult::parse(e)) == Some(got);
+                outcome.choices.push(format!(
+                    "{id} ({section}): {got} of {}{}",
+                    expected.join("|"),
+                    if preferred {
+                        " (the suite's preference)"
+                    } else {
+                        ""
+                    }
                 ));
             }
         } else {
@@ -271,7 +278,7 @@ fn main() -> ExitCode {
     let mut outcome = Outcome {
         passed: 0,
         failed: Vec::new(),
-        preferred: Vec::new(),
+        choices: Vec::new(),
     };
     for doc in &docs {
         if let Err(e) = runtime.block_on(run_scenario(doc, &mut outcome)) {
@@ -282,8 +289,8 @@ fn main() -> ExitCode {
     for line in &outcome.failed {
         println!("{line}");
     }
-    for line in &outcome.preferred {
-        println!("note {line}");
+    for line in &outcome.choices {
+        println!("choice {line}");
     }
     println!("{} passed, {} failed", outcome.passed, outcome.failed.len());
     if outcome.failed.is_empty() {
