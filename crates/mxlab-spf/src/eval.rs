@@ -37,6 +37,8 @@ pub struct Request {
     pub receiver: String,
     /// `%{t}`: seconds since the epoch, from the caller's clock.
     pub timestamp: u64,
+    /// Void lookups allowed; §4.6.4 lets an implementation make it configurable, default 2.
+    pub max_void_lookups: u32,
 }
 
 impl Request {
@@ -49,6 +51,7 @@ impl Request {
             helo: helo.to_string(),
             receiver: "unknown".into(),
             timestamp: 0,
+            max_void_lookups: MAX_VOID_LOOKUPS,
         }
     }
 
@@ -99,6 +102,7 @@ pub async fn check_host<R: SpfResolver + Sync>(resolver: &R, request: &Request) 
         explanation: None,
         lookups: 0,
         void_lookups: 0,
+        void_limit: request.max_void_lookups,
         root: None,
         explanation_queries: Vec::new(),
     };
@@ -115,6 +119,7 @@ pub async fn check_host<R: SpfResolver + Sync>(resolver: &R, request: &Request) 
         values: values(ip, request, &local, &domain, &sender),
         lookups: 0,
         voids: 0,
+        max_voids: request.max_void_lookups,
         validated: None,
     };
     let (root, level) = eval.check(domain, Via::Top, Vec::new()).await;
@@ -130,6 +135,7 @@ pub async fn check_host<R: SpfResolver + Sync>(resolver: &R, request: &Request) 
     }
     trace.lookups = eval.lookups;
     trace.void_lookups = eval.voids;
+    trace.void_limit = request.max_void_lookups;
     trace.root = Some(root);
     trace
 }
@@ -263,6 +269,7 @@ struct Evaluator<'r, R> {
     values: Values,
     lookups: u32,
     voids: u32,
+    max_voids: u32,
     /// Validated names of `ip` for `%{p}`, looked up once.
     validated: Option<Vec<String>>,
 }
@@ -297,9 +304,10 @@ impl<'r, R: SpfResolver + Sync> Evaluator<'r, R> {
     }
 
     fn void_limit(&self) -> Result<(), Abort> {
-        if self.voids > MAX_VOID_LOOKUPS {
+        if self.voids > self.max_voids {
             Err(Abort::perm(format!(
-                "more than {MAX_VOID_LOOKUPS} void lookups (NXDOMAIN or no records) (RFC 7208 §4.6.4)"
+                "more than {} void lookups (NXDOMAIN or no records) (RFC 7208 §4.6.4)",
+                self.max_voids
             )))
         } else {
             Ok(())

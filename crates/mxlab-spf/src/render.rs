@@ -1,7 +1,7 @@
 //! A trace as indented lines for people: each level's record lookup, then each term with the
 //! queries it made and, for include and redirect, the level below it.
 
-use crate::eval::{MAX_LOOKUPS, MAX_VOID_LOOKUPS};
+use crate::eval::MAX_LOOKUPS;
 use crate::result::SpfResult;
 use crate::trace::{DomainTrace, TermOutcome, TermTrace, Trace};
 
@@ -31,8 +31,8 @@ pub fn summary(trace: &Trace) -> Vec<String> {
         lines.push(format!("explanation {exp}"));
     }
     lines.push(format!(
-        "lookups     {}/{MAX_LOOKUPS}, void lookups {}/{MAX_VOID_LOOKUPS}",
-        trace.lookups, trace.void_lookups
+        "lookups     {}/{MAX_LOOKUPS}, void lookups {}/{}",
+        trace.lookups, trace.void_lookups, trace.void_limit
     ));
     lines
 }

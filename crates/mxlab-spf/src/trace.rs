@@ -47,6 +47,8 @@ pub struct Trace {
     pub lookups: u32,
     /// Terms whose lookup was void — NXDOMAIN or no records (limit 2, §4.6.4).
     pub void_lookups: u32,
+    /// The void-lookup limit in force (2 unless the caller chose otherwise).
+    pub void_limit: u32,
     /// The evaluation from the top domain down; absent when §4.3 stopped it before any lookup.
     pub root: Option<DomainTrace>,
     /// Queries for the explanation (and `%{p}` in it), which count against no limit.
