@@ -12,12 +12,20 @@ use mxlab_harness::serve::{ServeOptions, Served};
 
 async fn serve(name: &str) -> Served {
     let scenario = mxlab_scenario::catalog::builtin(name).unwrap().unwrap();
-    let options = ServeOptions { dns: "127.0.0.1:0".parse().unwrap(), smtp_port: 0, time_scale: 1.0 };
+    let options = ServeOptions {
+        dns: "127.0.0.1:0".parse().unwrap(),
+        smtp_port: 0,
+        time_scale: 1.0,
+    };
     Served::start(&scenario, &options).await.unwrap()
 }
 
 async fn dig(server: &str, port: u16, args: &[&str]) -> String {
-    let (server, port, args) = (server.to_string(), port, args.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+    let (server, port, args) = (
+        server.to_string(),
+        port,
+        args.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+    );
     tokio::task::spawn_blocking(move || {
         let out = Command::new("dig")
             .arg(format!("@{server}"))
@@ -36,28 +44,59 @@ async fn the_resolver_and_the_servers_behind_it() {
     let servfail = serve("dns-servfail").await;
     let port = servfail.dns_addr.port();
     let resolver = dig("127.0.0.1", port, &["partner.test", "MX"]).await;
-    assert!(resolver.contains("status: SERVFAIL") && resolver.contains("flags: qr rd ra;"), "{resolver}");
+    assert!(
+        resolver.contains("status: SERVFAIL") && resolver.contains("flags: qr rd ra;"),
+        "{resolver}"
+    );
     let tld = dig("127.0.0.61", port, &["+norecurse", "partner.test", "MX"]).await;
-    assert!(tld.contains("status: NOERROR") && tld.contains("flags: qr;"), "a referral is not authoritative: {tld}");
-    assert!(tld.contains("ns1.partner.test.\t3600\tIN\tA\t127.0.0.62"), "with glue: {tld}");
+    assert!(
+        tld.contains("status: NOERROR") && tld.contains("flags: qr;"),
+        "a referral is not authoritative: {tld}"
+    );
+    assert!(
+        tld.contains("ns1.partner.test.\t3600\tIN\tA\t127.0.0.62"),
+        "with glue: {tld}"
+    );
     let target = dig("127.0.0.62", port, &["+norecurse", "partner.test", "MX"]).await;
     assert!(target.contains("status: SERVFAIL"), "{target}");
     servfail.shutdown().await;
 
     let timeout = serve("dns-timeout").await;
-    let silent = dig("127.0.0.1", timeout.dns_addr.port(), &["partner.test", "MX"]).await;
-    assert!(silent.contains("timed out") && !silent.contains("status:"), "{silent}");
+    let silent = dig(
+        "127.0.0.1",
+        timeout.dns_addr.port(),
+        &["partner.test", "MX"],
+    )
+    .await;
+    assert!(
+        silent.contains("timed out") && !silent.contains("status:"),
+        "{silent}"
+    );
     timeout.shutdown().await;
 
     let local = serve("local-dns-failure").await;
     let port = local.dns_addr.port();
-    assert!(dig("127.0.0.1", port, &["partner.test", "MX"]).await.contains("status: SERVFAIL"));
+    assert!(
+        dig("127.0.0.1", port, &["partner.test", "MX"])
+            .await
+            .contains("status: SERVFAIL")
+    );
     let direct = dig("127.0.0.62", port, &["+norecurse", "partner.test", "MX"]).await;
-    assert!(direct.contains("status: NOERROR") && direct.contains("flags: qr aa;") && direct.contains("10 mx1.partner.test."), "{direct}");
+    assert!(
+        direct.contains("status: NOERROR")
+            && direct.contains("flags: qr aa;")
+            && direct.contains("10 mx1.partner.test."),
+        "{direct}"
+    );
     local.shutdown().await;
 
     let lame = serve("lame-delegation").await;
-    let refused = dig("127.0.0.62", lame.dns_addr.port(), &["+norecurse", "partner.test", "MX"]).await;
+    let refused = dig(
+        "127.0.0.62",
+        lame.dns_addr.port(),
+        &["+norecurse", "partner.test", "MX"],
+    )
+    .await;
     assert!(refused.contains("status: REFUSED"), "{refused}");
     lame.shutdown().await;
 }
@@ -65,8 +104,16 @@ async fn the_resolver_and_the_servers_behind_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn minimal_answers_to_any() {
     let served = serve("dns-servfail").await;
-    let any = dig("127.0.0.61", served.dns_addr.port(), &["+norecurse", "test", "ANY"]).await;
-    assert!(any.contains("HINFO\t\"RFC8482\" \"\"") && any.contains("ANSWER: 1,"), "{any}");
+    let any = dig(
+        "127.0.0.61",
+        served.dns_addr.port(),
+        &["+norecurse", "test", "ANY"],
+    )
+    .await;
+    assert!(
+        any.contains("HINFO\t\"RFC8482\" \"\"") && any.contains("ANSWER: 1,"),
+        "{any}"
+    );
     served.shutdown().await;
 }
 
@@ -74,30 +121,45 @@ fn hickory(addr: SocketAddr) -> Resolver<TokioRuntimeProvider> {
     let mut connection = ConnectionConfig::udp();
     connection.port = addr.port();
     let server = NameServerConfig::new(addr.ip(), true, vec![connection]);
-    Resolver::builder_with_config(ResolverConfig::from_name_servers(vec![server]), TokioRuntimeProvider::default())
-        .build()
-        .unwrap()
+    Resolver::builder_with_config(
+        ResolverConfig::from_name_servers(vec![server]),
+        TokioRuntimeProvider::default(),
+    )
+    .build()
+    .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hickory_resolver_reads_the_served_zones() {
     let healthy = serve("healthy").await;
     let resolver = hickory(healthy.dns_addr);
-    let mx = resolver.lookup("partner.test.", RecordType::MX).await.unwrap();
+    let mx = resolver
+        .lookup("partner.test.", RecordType::MX)
+        .await
+        .unwrap();
     let text: Vec<String> = mx.answers().iter().map(|r| r.data.to_string()).collect();
     assert_eq!(text, ["10 mx1.partner.test."]);
     let a = resolver.lookup_ip("mx1.partner.test.").await.unwrap();
-    assert_eq!(a.iter().map(|ip| ip.to_string()).collect::<Vec<_>>(), ["127.0.0.10"]);
+    assert_eq!(
+        a.iter().map(|ip| ip.to_string()).collect::<Vec<_>>(),
+        ["127.0.0.10"]
+    );
     healthy.shutdown().await;
 
     let nxdomain = serve("nxdomain").await;
-    let err = hickory(nxdomain.dns_addr).lookup("partnr.test.", RecordType::MX).await.unwrap_err();
+    let err = hickory(nxdomain.dns_addr)
+        .lookup("partnr.test.", RecordType::MX)
+        .await
+        .unwrap_err();
     assert!(err.is_nx_domain(), "{err}");
     nxdomain.shutdown().await;
 
     // Through the topology: hickory asks the resolver, which walks from the root.
     let lame = serve("lame-delegation").await;
-    let ok = hickory(lame.dns_addr).lookup("ns1.nic.test.", RecordType::A).await.unwrap();
+    let ok = hickory(lame.dns_addr)
+        .lookup("ns1.nic.test.", RecordType::A)
+        .await
+        .unwrap();
     assert_eq!(ok.answers().len(), 1);
     lame.shutdown().await;
 }

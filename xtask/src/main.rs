@@ -5,6 +5,10 @@
 //!   other core kept busy, and fails unless every output is byte-identical.
 //! - `bench`: builds the release binary and times the seed story with hyperfine; the figures
 //!   go in BENCHMARKS.md.
+//! - `bench-dns`: dnsperf against `mxlab serve` and against NSD serving the same zone, in one
+//!   run (Debian packages dnsperf and nsd).
+
+mod bench_dns;
 
 use std::process::{Command, ExitCode};
 use std::time::Instant;
@@ -23,6 +27,7 @@ fn main() -> ExitCode {
         }
         Some("determinism") => determinism(&args[1..]),
         Some("bench") => bench(),
+        Some("bench-dns") => bench_dns::run(&root()),
         _ => {
             eprintln!(
                 "usage: cargo xtask scenario <NAME>… | --all [--json]\n       cargo xtask determinism [--runs N]\n       cargo xtask bench"
@@ -39,7 +44,7 @@ fn root() -> std::path::PathBuf {
         .to_path_buf()
 }
 
-fn release_binary() -> Result<std::path::PathBuf, ExitCode> {
+pub(crate) fn release_binary() -> Result<std::path::PathBuf, ExitCode> {
     let status = Command::new(env!("CARGO"))
         .args([
             "build",

@@ -46,34 +46,40 @@ pub fn truncated(reply: &[u8]) -> Vec<u8> {
 
 pub use mxlab_net::dns::rcode_mnemonic;
 
-/// A one-line summary of a reply for the query log.
+/// A one-line summary of a reply for the query log, read from the header alone (this runs
+/// for every query a served DNS answers).
 pub fn describe(reply: &[u8]) -> String {
-    match Message::from_vec(reply) {
-        Ok(m) => {
-            let mut s = rcode_mnemonic(m.metadata.response_code);
-            if m.metadata.truncation {
-                s.push_str(" TC");
-            }
-            if m.metadata.response_code == ResponseCode::NoError {
-                if m.answers.is_empty()
-                    && m.authorities
-                        .iter()
-                        .any(|r| r.record_type() == hickory_proto::rr::RecordType::NS)
-                    && !m.metadata.authoritative
-                {
-                    s.push_str(" referral");
-                } else {
-                    s.push_str(&format!(
-                        " {} answer{}",
-                        m.answers.len(),
-                        if m.answers.len() == 1 { "" } else { "s" }
-                    ));
-                }
-            }
-            s
-        }
-        Err(_) => "unreadable reply".into(),
+    if reply.len() < 12 {
+        return "unreadable reply".into();
     }
+    let flags = u16::from_be_bytes([reply[2], reply[3]]);
+    let (aa, tc) = (flags & 0x0400 != 0, flags & 0x0200 != 0);
+    let answers = u16::from_be_bytes([reply[6], reply[7]]);
+    let authorities = u16::from_be_bytes([reply[8], reply[9]]);
+    let mut s = rcode_mnemonic(ResponseCode::from_low((flags & 0x000F) as u8));
+    if tc {
+        s.push_str(" TC");
+    }
+    if flags & 0x000F == 0 {
+        if answers == 0 && authorities > 0 && !aa && !tc {
+            s.push_str(" referral");
+        } else {
+            s.push_str(&format!(
+                " {answers} answer{}",
+                if answers == 1 { "" } else { "s" }
+            ));
+        }
+    }
+    s
+}
+
+/// Whether a reply could be a referral: NOERROR, no answers, something in authority. Cheap
+/// enough to ask before decoding.
+pub fn maybe_referral(reply: &[u8]) -> bool {
+    reply.len() >= 12
+        && reply[3] & 0x0F == 0
+        && u16::from_be_bytes([reply[6], reply[7]]) == 0
+        && u16::from_be_bytes([reply[8], reply[9]]) > 0
 }
 
 /// The largest UDP reply a query allows: its EDNS payload size, else 512 (RFC 1035 §4.2.1).

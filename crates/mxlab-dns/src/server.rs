@@ -23,7 +23,7 @@ use mxlab_scenario::zone::ParsedZone;
 
 use crate::faults::{Counters, Decision, decide};
 use crate::log::{LogEntry, QueryLog};
-use crate::reply::{describe, formerr, rcode_reply, truncated, udp_limit};
+use crate::reply::{describe, formerr, maybe_referral, rcode_reply, truncated, udp_limit};
 
 /// How the query arrived.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -103,6 +103,11 @@ impl FakeDns {
 
     pub fn clock(&self) -> &Clock {
         &self.clock
+    }
+
+    /// Whether any fault could make this server wait before answering.
+    pub fn has_delays(&self) -> bool {
+        self.faults.iter().any(|f| f.action == DnsAction::Delay)
     }
 
     /// Whether `fault` is placed at this server for a query for `qname`.
@@ -212,7 +217,7 @@ impl FakeDns {
         let bytes = if is_any {
             self.minimal_any(request).await?
         } else {
-            self.from_catalog(request).await?
+            self.ask_catalog(request).await?
         };
         let bytes = self.as_referral(&bytes).unwrap_or(bytes);
         let limit = udp_limit(request.edns.as_ref().map(|e| e.max_payload()));
@@ -222,7 +227,7 @@ impl FakeDns {
         Some(bytes)
     }
 
-    async fn from_catalog(&self, request: &Request) -> Option<Vec<u8>> {
+    async fn ask_catalog(&self, request: &Request) -> Option<Vec<u8>> {
         let capture = Capture::default();
         self.catalog
             .handle_request::<_, TokioTime>(request, capture.clone())
@@ -239,7 +244,7 @@ impl FakeDns {
         probe.queries[0].set_query_type(RecordType::HINFO);
         let probe =
             Request::from_bytes(probe.to_vec().ok()?, request.src(), request.protocol()).ok()?;
-        let mut reply = Message::from_vec(&self.from_catalog(&probe).await?).ok()?;
+        let mut reply = Message::from_vec(&self.ask_catalog(&probe).await?).ok()?;
         reply.queries[0].set_query_type(RecordType::ANY);
         if reply.metadata.response_code == ResponseCode::NoError
             && reply.metadata.authoritative
@@ -263,6 +268,9 @@ impl FakeDns {
     /// reply authoritative and adds no glue. A referral is not authoritative (RFC 1034 §4.3.2)
     /// and carries the addresses of in-zone name servers, or resolvers cannot follow it.
     fn as_referral(&self, bytes: &[u8]) -> Option<Vec<u8>> {
+        if !maybe_referral(bytes) {
+            return None;
+        }
         let mut message = Message::from_vec(bytes).ok()?;
         let apexes: Vec<&Name> = self.zones.iter().map(|z| &z.origin).collect();
         let is_referral = message.metadata.response_code == ResponseCode::NoError

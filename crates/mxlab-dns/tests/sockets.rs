@@ -135,11 +135,18 @@ async fn cname_chains_are_followed_and_loops_end() {
     let net = RealNetwork::new();
     let clock = Clock::starting_now(time::OffsetDateTime::UNIX_EPOCH, 1.0);
     let client = DnsClient::new(&net, clock, addr, Duration::from_secs(2), 1);
-    let chained = client.query(&name("alias.partner.test."), RecordType::A).await;
+    let chained = client
+        .query(&name("alias.partner.test."), RecordType::A)
+        .await;
     assert_eq!(chained.answer.records().len(), 1, "{chained}");
     assert!(chained.to_string().contains("127.0.0.10"), "{chained}");
-    let looped = client.query(&name("loop1.partner.test."), RecordType::A).await;
-    assert!(looped.answer.is_authoritative_outcome() || matches!(looped.answer, Answer::ServFail), "a loop ends with an answer, not a hang: {looped}");
+    let looped = client
+        .query(&name("loop1.partner.test."), RecordType::A)
+        .await;
+    assert!(
+        looped.answer.is_authoritative_outcome() || matches!(looped.answer, Answer::ServFail),
+        "a loop ends with an answer, not a hang: {looped}"
+    );
 }
 
 #[tokio::test]
