@@ -76,7 +76,7 @@ impl Network for World {
         match step.act {
             Act::Refuse => Err(unreachable("connection refused")),
             Act::Drop => std::future::pending().await,
-            Act::Close => {
+            Act::Close | Act::CloseAfter(_) => {
                 let (client, _server) = tokio::io::duplex(PIPE_BYTES);
                 Ok(Box::new(client))
             }

@@ -193,6 +193,36 @@ fn check_rule(rule: &crate::model::SmtpRule) -> Result<(), String> {
         Some(SmtpAction::Reply) if rule.reply.is_none() => Err(format!(
             "stage `{stage}`: action `reply` needs `reply = \"<code> <text>\"`"
         )),
+        _ if rule.after_bytes.is_some()
+            && !(rule.stage == Stage::Data && rule.action == Some(SmtpAction::Close)) =>
+        {
+            Err("`after_bytes` goes with `stage = \"data\"` and `action = \"close\"`".into())
+        }
+        _ if (rule.size_over.is_some() || rule.header_bytes_over.is_some())
+            && rule.stage != Stage::EndOfData =>
+        {
+            Err(format!(
+                "stage `{stage}`: `size_over` and `header_bytes_over` are judged at `end-of-data`"
+            ))
+        }
+        _ if rule.within.is_some()
+            && matches!(
+                rule.stage,
+                Stage::Connect
+                    | Stage::Banner
+                    | Stage::Ehlo
+                    | Stage::Starttls
+                    | Stage::Auth
+                    | Stage::Mail
+            ) =>
+        {
+            Err(format!(
+                "stage `{stage}`: greylisting (`within`) needs the recipient, from `rcpt` on"
+            ))
+        }
+        _ if rule.connections_over.is_some() && rule.stage == Stage::Connect => {
+            Err("`connections_over` is judged from `banner` on, once the connection is open".into())
+        }
         _ if rule.stage == Stage::Connect && rule.reply.is_some() => {
             Err("stage `connect` takes no reply: script the greeting at stage `banner`".into())
         }
@@ -226,18 +256,6 @@ fn reject_reserved(file: &ScenarioFile) -> Result<(), (Range<usize>, &'static st
             return Err((tls.span(), "smtp.hosts.tls"));
         }
         for rule in &host.rules {
-            if let Some(v) = &rule.within {
-                return Err((v.span(), "within"));
-            }
-            if let Some(v) = &rule.connections_over {
-                return Err((v.span(), "connections_over"));
-            }
-            if let Some(v) = &rule.size_over {
-                return Err((v.span(), "size_over"));
-            }
-            if let Some(v) = &rule.header_bytes_over {
-                return Err((v.span(), "header_bytes_over"));
-            }
             if let Some(v) = &rule.spf {
                 return Err((v.span(), "spf"));
             }

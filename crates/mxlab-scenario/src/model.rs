@@ -227,19 +227,20 @@ pub struct SmtpRule {
     /// Condition: the recipient (RCPT and later), exact or with `*` wildcards.
     #[serde(default)]
     pub recipient: Option<String>,
-    /// Condition: less than this long since the first attempt of the same
-    /// (client IP, sender, recipient) triplet: greylisting. Reserved in v1.
+    /// Condition (rcpt and later): less than this long since this client IP, sender and
+    /// recipient were first seen: greylisting.
     #[serde(default)]
-    pub within: Option<Spanned<Dur>>,
-    /// Condition: more than this many concurrent connections. Reserved in v1.
+    pub within: Option<Dur>,
+    /// Condition (banner and later): more than this many sessions open at the host, this one
+    /// included: rate limiting.
     #[serde(default)]
-    pub connections_over: Option<Spanned<u32>>,
-    /// Condition: message larger than this many bytes. Reserved in v1.
+    pub connections_over: Option<u32>,
+    /// Condition (end-of-data): the message is larger than this many bytes.
     #[serde(default)]
-    pub size_over: Option<Spanned<u64>>,
-    /// Condition: header section larger than this many bytes. Reserved in v1.
+    pub size_over: Option<u64>,
+    /// Condition (end-of-data): the header section is larger than this many bytes.
     #[serde(default)]
-    pub header_bytes_over: Option<Spanned<u64>>,
+    pub header_bytes_over: Option<u64>,
     /// Condition: the sender's SPF result as this server evaluates it. Reserved in v1.
     #[serde(default)]
     pub spf: Option<Spanned<String>>,
@@ -253,6 +254,10 @@ pub struct SmtpRule {
     /// Wait this long before acting.
     #[serde(default)]
     pub delay: Option<Dur>,
+    /// With `stage = "data"` and `action = "close"`: answer 354, take this many bytes of the
+    /// message, then drop the connection.
+    #[serde(default)]
+    pub after_bytes: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -26,6 +26,8 @@ pub enum Act {
     Stall,
     /// Close the connection without a word.
     Close,
+    /// data: answer 354, take this many bytes of the message, then hang up.
+    CloseAfter(u64),
 }
 
 /// What a rule's conditions are tested against.
@@ -35,6 +37,20 @@ pub struct Context<'a> {
     pub attempt: u32,
     /// The recipient, from RCPT on.
     pub recipient: Option<&'a str>,
+    /// Story time since this client, sender and recipient were first seen (from RCPT on).
+    pub since_first_seen: Option<Duration>,
+    /// Sessions open at the host, this one included.
+    pub concurrent: u32,
+    /// The message, at end-of-data.
+    pub message: Option<&'a [u8]>,
+}
+
+/// The size of a message's header section: up to the first empty line.
+pub fn header_bytes(message: &[u8]) -> usize {
+    message
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or(message.len(), |i| i + 2)
 }
 
 /// `*` matches any run of characters; everything else literally, ignoring ASCII case.
@@ -67,6 +83,17 @@ fn rule_applies(rule: &SmtpRule, stage: Stage, ctx: &Context<'_>) -> bool {
             .recipient
             .as_deref()
             .is_none_or(|pattern| ctx.recipient.is_some_and(|r| glob_matches(pattern, r)))
+        && rule.within.is_none_or(|window| {
+            ctx.since_first_seen
+                .is_some_and(|since| since < window.get())
+        })
+        && rule.connections_over.is_none_or(|n| ctx.concurrent > n)
+        && rule
+            .size_over
+            .is_none_or(|n| ctx.message.is_some_and(|m| m.len() as u64 > n))
+        && rule
+            .header_bytes_over
+            .is_none_or(|n| ctx.message.is_some_and(|m| header_bytes(m) as u64 > n))
 }
 
 /// The first rule for `stage` whose conditions hold decides; with none, a healthy server.
@@ -84,7 +111,10 @@ pub fn decide(rules: &[SmtpRule], stage: Stage, ctx: &Context<'_>) -> Step {
         (Some(SmtpAction::Refuse), _) => Act::Refuse,
         (Some(SmtpAction::Drop), _) => Act::Drop,
         (Some(SmtpAction::Stall), _) => Act::Stall,
-        (Some(SmtpAction::Close), _) => Act::Close,
+        (Some(SmtpAction::Close), _) => match rule.after_bytes {
+            Some(n) => Act::CloseAfter(n),
+            None => Act::Close,
+        },
     };
     Step {
         delay: rule.delay.map_or(Duration::ZERO, |d| d.get()),
@@ -110,6 +140,7 @@ mod tests {
             action: None,
             reply: None,
             delay: None,
+            after_bytes: None,
         }
     }
 
@@ -119,6 +150,68 @@ mod tests {
         assert!(glob_matches("a*c*e", "abcde"));
         assert!(!glob_matches("a*c*e", "abde"));
         assert!(!glob_matches("bob@partner.test", "bobby@partner.test"));
+    }
+
+    #[test]
+    fn greylisting_holds_only_inside_its_window() {
+        let mut grey = rule(Stage::Rcpt);
+        grey.within = Some(mxlab_scenario::Dur::from_mins(15));
+        grey.reply = Some("451 4.7.1 Greylisted, try again later".parse().unwrap());
+        let rules = [grey];
+        let at = |mins: u64| Context {
+            attempt: 1,
+            recipient: Some("a@b"),
+            since_first_seen: Some(Duration::from_secs(mins * 60)),
+            ..Context::default()
+        };
+        assert!(matches!(
+            decide(&rules, Stage::Rcpt, &at(0)).act,
+            Act::Reply(_)
+        ));
+        assert!(matches!(
+            decide(&rules, Stage::Rcpt, &at(14)).act,
+            Act::Reply(_)
+        ));
+        assert_eq!(decide(&rules, Stage::Rcpt, &at(15)).act, Act::Accept);
+    }
+
+    #[test]
+    fn size_and_header_limits_read_the_message() {
+        let mut big_header = rule(Stage::EndOfData);
+        big_header.header_bytes_over = Some(20);
+        big_header.reply = Some("552 5.3.4 Header too large".parse().unwrap());
+        let rules = [big_header];
+        let message = |m: &'static [u8]| Context {
+            message: Some(m),
+            ..Context::default()
+        };
+        assert_eq!(header_bytes(b"A: b\r\n\r\nbody"), 6);
+        assert_eq!(
+            decide(&rules, Stage::EndOfData, &message(b"A: b\r\n\r\nbody")).act,
+            Act::Accept
+        );
+        let long = b"X-Long: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\nbody";
+        assert!(matches!(
+            decide(&rules, Stage::EndOfData, &message(long)).act,
+            Act::Reply(_)
+        ));
+    }
+
+    #[test]
+    fn rate_limits_count_open_sessions() {
+        let mut busy = rule(Stage::Banner);
+        busy.connections_over = Some(2);
+        busy.reply = Some("421 4.7.0 Too many connections".parse().unwrap());
+        let rules = [busy];
+        let open = |n| Context {
+            concurrent: n,
+            ..Context::default()
+        };
+        assert_eq!(decide(&rules, Stage::Banner, &open(2)).act, Act::Accept);
+        assert!(matches!(
+            decide(&rules, Stage::Banner, &open(3)).act,
+            Act::Reply(_)
+        ));
     }
 
     #[test]
@@ -144,6 +237,7 @@ mod tests {
         let ctx = |attempt, recipient| Context {
             attempt,
             recipient: Some(recipient),
+            ..Context::default()
         };
         let code = |step: Step| match step.act {
             Act::Reply(r) => r.code,

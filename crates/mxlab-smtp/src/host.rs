@@ -54,9 +54,16 @@ impl Default for Limits {
     }
 }
 
+/// Greylisting memory is bounded; past this many triplets the oldest are forgotten.
+const GREYLIST_MAX: usize = 100_000;
+
 #[derive(Default)]
 struct State {
     connections: HashMap<IpAddr, u32>,
+    /// When each (client, sender, recipient) was first seen, for greylisting.
+    first_seen: HashMap<(IpAddr, String, String), Duration>,
+    /// Sessions open now.
+    open: u32,
     transcripts: VecDeque<Transcript>,
     messages: VecDeque<Captured>,
     next_queue_id: u64,
@@ -110,10 +117,37 @@ impl FakeSmtpHost {
                 Stage::Connect,
                 &Context {
                     attempt,
-                    recipient: None,
+                    ..Context::default()
                 },
             ),
         )
+    }
+
+    /// A session begins; returns the sessions now open, this one included.
+    pub(crate) fn opened(&self) -> u32 {
+        let mut state = self.state.lock().expect("host state");
+        state.open += 1;
+        state.open
+    }
+
+    pub(crate) fn closed(&self) {
+        let mut state = self.state.lock().expect("host state");
+        state.open = state.open.saturating_sub(1);
+    }
+
+    /// Story time since this triplet was first seen (zero the first time).
+    pub(crate) fn seen(&self, client: IpAddr, from: &str, rcpt: &str) -> Duration {
+        let now = self.clock.elapsed();
+        let mut state = self.state.lock().expect("host state");
+        if state.first_seen.len() >= GREYLIST_MAX {
+            let oldest = state.first_seen.values().min().copied().unwrap_or_default();
+            state.first_seen.retain(|_, t| *t > oldest);
+        }
+        let first = *state
+            .first_seen
+            .entry((client, from.to_ascii_lowercase(), rcpt.to_ascii_lowercase()))
+            .or_insert(now);
+        now.saturating_sub(first)
     }
 
     pub fn decide(&self, stage: Stage, ctx: &Context<'_>) -> Step {

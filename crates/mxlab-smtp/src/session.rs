@@ -24,7 +24,12 @@ enum Flow {
 struct Session<'h, S> {
     host: &'h FakeSmtpHost,
     stream: S,
+    client: IpAddr,
     attempt: u32,
+    /// Sessions open at the host when this one began, itself included.
+    concurrent: u32,
+    /// Drop the connection once this much of the message has arrived.
+    cut_after: Option<u64>,
     transcript: Transcript,
     buf: Vec<u8>,
     pos: usize,
@@ -40,10 +45,14 @@ pub async fn run<S: AsyncRead + AsyncWrite + Unpin>(
     client: IpAddr,
     attempt: u32,
 ) {
+    let concurrent = host.opened();
     let mut session = Session {
         host,
         stream,
+        client,
         attempt,
+        concurrent,
+        cut_after: None,
         transcript: Transcript {
             host: host.name.clone(),
             client: client.to_string(),
@@ -60,6 +69,7 @@ pub async fn run<S: AsyncRead + AsyncWrite + Unpin>(
     session.note('*', "closed".into());
     let transcript = std::mem::take(&mut session.transcript);
     host.record(transcript);
+    host.closed();
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
@@ -110,9 +120,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
 
     /// Executes a decided step for `stage`; `healthy` is the reply a healthy server gives.
     async fn step(&mut self, stage: Stage, recipient: Option<&str>, healthy: &str) -> (Flow, bool) {
+        let since_first_seen = match (recipient, &self.mail_from) {
+            (Some(rcpt), Some(from)) => Some(self.host.seen(self.client, from, rcpt)),
+            _ => None,
+        };
         let ctx = Context {
             attempt: self.attempt,
             recipient,
+            since_first_seen,
+            concurrent: self.concurrent,
+            message: None,
         };
         let step = self.host.decide(stage, &ctx);
         if !step.delay.is_zero() {
@@ -137,6 +154,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
             Act::Close => {
                 self.note('*', "server hangs up".into());
                 (Flow::Close, false)
+            }
+            Act::CloseAfter(bytes) => {
+                self.cut_after = Some(bytes);
+                (self.send(healthy).await, true)
             }
         }
     }
@@ -317,6 +338,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
             if done {
                 break;
             }
+            if self.cut_after.is_some_and(|n| message.len() as u64 >= n) {
+                self.note(
+                    '*',
+                    format!(
+                        "server drops the connection after {} octets of DATA",
+                        message.len()
+                    ),
+                );
+                return Flow::Close;
+            }
             if !self.fill().await {
                 self.note('*', "client closed during DATA".into());
                 return Flow::Close;
@@ -331,7 +362,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
             Stage::EndOfData,
             &Context {
                 attempt: self.attempt,
-                recipient: None,
+                concurrent: self.concurrent,
+                message: Some(&message),
+                ..Context::default()
             },
         );
         if !step.delay.is_zero() {
@@ -354,7 +387,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
                 self.stall().await;
                 Flow::Close
             }
-            Act::Close => {
+            Act::Close | Act::CloseAfter(_) => {
                 self.note('*', "server hangs up".into());
                 Flow::Close
             }
