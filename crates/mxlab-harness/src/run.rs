@@ -59,6 +59,7 @@ async fn replay(scenario: &Scenario) -> Result<Report, String> {
                 Limits {
                     transcripts: usize::MAX,
                     messages: usize::MAX,
+                    captured_bytes: usize::MAX,
                     ..Limits::default()
                 },
             ))

@@ -10,6 +10,7 @@ use mxlab_net::Clock;
 use mxlab_scenario::model::{SmtpHost, SmtpRule, Stage};
 
 use crate::behaviour::{Context, Step, decide};
+use crate::store::{Capture, Ring, StoreError};
 
 /// Who said what, when (story time since start).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -39,8 +40,13 @@ pub struct Captured {
 /// Bounds on what a host keeps, so a long `serve` cannot grow without limit.
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
+    /// Session transcripts kept (the latest); 0 keeps none.
     pub transcripts: usize,
+    /// Captured messages kept in memory (the latest); 0 keeps none.
     pub messages: usize,
+    /// The total size of the captured messages kept in memory, envelopes included.
+    pub captured_bytes: usize,
+    /// The largest message accepted (`552 5.3.4` above it).
     pub max_message_bytes: usize,
 }
 
@@ -49,6 +55,7 @@ impl Default for Limits {
         Limits {
             transcripts: 1000,
             messages: 1000,
+            captured_bytes: 64 * 1024 * 1024,
             max_message_bytes: 35 * 1024 * 1024,
         }
     }
@@ -65,7 +72,7 @@ struct State {
     /// Sessions open now.
     open: u32,
     transcripts: VecDeque<Transcript>,
-    messages: VecDeque<Captured>,
+    messages: Ring,
     next_queue_id: u64,
 }
 
@@ -77,6 +84,8 @@ pub struct FakeSmtpHost {
     rules: Vec<SmtpRule>,
     pub limits: Limits,
     pub clock: Clock,
+    /// Where accepted messages go besides the queue id.
+    capture: Capture,
     state: Mutex<State>,
 }
 
@@ -98,8 +107,20 @@ impl FakeSmtpHost {
             rules: config.rules.clone(),
             limits,
             clock,
+            capture: Capture::Memory,
             state: Mutex::new(State::default()),
         }
+    }
+
+    /// The same host keeping accepted mail as `capture` says. A sink keeps no transcripts
+    /// either: it exists for load tests, where both would only cost time and memory.
+    pub fn with_capture(mut self, capture: Capture) -> Self {
+        if let Capture::Sink = capture {
+            self.limits.transcripts = 0;
+            self.limits.messages = 0;
+        }
+        self.capture = capture;
+        self
     }
 
     /// A new connection from `client`: counts the attempt and decides the connect stage.
@@ -155,22 +176,48 @@ impl FakeSmtpHost {
     }
 
     pub(crate) fn record(&self, transcript: Transcript) {
+        if self.limits.transcripts == 0 {
+            return;
+        }
         let mut state = self.state.lock().expect("host state");
-        if state.transcripts.len() == self.limits.transcripts {
+        while state.transcripts.len() >= self.limits.transcripts {
             state.transcripts.pop_front();
         }
         state.transcripts.push_back(transcript);
     }
 
-    /// Keeps an accepted message; returns its queue id for the 250 reply.
-    pub(crate) fn accept(&self, message: Captured) -> u64 {
+    /// Keeps an accepted message as the host's [`Capture`] says; returns its queue id for the
+    /// 250 reply. Called before the 250 goes out: when the message cannot be kept, the error
+    /// is answered `451 4.3.0` and the client keeps the message.
+    pub(crate) async fn accept(&self, message: Captured) -> Result<u64, StoreError> {
+        let message = match &self.capture {
+            Capture::Sink => None,
+            Capture::Memory => Some(message),
+            Capture::Maildir(maildir) => {
+                let maildir = maildir.clone();
+                let stamp = self.clock.at(message.at).unix_timestamp();
+                let host = self.name.clone();
+                // Writing and fsyncing blocks: off the runtime's threads, so the other
+                // sessions go on meanwhile.
+                let delivered = tokio::task::spawn_blocking(move || {
+                    maildir.deliver(&message, stamp, &host).map(|_| message)
+                })
+                .await
+                .map_err(|e| StoreError(std::io::Error::other(e)))?;
+                Some(delivered.map_err(|e| {
+                    tracing::warn!(host = %self.name, "cannot store a message: {e}");
+                    StoreError(e)
+                })?)
+            }
+        };
         let mut state = self.state.lock().expect("host state");
         state.next_queue_id += 1;
-        if state.messages.len() == self.limits.messages {
-            state.messages.pop_front();
+        if let Some(message) = message {
+            state
+                .messages
+                .push(message, self.limits.messages, self.limits.captured_bytes);
         }
-        state.messages.push_back(message);
-        state.next_queue_id
+        Ok(state.next_queue_id)
     }
 
     pub fn transcripts(&self) -> Vec<Transcript> {

@@ -3,11 +3,14 @@
 //! - [`behaviour`]: pure decisions — stage + attempt + recipient → reply, delay, stall, hang up.
 //! - [`session`]: one SMTP session over any byte stream, executing those decisions.
 //! - [`host`]: a host's shared memory: attempt counts, transcripts, accepted messages.
+//! - [`store`]: where accepted mail goes — a bounded ring in memory, a Maildir, or nowhere.
 //! - [`listen`]: the TCP listener for `serve`.
 
 pub mod behaviour;
 pub mod host;
 pub mod listen;
 pub mod session;
+pub mod store;
 
 pub use host::{Captured, FakeSmtpHost, Limits, Transcript};
+pub use store::{Capture, Maildir, StoreError};

@@ -372,15 +372,24 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
         }
         let flow = match step.act {
             Act::Accept | Act::Refuse | Act::Drop => {
-                // Kept before the 250 goes out: an acknowledged message is never lost.
-                let id = self.host.accept(Captured {
-                    at: self.host.clock.elapsed(),
-                    mail_from: self.mail_from.clone().unwrap_or_default(),
-                    rcpt_to: self.rcpt_to.clone(),
-                    data: message,
-                });
-                self.send(&format!("250 2.6.0 Queued as {id:08X}\r\n"))
-                    .await
+                // Kept before the 250 goes out: an acknowledged message is never lost, and
+                // one that could not be kept is refused for now, so the client keeps it.
+                let kept = self
+                    .host
+                    .accept(Captured {
+                        at: self.host.clock.elapsed(),
+                        mail_from: self.mail_from.clone().unwrap_or_default(),
+                        rcpt_to: self.rcpt_to.clone(),
+                        data: message,
+                    })
+                    .await;
+                match kept {
+                    Ok(id) => {
+                        self.send(&format!("250 2.6.0 Queued as {id:08X}\r\n"))
+                            .await
+                    }
+                    Err(e) => self.send(&format!("451 4.3.0 {e}\r\n")).await,
+                }
             }
             Act::Reply(reply) => self.send(&reply.to_wire()).await,
             Act::Stall => {
