@@ -18,6 +18,7 @@ async fn the_healthy_story_on_real_sockets() {
             dns: "127.0.0.1:0".parse().unwrap(),
             smtp_port: 0,
             time_scale: 1.0,
+            ..ServeOptions::default()
         },
     )
     .await
@@ -54,16 +55,21 @@ async fn the_healthy_story_on_real_sockets() {
         dns_attempts: 1,
         from_ip: scenario.sender_ip,
         helo: "checker.test".into(),
+        mail_from: "checker@mycompany.test".into(),
         smtp_port: smtp.port(),
         smtp: SmtpTimeouts::default(),
     };
-    let probe = probe_domain(&env, "partner.test").await;
+    let probe = probe_domain(&env, "partner.test", "hanako@partner.test").await;
     assert_eq!(probe.smtp.len(), 1);
-    assert!(
-        matches!(&probe.smtp[0].result, SmtpResult::Greeted { banner, ehlo: Ok(_) } if banner.starts_with("220 mx1.partner.test")),
-        "{:?}",
-        probe.smtp
-    );
+    let SmtpResult::Greeted { banner, steps } = &probe.smtp[0].result else {
+        panic!("{:?}", probe.smtp)
+    };
+    assert!(banner.starts_with("220 mx1.partner.test"), "{banner}");
+    let stages: Vec<&str> = steps.iter().map(|s| s.stage).collect();
+    assert_eq!(stages, ["ehlo", "mail", "rcpt", "data", "end-of-data"]);
+    assert!(steps.iter().all(|s| s.outcome.positive()), "{steps:?}");
+    // The probe's test message is the second one the host captured.
+    assert_eq!(host.messages().len(), 2);
     served.shutdown().await;
 }
 
@@ -78,6 +84,7 @@ async fn the_checker_sees_a_missing_mx_on_real_sockets() {
             dns: "127.0.0.1:0".parse().unwrap(),
             smtp_port: 0,
             time_scale: 1.0,
+            ..ServeOptions::default()
         },
     )
     .await
@@ -92,12 +99,13 @@ async fn the_checker_sees_a_missing_mx_on_real_sockets() {
         dns_attempts: 1,
         from_ip: scenario.sender_ip,
         helo: "checker.test".into(),
+        mail_from: "checker@mycompany.test".into(),
         smtp_port: 25,
         smtp: SmtpTimeouts::default(),
     };
     let facts = mxlab_checker::Facts {
         recipients: vec!["sales@supplier.test".into()],
-        domains: vec![probe_domain(&env, "supplier.test").await],
+        domains: vec![probe_domain(&env, "supplier.test", "sales@supplier.test").await],
         ..Default::default()
     };
     assert_eq!(mxlab_checker::diagnose(&facts).verdict, "dns.mx.missing");

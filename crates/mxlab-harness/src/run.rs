@@ -91,6 +91,7 @@ async fn replay(scenario: &Scenario) -> Result<Report, String> {
         dns_attempts: sender.transport.dns_attempts,
         from_ip: scenario.sender_ip,
         helo: sender.hostname.clone(),
+        mail_from: sender.messages[0].from.clone(),
         smtp_port: 25,
         smtp: SmtpTimeouts::default(),
     };
@@ -106,7 +107,13 @@ async fn replay(scenario: &Scenario) -> Result<Report, String> {
     domains.dedup();
     let mut probes = Vec::new();
     for domain in &domains {
-        probes.push(probe_domain(&env, domain).await);
+        // The first recipient the user named at that domain.
+        let recipient = recipients
+            .iter()
+            .find(|r| r.to_ascii_lowercase().ends_with(&format!("@{domain}")))
+            .cloned()
+            .unwrap_or_else(|| format!("postmaster@{domain}"));
+        probes.push(probe_domain(&env, domain, &recipient).await);
     }
     let handed = Artifacts {
         dsn: out.dsn.clone(),

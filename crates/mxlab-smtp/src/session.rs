@@ -335,9 +335,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
                 too_big = true;
                 message.clear();
             }
-            if done {
-                break;
-            }
             if self.cut_after.is_some_and(|n| message.len() as u64 >= n) {
                 self.note(
                     '*',
@@ -347,6 +344,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
                     ),
                 );
                 return Flow::Close;
+            }
+            if done {
+                break;
             }
             if !self.fill().await {
                 self.note('*', "client closed during DATA".into());

@@ -25,6 +25,8 @@ pub struct ProbeEnv<'a> {
     pub dns_attempts: u32,
     pub from_ip: IpAddr,
     pub helo: String,
+    /// The sender address the SMTP probe uses (the complaining user's, in a story).
+    pub mail_from: String,
     pub smtp_port: u16,
     pub smtp: SmtpTimeouts,
 }
@@ -39,7 +41,8 @@ pub struct DomainProbe {
     pub smtp: Vec<SmtpProbe>,
 }
 
-pub async fn probe_domain(env: &ProbeEnv<'_>, domain: &str) -> DomainProbe {
+/// Probes the route of `domain` and its first reachable host, for mail to `recipient`.
+pub async fn probe_domain(env: &ProbeEnv<'_>, domain: &str, recipient: &str) -> DomainProbe {
     let client = DnsClient::new(
         env.net,
         env.clock.clone(),
@@ -50,7 +53,7 @@ pub async fn probe_domain(env: &ProbeEnv<'_>, domain: &str) -> DomainProbe {
     let resolution = mx::resolve(&client, domain).await;
     let mut probes = Vec::new();
     for (host, ip) in resolution.targets() {
-        let p = smtp::probe(env, &host, ip).await;
+        let p = smtp::probe(env, &host, ip, recipient).await;
         let greeted = matches!(p.result, smtp::SmtpResult::Greeted { .. });
         probes.push(p);
         if greeted {

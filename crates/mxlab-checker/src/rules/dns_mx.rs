@@ -97,3 +97,45 @@ pub fn implicit(facts: &Facts) -> Option<Hit> {
         evidence: evidence(d),
     })
 }
+
+/// Delivered, but not through the most preferred MX.
+pub fn backup_used(facts: &Facts) -> Option<Hit> {
+    for d in &facts.domains {
+        let Route::Mx(hosts) = &d.resolution.route else {
+            continue;
+        };
+        let Some(primary) = hosts.first() else {
+            continue;
+        };
+        let send = facts.tracking.iter().find(|e| {
+            e.event_id == "SEND"
+                && !e.source_context.is_empty()
+                && !e.source_context.starts_with(&format!("{} ", primary.name))
+        });
+        if let Some(send) = send {
+            let mut evidence = vec![format!(
+                "tracking log: {} SEND via {}",
+                send.date_time, send.source_context
+            )];
+            evidence.extend(evidence_smtp(facts, &d.domain));
+            return Some(Hit {
+                summary: format!(
+                    "Mail for {} went to a backup MX ({}); the primary, {}, did not take it",
+                    d.domain, send.source_context, primary.name
+                ),
+                evidence,
+            });
+        }
+    }
+    None
+}
+
+fn evidence_smtp(facts: &Facts, domain: &str) -> Vec<String> {
+    facts
+        .domains
+        .iter()
+        .filter(|d| d.domain == domain)
+        .flat_map(|d| d.smtp.iter())
+        .map(crate::rules::smtp_session::describe)
+        .collect()
+}

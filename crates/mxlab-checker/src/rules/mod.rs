@@ -7,6 +7,7 @@ mod dns_mx;
 mod notices;
 mod outcome;
 mod smtp_connect;
+pub(crate) mod smtp_session;
 
 use crate::rule::{Role, Rule, Severity};
 
@@ -138,6 +139,113 @@ pub static RULES: &[Rule] = &[
         explanation: "The domain has no MX record, so senders deliver to its own address (RFC 5321 §5.1). It works, but some senders and filters treat a missing MX as a sign of a domain that takes no mail, and the web server's address must then run SMTP.",
         remediation: &["Publish an MX record naming the mail server explicitly."],
         detect: dns_mx::implicit,
+    },
+    Rule {
+        id: "smtp.banner.timeout",
+        severity: Severity::Error,
+        role: Role::Cause,
+        title: "The remote MX accepts connections but never greets",
+        explanation: "The TCP connection opens, but the 220 greeting never comes (RFC 5321 allows 5 minutes). The remote server is overloaded or hung, or something in between (a proxy, an inspecting firewall) holds the session.",
+        remediation: &[
+            "Run `telnet <mx> 25` or `swaks --server <mx> --quit-after BANNER` and time the greeting.",
+            "If the greeting never comes from anywhere, tell the recipient's administrator; if only from your network, check your firewall's SMTP inspection.",
+        ],
+        detect: smtp_session::banner_timeout,
+    },
+    Rule {
+        id: "smtp.rate-limited",
+        severity: Severity::Error,
+        role: Role::Cause,
+        title: "The remote server limits connections: 421 4.7.0",
+        explanation: "The recipient's server turns connections away with \"421 4.7.0\" (too many connections or messages from this sender). The queue retries later, so mail is delayed, not lost.",
+        remediation: &[
+            "Lower the sender's concurrency to that domain (Exchange: the send connector's and transport's per-domain connection limits).",
+            "Ask the recipient's administrator to raise the limit for your server.",
+        ],
+        detect: smtp_session::rate_limited,
+    },
+    Rule {
+        id: "smtp.greylisted",
+        severity: Severity::Warning,
+        role: Role::Cause,
+        title: "Greylisting delayed the mail",
+        explanation: "The recipient's server temporarily refuses mail from a sender it has not seen (typically \"451 4.7.1\") and accepts a retry after a while. The delay is by design and resolves itself.",
+        remediation: &[
+            "Nothing to do for this message. If the delays hurt, ask the recipient's administrator to whitelist your sending IP.",
+            "Keep the sending IP and envelope sender stable between retries, or greylisting starts over.",
+        ],
+        detect: smtp_session::greylisted,
+    },
+    Rule {
+        id: "smtp.rcpt.mailbox-full",
+        severity: Severity::Error,
+        role: Role::Cause,
+        title: "One recipient's mailbox is full (not a domain problem)",
+        explanation: "The remote server refuses one mailbox with 452 4.2.2 (or 552 5.2.2) while accepting others at the domain. Only that recipient is affected; the domain, its DNS and its server are fine.",
+        remediation: &[
+            "Tell the recipient (by another channel) that their mailbox is full.",
+            "Nothing is wrong on the sending side; mail to other recipients at the domain flows.",
+        ],
+        detect: smtp_session::mailbox_full,
+    },
+    Rule {
+        id: "smtp.rcpt.transient",
+        severity: Severity::Error,
+        role: Role::Cause,
+        title: "The remote server defers the recipient at RCPT",
+        explanation: "The recipient's server answers RCPT with a 4xx reply (e.g. \"451 4.4.7\"): it will not take the message now. The sending queue retries until the message expires.",
+        remediation: &[
+            "Read the reply text: it names the remote side's reason. Test with `swaks --to <recipient> --server <mx>`.",
+            "Tell the recipient's administrator; the refusal is theirs.",
+        ],
+        detect: smtp_session::rcpt_transient,
+    },
+    Rule {
+        id: "smtp.data.timeout",
+        severity: Severity::Error,
+        role: Role::Cause,
+        title: "The remote server never confirms the message (protocol timeout)",
+        explanation: "The message is sent, but the reply to the final dot never comes within the protocol timeout (RFC 5321: 10 minutes). The sender must assume failure and retry, which may duplicate the message.",
+        remediation: &[
+            "Test with `swaks` and a realistic message size; watch how long the final reply takes.",
+            "Content filters on the remote side are the usual suspect: tell the recipient's administrator.",
+        ],
+        detect: smtp_session::data_timeout,
+    },
+    Rule {
+        id: "smtp.data.disconnected",
+        severity: Severity::Error,
+        role: Role::Cause,
+        title: "The connection drops while the message is sent",
+        explanation: "The remote side (or something in between) closes the connection during DATA. Throughput problems, faulty network hardware or a misbehaving filter are typical causes.",
+        remediation: &[
+            "Send test messages of growing size with `swaks --attach` and see where the connection drops.",
+            "Check interface errors and MTU on your side; if the drop happens from everywhere, tell the recipient's administrator.",
+        ],
+        detect: smtp_session::data_disconnected,
+    },
+    Rule {
+        id: "smtp.message.header-limit",
+        severity: Severity::Error,
+        role: Role::Cause,
+        title: "The remote server rejects the message for its header size",
+        explanation: "The message's header section is larger than the remote server accepts (the seed article's \"message header limit\"). Long Received chains, big DKIM or ARC sets, or bloated X-headers are typical.",
+        remediation: &[
+            "Look at the original message's headers: which ones are large or repeated?",
+            "Strip needless headers at the sending side (a transport rule), or ask the recipient's administrator about the limit.",
+        ],
+        detect: smtp_session::header_limit,
+    },
+    Rule {
+        id: "smtp.mx.backup-used",
+        severity: Severity::Warning,
+        role: Role::Observation,
+        title: "Mail went to a backup MX",
+        explanation: "The most preferred MX did not take the message and a backup (higher preference value) did. Delivery works, but the primary is down or refusing, and backup MXes often filter less well.",
+        remediation: &[
+            "Check the primary MX (`telnet <primary> 25`) and tell the recipient's administrator.",
+        ],
+        detect: dns_mx::backup_used,
     },
     Rule {
         id: "dsn.expired",
