@@ -16,6 +16,7 @@ async fn serve(name: &str) -> Served {
         dns: "127.0.0.1:0".parse().unwrap(),
         smtp_port: 0,
         time_scale: 1.0,
+        ..ServeOptions::default()
     };
     Served::start(&scenario, &options).await.unwrap()
 }

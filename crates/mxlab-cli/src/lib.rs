@@ -3,6 +3,7 @@
 
 use std::io::Write;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -57,6 +58,19 @@ pub enum Command {
         /// Virtual seconds per real second.
         #[arg(long, default_value_t = 1.0)]
         time_scale: f64,
+        /// Also write every accepted message to this Maildir (DIR/new), durably, before
+        /// answering 250; when it cannot be written the answer is 451 4.3.0.
+        #[arg(long, value_name = "DIR", conflicts_with = "sink")]
+        store: Option<PathBuf>,
+        /// Keep no message and no transcript, for load tests.
+        #[arg(long)]
+        sink: bool,
+        /// How many of the latest accepted messages each SMTP host keeps in memory.
+        #[arg(long, value_name = "N", default_value_t = default_limits().messages)]
+        capture_messages: usize,
+        /// At most this many octets of captured messages in memory per SMTP host.
+        #[arg(long, value_name = "OCTETS", default_value_t = default_limits().captured_bytes)]
+        capture_bytes: usize,
     },
     /// Client-side checks against any DNS server (docs/CLI.md).
     Check {
@@ -92,7 +106,25 @@ where
             dns,
             smtp_port,
             time_scale,
-        } => serve(&scenario, dns, smtp_port, time_scale),
+            store,
+            sink,
+            capture_messages,
+            capture_bytes,
+        } => {
+            let options = mxlab_harness::serve::ServeOptions {
+                dns,
+                smtp_port,
+                time_scale,
+                store,
+                sink,
+                limits: mxlab_harness::serve::Limits {
+                    messages: capture_messages,
+                    captured_bytes: capture_bytes,
+                    ..default_limits()
+                },
+            };
+            serve(&scenario, options)
+        }
         Command::Check { check } => check_spf::run(check),
     })
 }
@@ -192,7 +224,13 @@ fn rules() -> u8 {
     EXIT_OK
 }
 
-fn serve(name: &str, dns: SocketAddr, smtp_port: u16, time_scale: f64) -> u8 {
+/// What an SMTP host keeps under `serve` unless told otherwise.
+fn default_limits() -> mxlab_harness::serve::Limits {
+    mxlab_harness::serve::Limits::default()
+}
+
+fn serve(name: &str, options: mxlab_harness::serve::ServeOptions) -> u8 {
+    let (dns, time_scale) = (options.dns, options.time_scale);
     if !(time_scale.is_finite() && time_scale > 0.0) {
         eprintln!("error: --time-scale must be a positive number");
         return EXIT_USAGE;
@@ -219,11 +257,6 @@ fn serve(name: &str, dns: SocketAddr, smtp_port: u16, time_scale: f64) -> u8 {
         }
     };
     runtime.block_on(async {
-        let options = mxlab_harness::serve::ServeOptions {
-            dns,
-            smtp_port,
-            time_scale,
-        };
         let served = match mxlab_harness::serve::Served::start(&scenario, &options).await {
             Ok(s) => s,
             Err(e) => {

@@ -4,13 +4,16 @@
 
 use std::io;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use mxlab_dns::DnsWorld;
 use mxlab_dns::listen::{Handler, ResolverOnSockets, listen};
 use mxlab_net::{Clock, RealNetwork};
 use mxlab_scenario::Scenario;
-use mxlab_smtp::{FakeSmtpHost, Limits};
+use mxlab_smtp::{Capture, Maildir};
+// What a test reading a served world's hosts needs, without a dependency on mxlab-smtp.
+pub use mxlab_smtp::{Captured, FakeSmtpHost, Limits, Transcript};
 use tokio::task::JoinSet;
 
 #[derive(Clone, Debug)]
@@ -21,6 +24,14 @@ pub struct ServeOptions {
     pub smtp_port: u16,
     /// Story seconds per real second.
     pub time_scale: f64,
+    /// A Maildir (created if missing) that every SMTP host writes each accepted message to,
+    /// durably, before answering `250`.
+    pub store: Option<PathBuf>,
+    /// Keep no message and no transcript at all, for load tests. Excludes `store`.
+    pub sink: bool,
+    /// What each SMTP host keeps in memory: transcripts, captured messages and their total
+    /// size, and the largest message it accepts.
+    pub limits: Limits,
 }
 
 impl Default for ServeOptions {
@@ -29,6 +40,9 @@ impl Default for ServeOptions {
             dns: "127.0.0.1:5353".parse().expect("literal"),
             smtp_port: 2525,
             time_scale: 1.0,
+            store: None,
+            sink: false,
+            limits: Limits::default(),
         }
     }
 }
@@ -62,6 +76,61 @@ const SERVE_LOG: usize = 10_000;
 
 impl Served {
     /// Binds every listener; call inside a tokio runtime with I/O enabled.
+    ///
+    /// A test in another project starts the built-in `healthy` world on free ports, sends its
+    /// MX one message in raw SMTP, and reads the message back from the host:
+    ///
+    /// ```
+    /// use mxlab_harness::serve::{ServeOptions, Served};
+    /// use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    /// use tokio::net::TcpStream;
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let runtime = tokio::runtime::Runtime::new()?;
+    /// runtime.block_on(async {
+    ///     let scenario = mxlab_scenario::catalog::builtin("healthy").expect("built in")?;
+    ///     let options = ServeOptions {
+    ///         dns: "127.0.0.1:0".parse()?, // port 0: any free port
+    ///         smtp_port: 0,
+    ///         ..ServeOptions::default()
+    ///     };
+    ///     let served = Served::start(&scenario, &options).await?;
+    ///     let mx = served.smtp_addr("mx1.partner.test").expect("the scenario's MX");
+    ///
+    ///     let mut smtp = BufReader::new(TcpStream::connect(mx).await?);
+    ///     for command in [
+    ///         "", // the greeting comes first
+    ///         "EHLO client.test\r\n",
+    ///         "MAIL FROM:<taro@mycompany.test>\r\n",
+    ///         "RCPT TO:<hanako@partner.test>\r\n",
+    ///         "DATA\r\n",
+    ///         "Subject: Lunch on Friday?\r\n\r\nNoon?\r\n.\r\n",
+    ///         "QUIT\r\n",
+    ///     ] {
+    ///         smtp.get_mut().write_all(command.as_bytes()).await?;
+    ///         let mut line = String::new();
+    ///         loop {
+    ///             line.clear();
+    ///             smtp.read_line(&mut line).await?;
+    ///             // `250-` goes on, `250 ` is the reply's last line.
+    ///             if line.as_bytes().get(3) != Some(&b'-') {
+    ///                 break;
+    ///             }
+    ///         }
+    ///         assert!(line.starts_with('2') || line.starts_with('3'), "{command:?}: {line}");
+    ///     }
+    ///
+    ///     let host = served.host("mx1.partner.test").expect("the scenario's MX");
+    ///     let messages = host.messages();
+    ///     assert_eq!(messages.len(), 1);
+    ///     assert_eq!(messages[0].mail_from, "taro@mycompany.test");
+    ///     assert_eq!(messages[0].rcpt_to, ["hanako@partner.test"]);
+    ///     assert_eq!(messages[0].data, b"Subject: Lunch on Friday?\r\n\r\nNoon?\r\n");
+    ///     served.shutdown().await;
+    ///     Ok(())
+    /// })
+    /// # }
+    /// ```
     pub async fn start(scenario: &Scenario, options: &ServeOptions) -> io::Result<Served> {
         let clock = Clock::starting_now(scenario.file.start.0, options.time_scale);
         // Every DNS server listens on one port, each on its own address, so the resolver and
@@ -105,6 +174,17 @@ impl Served {
                 tasks.extend_from(t);
             }
         }
+        let capture = match (&options.store, options.sink) {
+            (Some(_), true) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "a sink keeps nothing: it cannot also store to a Maildir",
+                ));
+            }
+            (Some(dir), false) => Capture::Maildir(Maildir::open(dir)?),
+            (None, true) => Capture::Sink,
+            (None, false) => Capture::Memory,
+        };
         let mut smtp = Vec::new();
         for (config, ip) in scenario
             .file
@@ -113,12 +193,10 @@ impl Served {
             .iter()
             .zip(&scenario.host_addresses)
         {
-            let host = Arc::new(FakeSmtpHost::new(
-                config,
-                *ip,
-                clock.clone(),
-                Limits::default(),
-            ));
+            let host = Arc::new(
+                FakeSmtpHost::new(config, *ip, clock.clone(), options.limits)
+                    .with_capture(capture.clone()),
+            );
             let addr = SocketAddr::new(*ip, options.smtp_port);
             let listener = mxlab_smtp::listen::bind(addr).await.map_err(|e| {
                 io::Error::new(e.kind(), format!("SMTP host {} on {addr}: {e}", host.name))
@@ -154,10 +232,20 @@ impl Served {
 
     /// The address of the SMTP host called `name`.
     pub fn smtp_addr(&self, name: &str) -> Option<SocketAddr> {
+        self.find_smtp(name).map(|(_, a)| *a)
+    }
+
+    /// The SMTP host called `name` (a trailing dot and case do not matter): its captured
+    /// messages ([`FakeSmtpHost::messages`]) and session transcripts
+    /// ([`FakeSmtpHost::transcripts`]).
+    pub fn host(&self, name: &str) -> Option<&Arc<FakeSmtpHost>> {
+        self.find_smtp(name).map(|(h, _)| h)
+    }
+
+    fn find_smtp(&self, name: &str) -> Option<&(Arc<FakeSmtpHost>, SocketAddr)> {
         self.smtp
             .iter()
             .find(|(h, _)| h.name.eq_ignore_ascii_case(name.trim_end_matches('.')))
-            .map(|(_, a)| *a)
     }
 
     pub async fn shutdown(mut self) {

@@ -214,6 +214,7 @@ async fn agrees_with_mail_auth_or_says_why() {
         dns: "127.0.0.1:0".parse().unwrap(),
         smtp_port: 0,
         time_scale: 1.0,
+        ..ServeOptions::default()
     };
     let served = Served::start(&loaded, &options).await.unwrap();
     let server: SocketAddr = served.dns_addr;
