@@ -16,6 +16,8 @@ pub struct Facts {
     pub tracking: Vec<TrackingEvent>,
     /// Live probes of each recipient domain.
     pub domains: Vec<DomainProbe>,
+    /// The checker's own SPF evaluation of the sender (sending IP, MAIL FROM, HELO).
+    pub spf: Option<mxlab_spf::Trace>,
 }
 
 impl Facts {

@@ -13,7 +13,6 @@ use hickory_proto::rr::Name;
 use mxlab_net::walk::{Failure, Outcome, Walker};
 use mxlab_net::{Clock, Network};
 use mxlab_scenario::model::{DnsAction, DnsFault, ResolverMode};
-use mxlab_scenario::topology::RESOLVER;
 
 use crate::faults::{Counters, Decision, decide};
 use crate::log::{LogEntry, QueryLog};
@@ -24,6 +23,8 @@ use crate::server::{Transport, action_name, closest_zone, named_for};
 pub const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(2);
 
 pub struct Resolver {
+    /// `resolver` for the sender's; faults name it so.
+    pub name: &'static str,
     pub address: IpAddr,
     mode: ResolverMode,
     root_hints: Vec<IpAddr>,
@@ -40,6 +41,7 @@ pub struct Resolver {
 impl Resolver {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
+        name: &'static str,
         address: IpAddr,
         mode: ResolverMode,
         root_hints: Vec<IpAddr>,
@@ -50,6 +52,7 @@ impl Resolver {
         log: Arc<Mutex<QueryLog>>,
     ) -> Self {
         Resolver {
+            name,
             address,
             mode,
             root_hints,
@@ -85,7 +88,7 @@ impl Resolver {
             let mut counters = self.counters.lock().expect("counters lock");
             decide(
                 &self.faults,
-                |f| named_for(f, RESOLVER),
+                |f| named_for(f, self.name),
                 &mut counters,
                 &qname.to_string(),
                 qtype,
@@ -135,7 +138,7 @@ impl Resolver {
             .map_or_else(|| "dropped".to_string(), describe);
         self.log.lock().expect("log lock").push(LogEntry {
             at: story_time,
-            server: RESOLVER.into(),
+            server: self.name.into(),
             protocol: transport.as_str(),
             name: qname.to_string(),
             rtype: qtype.to_string(),

@@ -7,14 +7,21 @@ use std::sync::{Arc, Mutex};
 use hickory_proto::rr::Name;
 use mxlab_net::{Clock, Network};
 use mxlab_scenario::Scenario;
+use mxlab_scenario::topology::RESOLVER;
 
 use crate::log::{LogEntry, QueryLog};
 use crate::resolver::Resolver;
 use crate::server::{FakeDns, Placement, Transport};
 
+/// The remote side's resolver: what receivers ask, for SPF. Not a scenario address.
+pub const REMOTE_RESOLVER: &str = "remote-resolver";
+pub const REMOTE_RESOLVER_ADDRESS: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 0, 54));
+
 pub struct DnsWorld {
     pub servers: Vec<Arc<FakeDns>>,
     pub resolver: Option<Arc<Resolver>>,
+    /// Present with a topology; see [`REMOTE_RESOLVER`].
+    pub remote_resolver: Option<Arc<Resolver>>,
     log: Arc<Mutex<QueryLog>>,
 }
 
@@ -55,36 +62,60 @@ impl DnsWorld {
                 log.clone(),
             )?));
         }
-        let resolver = scenario.dns.resolver.as_ref().map(|spec| {
-            let stubs: Vec<(Name, Vec<IpAddr>)> = scenario
-                .zones
-                .iter()
-                .enumerate()
-                .map(|(i, z)| {
-                    (
-                        z.origin.clone(),
-                        scenario
-                            .dns
-                            .servers
-                            .iter()
-                            .filter(|s| s.zones.contains(&i))
-                            .map(|s| s.address)
-                            .collect(),
-                    )
-                })
-                .collect();
-            Arc::new(Resolver::new(
-                spec.address,
-                spec.mode,
-                scenario.dns.root_hints(&scenario.zones),
-                stubs,
-                port,
-                faults.clone(),
-                clock.clone(),
-                log.clone(),
-            ))
-        });
+        let resolvers: Vec<Arc<Resolver>> = scenario
+            .dns
+            .resolver
+            .iter()
+            .flat_map(|spec| {
+                let stubs: Vec<(Name, Vec<IpAddr>)> = scenario
+                    .zones
+                    .iter()
+                    .enumerate()
+                    .map(|(i, z)| {
+                        (
+                            z.origin.clone(),
+                            scenario
+                                .dns
+                                .servers
+                                .iter()
+                                .filter(|s| s.zones.contains(&i))
+                                .map(|s| s.address)
+                                .collect(),
+                        )
+                    })
+                    .collect();
+                let root_hints = scenario.dns.root_hints(&scenario.zones);
+                let sender = Resolver::new(
+                    RESOLVER,
+                    spec.address,
+                    spec.mode,
+                    root_hints.clone(),
+                    stubs.clone(),
+                    port,
+                    faults.clone(),
+                    clock.clone(),
+                    log.clone(),
+                );
+                // The remote side's own resolver: the same view of the world, none of the sender's
+                // resolver faults. Receivers check SPF through it.
+                let remote = Resolver::new(
+                    REMOTE_RESOLVER,
+                    REMOTE_RESOLVER_ADDRESS,
+                    spec.mode,
+                    root_hints,
+                    stubs,
+                    port,
+                    Vec::new(),
+                    clock.clone(),
+                    log.clone(),
+                );
+                [Arc::new(sender), Arc::new(remote)]
+            })
+            .collect();
+        let mut resolvers = resolvers.into_iter();
+        let (resolver, remote_resolver) = (resolvers.next(), resolvers.next());
         Ok(DnsWorld {
+            remote_resolver,
             servers,
             resolver,
             log,
@@ -92,8 +123,10 @@ impl DnsWorld {
     }
 
     pub fn endpoint(&self, ip: IpAddr) -> Option<Endpoint<'_>> {
-        if let Some(r) = self.resolver.as_deref().filter(|r| r.address == ip) {
-            return Some(Endpoint::Resolver(r));
+        for r in self.resolver.iter().chain(&self.remote_resolver) {
+            if r.address == ip {
+                return Some(Endpoint::Resolver(r));
+            }
         }
         self.servers
             .iter()
@@ -114,6 +147,13 @@ impl DnsWorld {
             Endpoint::Server(s) => s.handle(bytes, src, transport).await,
             Endpoint::Resolver(r) => r.handle(bytes, transport, net).await,
         })
+    }
+
+    /// Where a receiving host asks: its own resolver, or the lone server.
+    pub fn receiver_dns(&self) -> IpAddr {
+        self.remote_resolver
+            .as_ref()
+            .map_or_else(|| self.servers[0].address, |r| r.address)
     }
 
     pub fn log_entries(&self) -> Vec<LogEntry> {

@@ -4,10 +4,12 @@
 //! - [`world`]: the in-memory [`mxlab_net::Network`] joining the sim to the fake servers.
 //! - [`expect`]: the pure comparison of a report with its expectations.
 //! - [`serve`]: the same fake servers on real loopback sockets in real time.
+//! - [`spf_gate`]: the remote hosts' SPF check, through the scenario's DNS.
 
 pub mod expect;
 pub mod run;
 pub mod serve;
+pub mod spf_gate;
 pub mod world;
 
 pub use run::run;

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use mxlab_checker::artifacts::{self, Artifacts};
 use mxlab_checker::probe::smtp::SmtpTimeouts;
-use mxlab_checker::probe::{ProbeEnv, probe_domain};
+use mxlab_checker::probe::{ProbeEnv, probe_domain, probe_spf};
 use mxlab_checker::report::{
     ArtifactsReport, RecipientReport, Report, SCHEMA, TimelineEntry, Verdict,
 };
@@ -26,6 +26,7 @@ use mxlab_sim::{RecipientState, Sim};
 use mxlab_smtp::{FakeSmtpHost, Limits, Transcript};
 
 use crate::expect;
+use crate::spf_gate::{DnsOnly, SpfGate};
 use crate::world::World;
 
 /// DNS servers listen on the standard port in the in-memory world.
@@ -43,7 +44,12 @@ pub fn run(scenario: &Scenario) -> Result<Report, String> {
 
 async fn replay(scenario: &Scenario) -> Result<Report, String> {
     let clock = Clock::starting_now(scenario.file.start.0, 1.0);
-    let dns = DnsWorld::from_scenario(scenario, clock.clone(), usize::MAX, DNS_PORT)?;
+    let dns = Arc::new(DnsWorld::from_scenario(
+        scenario,
+        clock.clone(),
+        usize::MAX,
+        DNS_PORT,
+    )?);
     let client_dns = SocketAddr::new(scenario.dns.client_dns(), DNS_PORT);
     let hosts: Vec<Arc<FakeSmtpHost>> = scenario
         .file
@@ -65,6 +71,18 @@ async fn replay(scenario: &Scenario) -> Result<Report, String> {
             ))
         })
         .collect();
+    for host in &hosts {
+        // Each remote host checks SPF through the scenario's DNS, as its own resolver would.
+        host.set_spf_check(Arc::new(SpfGate {
+            net: DnsOnly {
+                dns: dns.clone(),
+                from: host.address,
+            },
+            clock: clock.clone(),
+            server: SocketAddr::new(dns.receiver_dns(), DNS_PORT),
+            receiver: host.name.clone(),
+        }));
+    }
     let world = World {
         dns,
         hosts: hosts.clone(),
@@ -139,6 +157,7 @@ async fn replay(scenario: &Scenario) -> Result<Report, String> {
             .map(artifacts::tracking::read)
             .unwrap_or_default(),
         domains: probes,
+        spf: Some(probe_spf(&env).await),
     };
     let diagnosis = diagnose(&facts);
 

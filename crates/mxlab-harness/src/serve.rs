@@ -197,6 +197,16 @@ impl Served {
                 FakeSmtpHost::new(config, *ip, clock.clone(), options.limits)
                     .with_capture(capture.clone()),
             );
+            // SPF through the scenario's DNS in process, as the receiver's own resolver.
+            host.set_spf_check(Arc::new(crate::spf_gate::SpfGate {
+                net: crate::spf_gate::DnsOnly {
+                    dns: dns.clone(),
+                    from: *ip,
+                },
+                clock: clock.clone(),
+                server: SocketAddr::new(dns.receiver_dns(), port),
+                receiver: host.name.clone(),
+            }));
             let addr = SocketAddr::new(*ip, options.smtp_port);
             let listener = mxlab_smtp::listen::bind(addr).await.map_err(|e| {
                 io::Error::new(e.kind(), format!("SMTP host {} on {addr}: {e}", host.name))

@@ -16,7 +16,7 @@ use mxlab_smtp::behaviour::Act;
 const PIPE_BYTES: usize = 64 * 1024;
 
 pub struct World {
-    pub dns: DnsWorld,
+    pub dns: Arc<DnsWorld>,
     pub hosts: Vec<Arc<FakeSmtpHost>>,
     /// Where queries appear to come from: the sending server.
     pub client: IpAddr,

@@ -220,6 +220,16 @@ fn check_rule(rule: &crate::model::SmtpRule) -> Result<(), String> {
                 "stage `{stage}`: greylisting (`within`) needs the recipient, from `rcpt` on"
             ))
         }
+        _ if rule.spf.is_some()
+            && matches!(
+                rule.stage,
+                Stage::Connect | Stage::Banner | Stage::Ehlo | Stage::Starttls | Stage::Auth
+            ) =>
+        {
+            Err(format!(
+                "stage `{stage}`: an `spf` condition needs the sender, from `mail` on"
+            ))
+        }
         _ if rule.connections_over.is_some() && rule.stage == Stage::Connect => {
             Err("`connections_over` is judged from `banner` on, once the connection is open".into())
         }
@@ -254,11 +264,6 @@ fn reject_reserved(file: &ScenarioFile) -> Result<(), (Range<usize>, &'static st
     for host in &file.smtp.hosts {
         if let Some(tls) = &host.tls {
             return Err((tls.span(), "smtp.hosts.tls"));
-        }
-        for rule in &host.rules {
-            if let Some(v) = &rule.spf {
-                return Err((v.span(), "spf"));
-            }
         }
     }
     let sender = &file.sender;

@@ -159,6 +159,11 @@ pub struct SmtpHost {
     /// STARTTLS and the certificate presented. Reserved in v1.
     #[serde(default)]
     pub tls: Option<Spanned<Tls>>,
+    /// How the host treats the sender's SPF at MAIL FROM: `off` (default), or `strict` — fail
+    /// → `550 5.7.23`, temperror → `451 4.7.24`, permerror → `550 5.7.24` (RFC 7372), unless a
+    /// rule scripts otherwise.
+    #[serde(default)]
+    pub spf: SpfPolicy,
     /// Scripted behaviour, checked in order; the first rule whose stage and conditions match
     /// decides. Stages without a matching rule behave like a healthy server.
     #[serde(default)]
@@ -182,6 +187,41 @@ pub enum Certificate {
     Expired,
     WrongName,
     SelfSigned,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SpfPolicy {
+    #[default]
+    Off,
+    Strict,
+}
+
+/// An SPF result by its RFC 7208 name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SpfResultName {
+    Pass,
+    Fail,
+    Softfail,
+    Neutral,
+    None,
+    Temperror,
+    Permerror,
+}
+
+impl SpfResultName {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SpfResultName::Pass => "pass",
+            SpfResultName::Fail => "fail",
+            SpfResultName::Softfail => "softfail",
+            SpfResultName::Neutral => "neutral",
+            SpfResultName::None => "none",
+            SpfResultName::Temperror => "temperror",
+            SpfResultName::Permerror => "permerror",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
@@ -241,9 +281,11 @@ pub struct SmtpRule {
     /// Condition (end-of-data): the header section is larger than this many bytes.
     #[serde(default)]
     pub header_bytes_over: Option<u64>,
-    /// Condition: the sender's SPF result as this server evaluates it. Reserved in v1.
+    /// Condition (mail and later): the sender's SPF result as this server evaluates it
+    /// (`pass`, `fail`, `softfail`, `neutral`, `none`, `temperror`, `permerror`). The host
+    /// evaluates SPF when a rule asks for it or its `spf` is `strict`.
     #[serde(default)]
-    pub spf: Option<Spanned<String>>,
+    pub spf: Option<SpfResultName>,
     /// What to do; default `reply` when `reply` is set, else `accept`.
     #[serde(default)]
     pub action: Option<SmtpAction>,

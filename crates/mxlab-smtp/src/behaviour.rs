@@ -43,6 +43,8 @@ pub struct Context<'a> {
     pub concurrent: u32,
     /// The message, at end-of-data.
     pub message: Option<&'a [u8]>,
+    /// The sender's SPF result as this host evaluated it (from MAIL on), by RFC 7208 name.
+    pub spf: Option<&'a str>,
 }
 
 /// The size of a message's header section: up to the first empty line.
@@ -88,6 +90,7 @@ fn rule_applies(rule: &SmtpRule, stage: Stage, ctx: &Context<'_>) -> bool {
                 .is_some_and(|since| since < window.get())
         })
         && rule.connections_over.is_none_or(|n| ctx.concurrent > n)
+        && rule.spf.is_none_or(|want| ctx.spf == Some(want.as_str()))
         && rule
             .size_over
             .is_none_or(|n| ctx.message.is_some_and(|m| m.len() as u64 > n))
@@ -98,12 +101,38 @@ fn rule_applies(rule: &SmtpRule, stage: Stage, ctx: &Context<'_>) -> bool {
 
 /// The first rule for `stage` whose conditions hold decides; with none, a healthy server.
 pub fn decide(rules: &[SmtpRule], stage: Stage, ctx: &Context<'_>) -> Step {
-    let Some(rule) = rules.iter().find(|r| rule_applies(r, stage, ctx)) else {
-        return Step {
-            delay: Duration::ZERO,
-            act: Act::Accept,
-        };
-    };
+    scripted(rules, stage, ctx).unwrap_or(Step {
+        delay: Duration::ZERO,
+        act: Act::Accept,
+    })
+}
+
+/// What a strict receiver answers at MAIL FROM for an SPF result (RFC 7372 codes), when no
+/// rule scripts otherwise. `None`: accept.
+pub fn strict_spf(result: &str) -> Option<ReplySpec> {
+    match result {
+        "fail" => Some(ReplySpec::new(
+            550,
+            Some((5, 7, 23)),
+            "SPF validation failed",
+        )),
+        "temperror" => Some(ReplySpec::new(
+            451,
+            Some((4, 7, 24)),
+            "SPF validation error, try again later",
+        )),
+        "permerror" => Some(ReplySpec::new(
+            550,
+            Some((5, 7, 24)),
+            "SPF validation error: the sender's SPF record is invalid",
+        )),
+        _ => None,
+    }
+}
+
+/// The scripted step for `stage`, if a rule's conditions hold.
+pub fn scripted(rules: &[SmtpRule], stage: Stage, ctx: &Context<'_>) -> Option<Step> {
+    let rule = rules.iter().find(|r| rule_applies(r, stage, ctx))?;
     let act = match (rule.action, &rule.reply) {
         (Some(SmtpAction::Accept), _) | (None, None) => Act::Accept,
         (Some(SmtpAction::Reply) | None, Some(reply)) => Act::Reply(reply.clone()),
@@ -116,10 +145,10 @@ pub fn decide(rules: &[SmtpRule], stage: Stage, ctx: &Context<'_>) -> Step {
             None => Act::Close,
         },
     };
-    Step {
+    Some(Step {
         delay: rule.delay.map_or(Duration::ZERO, |d| d.get()),
         act,
-    }
+    })
 }
 
 #[cfg(test)]

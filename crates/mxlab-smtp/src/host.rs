@@ -3,13 +3,14 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use mxlab_net::Clock;
-use mxlab_scenario::model::{SmtpHost, SmtpRule, Stage};
+use mxlab_scenario::model::{SmtpHost, SmtpRule, SpfPolicy, Stage};
 
-use crate::behaviour::{Context, Step, decide};
+use crate::behaviour::{Act, Context, Step, decide, scripted, strict_spf};
+use crate::spf::SpfCheck;
 use crate::store::{Capture, Ring, StoreError};
 
 /// Who said what, when (story time since start).
@@ -82,6 +83,8 @@ pub struct FakeSmtpHost {
     pub banner: String,
     pub extensions: Vec<String>,
     rules: Vec<SmtpRule>,
+    spf_policy: SpfPolicy,
+    spf_check: OnceLock<Arc<dyn SpfCheck>>,
     pub limits: Limits,
     pub clock: Clock,
     /// Where accepted messages go besides the queue id.
@@ -105,6 +108,8 @@ impl FakeSmtpHost {
             name,
             address,
             rules: config.rules.clone(),
+            spf_policy: config.spf,
+            spf_check: OnceLock::new(),
             limits,
             clock,
             capture: Capture::Memory,
@@ -171,8 +176,42 @@ impl FakeSmtpHost {
         now.saturating_sub(first)
     }
 
+    /// The scripted step; failing that, a strict receiver's SPF verdict at MAIL; failing that,
+    /// a healthy server's.
     pub fn decide(&self, stage: Stage, ctx: &Context<'_>) -> Step {
-        decide(&self.rules, stage, ctx)
+        if let Some(step) = scripted(&self.rules, stage, ctx) {
+            return step;
+        }
+        if stage == Stage::Mail
+            && self.spf_policy == SpfPolicy::Strict
+            && let Some(reply) = ctx.spf.and_then(strict_spf)
+        {
+            return Step {
+                delay: Duration::ZERO,
+                act: Act::Reply(reply),
+            };
+        }
+        decide(&[], stage, ctx)
+    }
+
+    /// Lets the host evaluate SPF (set once, by whoever built the world).
+    pub fn set_spf_check(&self, check: Arc<dyn SpfCheck>) {
+        let _ = self.spf_check.set(check);
+    }
+
+    /// The sender's SPF result, when this host looks at SPF at all.
+    pub(crate) async fn spf_result(
+        &self,
+        client: IpAddr,
+        mail_from: &str,
+        helo: &str,
+    ) -> Option<String> {
+        let wanted =
+            self.spf_policy == SpfPolicy::Strict || self.rules.iter().any(|r| r.spf.is_some());
+        match self.spf_check.get() {
+            Some(check) if wanted => Some(check.check(client, mail_from, helo).await),
+            _ => None,
+        }
     }
 
     pub(crate) fn record(&self, transcript: Transcript) {

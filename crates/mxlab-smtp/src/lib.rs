@@ -5,11 +5,13 @@
 //! - [`host`]: a host's shared memory: attempt counts, transcripts, accepted messages.
 //! - [`store`]: where accepted mail goes — a bounded ring in memory, a Maildir, or nowhere.
 //! - [`listen`]: the TCP listener for `serve`.
+//! - [`spf`]: the seam through which the host learns a sender's SPF result.
 
 pub mod behaviour;
 pub mod host;
 pub mod listen;
 pub mod session;
+pub mod spf;
 pub mod store;
 
 pub use host::{Captured, FakeSmtpHost, Limits, Transcript};

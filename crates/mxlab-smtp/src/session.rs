@@ -30,6 +30,10 @@ struct Session<'h, S> {
     concurrent: u32,
     /// Drop the connection once this much of the message has arrived.
     cut_after: Option<u64>,
+    /// The name the client gave in EHLO/HELO.
+    helo_name: String,
+    /// The sender's SPF result, once MAIL FROM was evaluated.
+    spf: Option<String>,
     transcript: Transcript,
     buf: Vec<u8>,
     pos: usize,
@@ -53,6 +57,8 @@ pub async fn run<S: AsyncRead + AsyncWrite + Unpin>(
         attempt,
         concurrent,
         cut_after: None,
+        helo_name: String::new(),
+        spf: None,
         transcript: Transcript {
             host: host.name.clone(),
             client: client.to_string(),
@@ -130,6 +136,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
             since_first_seen,
             concurrent: self.concurrent,
             message: None,
+            spf: self.spf.as_deref(),
         };
         let step = self.host.decide(stage, &ctx);
         if !step.delay.is_zero() {
@@ -239,6 +246,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
     async fn command(&mut self, request: Request<String>) -> Flow {
         match request {
             Request::Ehlo { host } | Request::Helo { host } | Request::Lhlo { host } => {
+                self.helo_name = host.clone();
                 let mut reply = format!("250-{} greets {host}\r\n", self.host.name);
                 for (i, ext) in self.host.extensions.iter().enumerate() {
                     let sep = if i + 1 == self.host.extensions.len() {
@@ -262,6 +270,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
                 }
                 if self.mail_from.is_some() {
                     return self.send("503 5.5.1 Sender already given\r\n").await;
+                }
+                self.spf = self
+                    .host
+                    .spf_result(self.client, &from.address, &self.helo_name)
+                    .await;
+                if let Some(result) = &self.spf {
+                    let note = format!("SPF {result} for <{}> from {}", from.address, self.client);
+                    self.note('*', note);
                 }
                 let (flow, ok) = self
                     .step(Stage::Mail, None, "250 2.1.0 Sender OK\r\n")
@@ -364,6 +380,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
                 attempt: self.attempt,
                 concurrent: self.concurrent,
                 message: Some(&message),
+                spf: self.spf.as_deref(),
                 ..Context::default()
             },
         );

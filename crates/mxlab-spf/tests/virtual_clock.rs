@@ -164,7 +164,9 @@ async fn over_a_scenario_runs_in_memory_fake_dns() {
     let scenario = mxlab_scenario::load_str("spf", "spf.toml", SCENARIO).unwrap();
     let clock = Clock::starting_now(scenario.file.start.0, 1.0);
     let world = World {
-        dns: DnsWorld::from_scenario(&scenario, clock.clone(), 100, 53).unwrap(),
+        dns: std::sync::Arc::new(
+            DnsWorld::from_scenario(&scenario, clock.clone(), 100, 53).unwrap(),
+        ),
         hosts: Vec::new(),
         client: scenario.sender_ip,
     };

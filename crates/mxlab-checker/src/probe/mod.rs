@@ -82,3 +82,19 @@ pub async fn probe_domain(env: &ProbeEnv<'_>, domain: &str, recipient: &str) -> 
         smtp: probes,
     }
 }
+
+/// The sender's SPF as an administrator checks it: RFC 7208 for the sending IP, MAIL FROM and
+/// HELO, through the same resolver.
+pub async fn probe_spf(env: &ProbeEnv<'_>) -> mxlab_spf::Trace {
+    let client = DnsClient::new(
+        env.net,
+        env.clock.clone(),
+        env.dns_server,
+        env.dns_timeout,
+        env.dns_attempts,
+    );
+    let resolver = mxlab_spf::NetResolver::new(client);
+    let mut request = mxlab_spf::Request::mail_from(env.from_ip, &env.mail_from, &env.helo);
+    request.timestamp = env.clock.now().unix_timestamp().max(0) as u64;
+    mxlab_spf::check_host(&resolver, &request).await
+}

@@ -8,6 +8,7 @@ mod notices;
 mod outcome;
 mod smtp_connect;
 pub(crate) mod smtp_session;
+mod spf;
 
 use crate::rule::{Role, Rule, Severity};
 
@@ -139,6 +140,62 @@ pub static RULES: &[Rule] = &[
         explanation: "The domain has no MX record, so senders deliver to its own address (RFC 5321 §5.1). It works, but some senders and filters treat a missing MX as a sign of a domain that takes no mail, and the web server's address must then run SMTP.",
         remediation: &["Publish an MX record naming the mail server explicitly."],
         detect: dns_mx::implicit,
+    },
+    Rule {
+        id: "spf.fail",
+        severity: Severity::Error,
+        role: Role::Cause,
+        title: "The sender's SPF policy fails the sending IP; the remote rejects",
+        explanation: "The sending domain's SPF record ends in `-all` and does not list the IP the mail leaves from, so a receiver that enforces SPF rejects it (RFC 7372: 550 5.7.23).",
+        remediation: &[
+            "Add the sending IP (or the provider's include) to the domain's SPF record: `mxlab check spf --ip <IP> --from <sender>` shows which term decided.",
+            "Check that mail leaves from the IP you think it does (NAT, a new relay, a cloud gateway).",
+        ],
+        detect: spf::fail,
+    },
+    Rule {
+        id: "spf.softfail",
+        severity: Severity::Error,
+        role: Role::Cause,
+        title: "SPF soft-fails the sending IP; the remote defers softfails",
+        explanation: "The sending domain's SPF record ends in `~all` and does not list the sending IP. Some receivers defer or quarantine such mail.",
+        remediation: &[
+            "Add the sending IP to the SPF record, then move to `-all` once every source is listed.",
+        ],
+        detect: spf::softfail,
+    },
+    Rule {
+        id: "spf.none",
+        severity: Severity::Error,
+        role: Role::Cause,
+        title: "The sender's domain publishes no SPF record",
+        explanation: "Without an SPF record, receivers that require one defer or reject the mail, and others treat it with suspicion.",
+        remediation: &[
+            "Publish a `v=spf1 … -all` TXT record listing every IP that sends for the domain.",
+        ],
+        detect: spf::none,
+    },
+    Rule {
+        id: "spf.permerror",
+        severity: Severity::Error,
+        role: Role::Cause,
+        title: "The sender's SPF record is broken (permerror)",
+        explanation: "The SPF record cannot be evaluated: two `v=spf1` records, a syntax error, more than 10 DNS lookups or more than 2 void lookups. Receivers treat that like a failure (RFC 7372: 550 5.7.24).",
+        remediation: &[
+            "`mxlab check spf` lists the lint findings; merge duplicate records and flatten includes to stay under 10 lookups.",
+        ],
+        detect: spf::permerror,
+    },
+    Rule {
+        id: "spf.temperror",
+        severity: Severity::Error,
+        role: Role::Cause,
+        title: "The sender's SPF could not be looked up (temperror)",
+        explanation: "A DNS failure while evaluating the sender's SPF (the sending domain's DNS servers fail or time out): receivers defer the mail (RFC 7372: 451 4.7.24) until it resolves.",
+        remediation: &[
+            "Check the sending domain's own DNS servers: `dig TXT <domain>` against each of them.",
+        ],
+        detect: spf::temperror,
     },
     Rule {
         id: "smtp.banner.timeout",
