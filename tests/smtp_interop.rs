@@ -1,0 +1,96 @@
+//! The SMTP stories served on real sockets for real clients: swaks sees the scripted 451 4.4.7
+//! at RCPT; Python's smtplib is greylisted, then accepted once the window has passed on a
+//! scaled clock.
+
+use std::process::Command;
+use std::time::Duration;
+
+use mxlab_harness::serve::{ServeOptions, Served};
+
+async fn serve(name: &str, time_scale: f64) -> Served {
+    let scenario = mxlab_scenario::catalog::builtin(name).unwrap().unwrap();
+    let options = ServeOptions {
+        dns: "127.0.0.1:0".parse().unwrap(),
+        smtp_port: 0,
+        time_scale,
+        ..ServeOptions::default()
+    };
+    Served::start(&scenario, &options).await.unwrap()
+}
+
+fn run(program: &str, args: &[String]) -> (bool, String) {
+    let out = Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{program}: {e} (.ci/run installs it)"));
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn swaks_sees_451_4_4_7_at_rcpt() {
+    let served = serve("remote-447", 1.0).await;
+    let addr = served.smtp_addr("mx1.partner.test").unwrap().to_string();
+    let args: Vec<String> = [
+        "--server",
+        &addr,
+        "--to",
+        "hanako@partner.test",
+        "--from",
+        "taro@mycompany.test",
+        "--timeout",
+        "10",
+    ]
+    .map(String::from)
+    .to_vec();
+    let (ok, text) = tokio::task::spawn_blocking(move || run("swaks", &args))
+        .await
+        .unwrap();
+    assert!(!ok);
+    assert!(
+        text.contains(" -> RCPT TO:<hanako@partner.test>")
+            && text.contains("<** 451 4.4.7 Message delayed, try again later"),
+        "{text}"
+    );
+    served.shutdown().await;
+}
+
+const SEND: &str = r#"
+import smtplib, sys
+try:
+    with smtplib.SMTP(sys.argv[1], int(sys.argv[2]), timeout=10) as s:
+        s.sendmail("taro@mycompany.test", ["hanako@partner.test"], "Subject: hi\r\n\r\nhello\r\n")
+    print("accepted")
+except smtplib.SMTPRecipientsRefused as e:
+    code, text = e.recipients["hanako@partner.test"]
+    print(code, text.decode())
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn greylisting_defers_then_accepts_after_the_window() {
+    // 15 story minutes pass in 1.5 real seconds.
+    let served = serve("greylisting", 600.0).await;
+    let addr = served.smtp_addr("mx1.partner.test").unwrap();
+    let try_once = || {
+        let args = vec![
+            "-c".into(),
+            SEND.into(),
+            addr.ip().to_string(),
+            addr.port().to_string(),
+        ];
+        tokio::task::spawn_blocking(move || run("python3", &args))
+    };
+    let (_, first) = try_once().await.unwrap();
+    assert_eq!(first.trim(), "451 4.7.1 Greylisted, please try again later");
+    tokio::time::sleep(Duration::from_millis(2000)).await;
+    let (_, later) = try_once().await.unwrap();
+    assert_eq!(later.trim(), "accepted");
+    assert_eq!(served.smtp[0].0.messages().len(), 1);
+    served.shutdown().await;
+}
