@@ -6,7 +6,9 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
-use std::process::{Child, Command, ExitCode, Stdio};
+use std::process::{Command, ExitCode, Stdio};
+
+use crate::procfs::{stop, usage};
 use std::time::Duration;
 
 const ZONE: &str = "$ORIGIN bench.test.
@@ -26,66 +28,6 @@ fn scenario() -> String {
     format!(
         "mxlab = 1\ntitle = \"dns benchmark\"\nstart = \"2024-05-08T20:40:00+01:00\"\n\n[[dns.zones]]\norigin = \"bench.test\"\nrecords = \"\"\"\n{records}\"\"\"\n\n[sender]\nhostname = \"srv01.mycompany.lan\"\ndomain = \"mycompany.test\"\n\n[[sender.messages]]\nfrom = \"a@mycompany.test\"\nto = [\"b@bench.test\"]\nsubject = \"x\"\n\n[expect]\nverdict = \"ok.delivered\"\n"
     )
-}
-
-/// (utime + stime) in seconds, and VmRSS in KiB, of a process and all its descendants (NSD
-/// serves from forked grandchildren).
-fn usage(pid: u32) -> (f64, u64) {
-    let parents: Vec<(u32, u32)> = std::fs::read_dir("/proc")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|entry| {
-            let p = entry.file_name().to_str()?.parse::<u32>().ok()?;
-            let stat = std::fs::read_to_string(format!("/proc/{p}/stat")).ok()?;
-            let ppid = stat
-                .rsplit_once(')')?
-                .1
-                .split_whitespace()
-                .nth(1)?
-                .parse::<u32>()
-                .ok()?;
-            Some((p, ppid))
-        })
-        .collect();
-    let mut family = vec![pid];
-    let mut i = 0;
-    while i < family.len() {
-        let parent = family[i];
-        family.extend(
-            parents
-                .iter()
-                .filter(|(_, pp)| *pp == parent)
-                .map(|(p, _)| *p),
-        );
-        i += 1;
-    }
-    family
-        .iter()
-        .map(|&p| one(p))
-        .fold((0.0, 0), |acc, (cpu, rss)| (acc.0 + cpu, acc.1 + rss))
-}
-
-fn one(pid: u32) -> (f64, u64) {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // Fields after the parenthesised command name; utime and stime are the 14th and 15th.
-    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks: f64 = fields
-        .get(11)
-        .and_then(|v| v.parse::<f64>().ok())
-        .unwrap_or(0.0)
-        + fields
-            .get(12)
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(0.0);
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let rss = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .unwrap_or(0);
-    (ticks / 100.0, rss)
 }
 
 struct Measured {
@@ -120,13 +62,6 @@ fn dnsperf(port: u16, queries: &Path, pid: u32) -> Option<Measured> {
         rss_rest_kib: rss_rest,
         rss_after_kib: rss_after,
     })
-}
-
-fn stop(mut child: Child) {
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    let _ = child.wait();
 }
 
 pub fn run(root: &Path) -> ExitCode {

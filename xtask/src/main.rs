@@ -7,8 +7,12 @@
 //!   go in BENCHMARKS.md.
 //! - `bench-dns`: dnsperf against `mxlab serve` and against NSD serving the same zone, in one
 //!   run (Debian packages dnsperf and nsd).
+//! - `bench-smtp`: Postfix's smtp-source against `mxlab serve` (sink mode and in-memory
+//!   capture) and against Postfix's smtp-sink, in one run (Debian package postfix).
 
 mod bench_dns;
+mod bench_smtp;
+mod procfs;
 
 use std::process::{Command, ExitCode};
 use std::time::Instant;
@@ -28,9 +32,10 @@ fn main() -> ExitCode {
         Some("determinism") => determinism(&args[1..]),
         Some("bench") => bench(),
         Some("bench-dns") => bench_dns::run(&root()),
+        Some("bench-smtp") => bench_smtp::run(&root()),
         _ => {
             eprintln!(
-                "usage: cargo xtask scenario <NAME>… | --all [--json]\n       cargo xtask determinism [--runs N]\n       cargo xtask bench"
+                "usage: cargo xtask scenario <NAME>… | --all [--json]\n       cargo xtask determinism [--runs N]\n       cargo xtask bench | bench-dns | bench-smtp"
             );
             ExitCode::from(2)
         }
