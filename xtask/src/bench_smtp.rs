@@ -2,10 +2,10 @@
 //! scenario — in sink mode and capturing in memory — and against Postfix's own smtp-sink, in
 //! one run, on loopback.
 //!
-//! Each load is one smtp-source run: 1 KiB and 100 KiB messages, 20 sessions in parallel, a
-//! new connection per message. Reported per server and load: messages per second, the
-//! server's own CPU per message (from /proc), and the ratio to smtp-sink; then the peak
-//! resident memory of a fresh server through 100 concurrent sessions. Every run is bounded in
+//! Each load is an smtp-source run: 1 KiB and 100 KiB messages, 20 sessions in parallel, a
+//! new connection per message, three rounds. Reported per server and load: messages per
+//! second, the server's own CPU per message (from /proc), and the ratio to smtp-sink; then the
+//! peak resident memory of a fresh server through 100 concurrent sessions. Every run is bounded in
 //! messages and in time. Needs `apt-get install postfix` (smtp-source and smtp-sink).
 
 use std::io::{BufRead, BufReader, Write};
@@ -48,6 +48,8 @@ verdict = "ok.delivered"
 const SMTP_SINK: &str = "127.0.0.1:12525";
 /// The longest one smtp-source run may take before it is stopped and the run fails.
 const RUN_LIMIT: Duration = Duration::from_secs(180);
+/// Each load is run this many times against each server; the tables give the median.
+const ROUNDS: usize = 3;
 
 struct Load {
     name: &'static str,
@@ -192,6 +194,16 @@ fn source(load: &Load, addr: &str, pid: u32) -> Result<Measured, String> {
     })
 }
 
+fn median(values: impl Iterator<Item = f64>) -> f64 {
+    let mut v: Vec<f64> = values.collect();
+    v.sort_by(f64::total_cmp);
+    match v.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
+}
+
 fn loadavg() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
@@ -212,29 +224,44 @@ pub fn run(root: &std::path::Path) -> ExitCode {
     let load_before = loadavg();
     let started = Instant::now();
 
-    // results[server][load]
-    let mut results: Vec<Vec<Measured>> = Vec::new();
-    let mut peaks: Vec<(u64, Vec<u64>)> = Vec::new();
+    // All three at once, and the runs interleaved round by round in a rotating order, so a
+    // change in the machine's background load falls on every server alike.
+    let mut running = Vec::new();
     for &server in &servers {
-        let Some((child, addr)) = start(server, &bin, &scenario) else {
-            eprintln!("cannot start {}", server.label());
-            return ExitCode::FAILURE;
-        };
-        let pid = child.id();
-        let mut row = Vec::new();
-        for load in &LOADS {
-            match source(load, &addr, pid) {
-                Ok(m) => row.push(m),
-                Err(e) => {
-                    eprintln!("{}: {}: {e}", server.label(), load.name);
-                    stop(child);
-                    return ExitCode::FAILURE;
+        match start(server, &bin, &scenario) {
+            Some(s) => running.push(s),
+            None => {
+                eprintln!("cannot start {}", server.label());
+                running.into_iter().for_each(|(child, _)| stop(child));
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    // results[server][load]: one measurement per round.
+    let mut results: Vec<Vec<Vec<Measured>>> = servers
+        .iter()
+        .map(|_| LOADS.iter().map(|_| Vec::new()).collect())
+        .collect();
+    for round in 0..ROUNDS {
+        for (l, load) in LOADS.iter().enumerate() {
+            for k in 0..servers.len() {
+                let s = (k + round) % servers.len();
+                let (child, addr) = &running[s];
+                match source(load, addr, child.id()) {
+                    Ok(m) => results[s][l].push(m),
+                    Err(e) => {
+                        eprintln!("{}: {}: {e}", servers[s].label(), load.name);
+                        running.into_iter().for_each(|(child, _)| stop(child));
+                        return ExitCode::FAILURE;
+                    }
                 }
             }
         }
-        stop(child);
-        results.push(row);
+    }
+    running.into_iter().for_each(|(child, _)| stop(child));
 
+    let mut peaks: Vec<(u64, Vec<u64>)> = Vec::new();
+    for &server in &servers {
         // A fresh server for each crowd, so the peak belongs to that crowd alone.
         let mut rest = 0;
         let mut crowd_peaks = Vec::new();
@@ -258,14 +285,14 @@ pub fn run(root: &std::path::Path) -> ExitCode {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(
         out,
-        "smtp-source, new connection per message, {} sessions; load average before {load_before}, after {}; {:.0} s in all\n",
+        "smtp-source, new connection per message, {} sessions, median of {ROUNDS} rounds; load average before {load_before}, after {}; {:.0} s in all\n",
         LOADS[0].sessions,
         loadavg(),
         started.elapsed().as_secs_f64()
     );
     let _ = writeln!(
         out,
-        "| server | message | messages | messages/s | ratio to smtp-sink | server CPU per message |"
+        "| server | message | messages | messages/s (min … max) | ratio to smtp-sink | server CPU per message |"
     );
     let _ = writeln!(out, "|---|---|---|---|---|---|");
     let sink = servers
@@ -273,17 +300,21 @@ pub fn run(root: &std::path::Path) -> ExitCode {
         .position(|s| *s == Server::SmtpSink)
         .expect("smtp-sink is measured");
     for (i, load) in LOADS.iter().enumerate() {
+        let rate = |s: usize| median(results[s][i].iter().map(|m| m.per_second));
         for (s, server) in servers.iter().enumerate() {
-            let m = &results[s][i];
+            let runs = &results[s][i];
+            let (min, max) = runs.iter().fold((f64::MAX, 0f64), |(lo, hi), m| {
+                (lo.min(m.per_second), hi.max(m.per_second))
+            });
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {:.0} | {:.2} | {:.0} µs |",
+                "| {} | {} | {} | {:.0} ({min:.0} … {max:.0}) | {:.2} | {:.0} µs |",
                 server.label(),
                 load.name,
                 load.messages,
-                m.per_second,
-                m.per_second / results[sink][i].per_second,
-                m.cpu_us_per_message
+                rate(s),
+                rate(s) / rate(sink),
+                median(runs.iter().map(|m| m.cpu_us_per_message))
             );
         }
     }
