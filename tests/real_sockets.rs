@@ -56,6 +56,7 @@ async fn the_healthy_story_on_real_sockets() {
         from_ip: scenario.sender_ip,
         helo: "checker.test".into(),
         mail_from: "checker@mycompany.test".into(),
+        tls: None,
         smtp_port: smtp.port(),
         smtp: SmtpTimeouts::default(),
     };
@@ -100,6 +101,7 @@ async fn the_checker_sees_a_missing_mx_on_real_sockets() {
         from_ip: scenario.sender_ip,
         helo: "checker.test".into(),
         mail_from: "checker@mycompany.test".into(),
+        tls: None,
         smtp_port: 25,
         smtp: SmtpTimeouts::default(),
     };

@@ -94,3 +94,48 @@ async fn greylisting_defers_then_accepts_after_the_window() {
     assert_eq!(served.smtp[0].0.messages().len(), 1);
     served.shutdown().await;
 }
+
+const STARTTLS: &str = r#"
+import smtplib, ssl, sys
+context = ssl.create_default_context(cafile=sys.argv[3])
+try:
+    with smtplib.SMTP(sys.argv[1], int(sys.argv[2]), timeout=10) as s:
+        # Verify against the MX's name, as an MTA that looked it up would.
+        s._host = "mx1.partner.test"
+        s.starttls(context=context)
+        s.sendmail("taro@mycompany.test", ["hanako@partner.test"], "Subject: over TLS\r\n\r\nhello\r\n")
+    print("delivered over TLS")
+except ssl.SSLCertVerificationError as e:
+    print("refused:", e.verify_message)
+"#;
+
+async fn starttls_with_the_scenario_ca(name: &str) -> String {
+    let served = serve(name, 1.0).await;
+    let addr = served.smtp_addr("mx1.partner.test").unwrap();
+    let ca = std::env::temp_dir().join(format!("mxlab-test-{}-{name}-ca.pem", std::process::id()));
+    std::fs::write(&ca, &served.tls_ca_pem).unwrap();
+    let args = vec![
+        "-c".into(),
+        STARTTLS.into(),
+        addr.ip().to_string(),
+        addr.port().to_string(),
+        ca.display().to_string(),
+    ];
+    let (_, out) = tokio::task::spawn_blocking(move || run("python3", &args))
+        .await
+        .unwrap();
+    served.shutdown().await;
+    out.trim().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn starttls_is_accepted_with_the_scenario_ca_and_refused_when_expired() {
+    assert_eq!(
+        starttls_with_the_scenario_ca("starttls").await,
+        "delivered over TLS"
+    );
+    assert_eq!(
+        starttls_with_the_scenario_ca("tls-failure").await,
+        "refused: certificate has expired"
+    );
+}

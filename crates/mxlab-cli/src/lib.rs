@@ -269,6 +269,24 @@ fn serve(name: &str, options: mxlab_harness::serve::ServeOptions) -> u8 {
             for line in served.listener_lines() {
                 let _ = writeln!(stdout, "{line}");
             }
+            // Clients that verify STARTTLS need the scenario's CA: one more line, with its path.
+            if served
+                .smtp
+                .iter()
+                .any(|(h, _)| h.tls_certificate().is_some())
+            {
+                let path =
+                    std::env::temp_dir().join(format!("mxlab-serve-{}-ca.pem", std::process::id()));
+                match std::fs::write(&path, &served.tls_ca_pem) {
+                    Ok(()) => {
+                        let _ = writeln!(stdout, "tls-ca - {}", path.display());
+                    }
+                    Err(e) => eprintln!(
+                        "warning: cannot write the scenario CA to {}: {e}",
+                        path.display()
+                    ),
+                }
+            }
             let _ = stdout.flush();
         }
         wait_for_signal().await;

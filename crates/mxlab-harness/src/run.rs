@@ -21,6 +21,7 @@ use mxlab_checker::{Facts, diagnose};
 use mxlab_dns::DnsWorld;
 use mxlab_net::Clock;
 use mxlab_scenario::Scenario;
+use mxlab_sim::attempt::TlsClients;
 use mxlab_sim::format::rfc3339;
 use mxlab_sim::{RecipientState, Sim};
 use mxlab_smtp::{FakeSmtpHost, Limits, Transcript};
@@ -71,7 +72,12 @@ async fn replay(scenario: &Scenario) -> Result<Report, String> {
             ))
         })
         .collect();
+    // The scenario's own CA, its certificates dated around the story's start.
+    let tls = mxlab_tls::TlsWorld::new(scenario.file.start.0)?;
     for host in &hosts {
+        if let Some(kind) = host.tls_certificate() {
+            host.set_tls(tls.server_config(&host.name, kind)?);
+        }
         // Each remote host checks SPF through the scenario's DNS, as its own resolver would.
         host.set_spf_check(Arc::new(SpfGate {
             net: DnsOnly {
@@ -89,7 +95,10 @@ async fn replay(scenario: &Scenario) -> Result<Report, String> {
         client: scenario.sender_ip,
     };
 
-    let sim = Sim::new(scenario, &world, clock.clone(), client_dns);
+    let sim = Sim::new(scenario, &world, clock.clone(), client_dns).with_tls(TlsClients {
+        verifying: tls.client_config(clock.clone(), true)?,
+        opportunistic: tls.client_config(clock.clone(), false)?,
+    });
     let out = sim.run(scenario.file.investigate_at.map(|d| d.get())).await;
 
     // The administrator looks now, with what they were handed and their own probes.
@@ -110,6 +119,8 @@ async fn replay(scenario: &Scenario) -> Result<Report, String> {
         from_ip: scenario.sender_ip,
         helo: sender.hostname.clone(),
         mail_from: sender.messages[0].from.clone(),
+        // The admin's trust store knows the scenario's CA as it would a public one.
+        tls: Some(tls.client_config(clock.clone(), true)?),
         smtp_port: 25,
         smtp: SmtpTimeouts::default(),
     };

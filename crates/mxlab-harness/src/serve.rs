@@ -57,6 +57,9 @@ pub struct Served {
     pub dns_servers: Vec<(String, SocketAddr)>,
     /// Each SMTP host with the address it listens on.
     pub smtp: Vec<(Arc<FakeSmtpHost>, SocketAddr)>,
+    /// The scenario CA's certificate (PEM), for clients that verify STARTTLS. Certificates
+    /// are dated around the real now, as real clients judge them on the real clock.
+    pub tls_ca_pem: String,
     tasks: JoinSet<()>,
 }
 
@@ -185,6 +188,8 @@ impl Served {
             (None, true) => Capture::Sink,
             (None, false) => Capture::Memory,
         };
+        let tls =
+            mxlab_tls::TlsWorld::new(time::OffsetDateTime::now_utc()).map_err(io::Error::other)?;
         let mut smtp = Vec::new();
         for (config, ip) in scenario
             .file
@@ -197,6 +202,12 @@ impl Served {
                 FakeSmtpHost::new(config, *ip, clock.clone(), options.limits)
                     .with_capture(capture.clone()),
             );
+            if let Some(kind) = host.tls_certificate() {
+                host.set_tls(
+                    tls.server_config(&host.name, kind)
+                        .map_err(io::Error::other)?,
+                );
+            }
             // SPF through the scenario's DNS in process, as the receiver's own resolver.
             host.set_spf_check(Arc::new(crate::spf_gate::SpfGate {
                 net: crate::spf_gate::DnsOnly {
@@ -220,6 +231,7 @@ impl Served {
             dns,
             dns_servers,
             smtp,
+            tls_ca_pem: tls.ca_pem(),
             tasks,
         })
     }

@@ -261,11 +261,6 @@ fn check_rule(rule: &crate::model::SmtpRule) -> Result<(), String> {
 /// Keys designed into schema v1 whose behaviour is not built yet. Rejecting them beats
 /// accepting a scenario that silently does something else.
 fn reject_reserved(file: &ScenarioFile) -> Result<(), (Range<usize>, &'static str)> {
-    for host in &file.smtp.hosts {
-        if let Some(tls) = &host.tls {
-            return Err((tls.span(), "smtp.hosts.tls"));
-        }
-    }
     let sender = &file.sender;
     if let Some(v) = &sender.topology {
         return Err((v.span(), "sender.topology"));
@@ -275,9 +270,6 @@ fn reject_reserved(file: &ScenarioFile) -> Result<(), (Range<usize>, &'static st
     }
     if let Some(v) = &sender.capacity {
         return Err((v.span(), "sender.capacity"));
-    }
-    if let Some(v) = &sender.require_tls {
-        return Err((v.span(), "sender.require_tls"));
     }
     Ok(())
 }

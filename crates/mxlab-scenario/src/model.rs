@@ -156,7 +156,7 @@ pub struct SmtpHost {
     /// EHLO keywords offered; default PIPELINING, 8BITMIME, ENHANCEDSTATUSCODES, SMTPUTF8.
     #[serde(default)]
     pub extensions: Option<Vec<String>>,
-    /// STARTTLS and the certificate presented. Reserved in v1.
+    /// STARTTLS and the certificate presented (signed by the scenario's own CA).
     #[serde(default)]
     pub tls: Option<Spanned<Tls>>,
     /// How the host treats the sender's SPF at MAIL FROM: `off` (default), or `strict` — fail
@@ -346,7 +346,8 @@ pub struct Sender {
     /// Messages the server can process per hour. Reserved in v1.
     #[serde(default)]
     pub capacity: Option<Spanned<u32>>,
-    /// Refuse to send without a valid certificate. Reserved in v1.
+    /// Send only over STARTTLS with a certificate that verifies (Exchange: a send connector
+    /// with RequireTLS); otherwise TLS is opportunistic and any certificate will do.
     #[serde(default)]
     pub require_tls: Option<Spanned<bool>>,
     pub messages: Vec<MessageSpec>,

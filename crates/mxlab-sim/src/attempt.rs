@@ -3,6 +3,7 @@
 //! its DSNs, because those words are what an administrator gets to read.
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
 use mail_send::SmtpClient;
 use mail_send::smtp::message::Parameters;
@@ -23,6 +24,30 @@ pub struct Env<'a> {
     pub helo: &'a str,
     /// 25, except when a test world serves SMTP elsewhere.
     pub smtp_port: u16,
+    /// STARTTLS client configurations, when the world has a CA.
+    pub tls: Option<&'a TlsClients>,
+    /// Send only over TLS with a certificate that verifies (RequireTLS).
+    pub require_tls: bool,
+}
+
+/// The sending server's TLS clients: one that verifies (for RequireTLS), one that takes any
+/// certificate (opportunistic STARTTLS, as Exchange does by default).
+pub struct TlsClients {
+    pub verifying: Arc<rustls::ClientConfig>,
+    pub opportunistic: Arc<rustls::ClientConfig>,
+}
+
+fn tls_failure(why: &str, target: &(String, IpAddr), port: u16) -> Failure {
+    Failure {
+        reply: format!(
+            "451 4.4.317 Cannot connect to remote server [Message=TLS negotiation failed with error {why}] [LastAttemptedServerName={}] [LastAttemptedIP={}:{port}]",
+            target.0, target.1
+        ),
+        status: "4.4.317".into(),
+        permanent: false,
+        kind: FailureKind::Transient,
+        remote: Some(target.clone()),
+    }
 }
 
 /// Why a recipient was not delivered this time.
@@ -247,6 +272,71 @@ fn classify_error(
     })
 }
 
+/// STARTTLS when offered (and when required, insisting on it and on a certificate that
+/// verifies on the story clock), then EHLO again.
+async fn starttls(
+    env: &Env<'_>,
+    client: &mut SmtpClient<BoxStream>,
+    offered: bool,
+    target: &(String, IpAddr),
+    primary: bool,
+) -> Result<(), SessionFailure> {
+    let port = env.smtp_port;
+    let Some(tls) = env.tls.filter(|_| offered) else {
+        if env.require_tls {
+            return Err(SessionFailure(tls_failure(
+                "StartTlsNotOffered",
+                target,
+                port,
+            )));
+        }
+        return Ok(());
+    };
+    let go = client
+        .cmd(b"STARTTLS\r\n")
+        .await
+        .map_err(|e| classify_error(e, "TimedOut", target, primary, port))?;
+    if go.code != 220 {
+        if env.require_tls {
+            return Err(SessionFailure(tls_failure(
+                &format!("StartTlsRefused ({})", reply_line(&go).0),
+                target,
+                port,
+            )));
+        }
+        return Ok(());
+    }
+    let config = if env.require_tls {
+        tls.verifying.clone()
+    } else {
+        tls.opportunistic.clone()
+    };
+    let name = mxlab_tls::server_name(&target.0)
+        .map_err(|e| SessionFailure(tls_failure(&e, target, port)))?;
+    let plain = std::mem::replace(&mut client.stream, Box::new(tokio::io::duplex(1).0));
+    let handshake = mxlab_tls::TlsConnector::from(config).connect(name, plain);
+    match env
+        .clock
+        .timeout(env.transport.command_timeout.get(), handshake)
+        .await
+    {
+        None => return Err(SessionFailure(tls_failure("Timeout", target, port))),
+        Some(Err(e)) => {
+            return Err(SessionFailure(tls_failure(
+                &mxlab_tls::failure_name(&e),
+                target,
+                port,
+            )));
+        }
+        Some(Ok(stream)) => client.stream = Box::new(stream),
+    }
+    client
+        .ehlo(env.helo)
+        .await
+        .map_err(|e| classify_error(e, "TimedOut", target, primary, port))?;
+    Ok(())
+}
+
 async fn session(
     env: &Env<'_>,
     stream: BoxStream,
@@ -271,8 +361,9 @@ async fn session(
     if greeting.code != 220 {
         return Err(SessionFailure(Failure::from_reply(&greeting, target)));
     }
+    let mut offers_tls = false;
     match client.ehlo(env.helo).await {
-        Ok(_) => {}
+        Ok(ehlo) => offers_tls = ehlo.has_capability(smtp_proto::EXT_START_TLS),
         Err(mail_send::Error::UnexpectedReply(r)) if r.code >= 500 => {
             let helo = client
                 .cmd(format!("HELO {}\r\n", env.helo))
@@ -292,6 +383,7 @@ async fn session(
             ));
         }
     }
+    starttls(env, &mut client, offers_tls, target, primary).await?;
     client
         .mail_from(from, &Parameters::default())
         .await

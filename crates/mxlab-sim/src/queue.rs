@@ -10,7 +10,7 @@ use std::time::Duration;
 use mxlab_net::{Clock, Network};
 use mxlab_scenario::Scenario;
 
-use crate::attempt::{self, Env, Failure};
+use crate::attempt::{self, Env, Failure, TlsClients};
 use crate::dsn::{self, About, Kind, Notice};
 use crate::message::{Composed, compose};
 use crate::schedule::{FailureKind, Policy, exchange_time_left};
@@ -91,6 +91,7 @@ pub struct Sim<'a> {
     clock: Clock,
     dns_server: SocketAddr,
     smtp_port: u16,
+    tls: Option<TlsClients>,
 }
 
 impl<'a> Sim<'a> {
@@ -106,7 +107,14 @@ impl<'a> Sim<'a> {
             clock,
             dns_server,
             smtp_port: 25,
+            tls: None,
         }
+    }
+
+    /// STARTTLS with these clients (the world's CA as trust root).
+    pub fn with_tls(mut self, tls: TlsClients) -> Self {
+        self.tls = Some(tls);
+        self
     }
 
     /// Connect to remote hosts on `port` instead of 25 (a world served for tests).
@@ -308,6 +316,8 @@ impl<'a> Sim<'a> {
             sender_ip: self.scenario.sender_ip,
             helo: &sender.hostname,
             smtp_port: self.smtp_port,
+            tls: self.tls.as_ref(),
+            require_tls: sender.require_tls.as_ref().is_some_and(|r| *r.get_ref()),
         };
         let domains: BTreeSet<String> = m.pending().map(|r| r.domain.clone()).collect();
         let mut all_connection_failures = true;

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use mxlab_net::Clock;
-use mxlab_scenario::model::{SmtpHost, SmtpRule, SpfPolicy, Stage};
+use mxlab_scenario::model::{Certificate, SmtpHost, SmtpRule, SpfPolicy, Stage, Tls};
 
 use crate::behaviour::{Act, Context, Step, decide, scripted, strict_spf};
 use crate::spf::SpfCheck;
@@ -85,6 +85,10 @@ pub struct FakeSmtpHost {
     rules: Vec<SmtpRule>,
     spf_policy: SpfPolicy,
     spf_check: OnceLock<Arc<dyn SpfCheck>>,
+    /// What the scenario asks of STARTTLS; the configuration itself comes from whoever holds
+    /// the scenario's CA.
+    tls_wanted: Option<Tls>,
+    tls: OnceLock<Arc<rustls::ServerConfig>>,
     pub limits: Limits,
     pub clock: Clock,
     /// Where accepted messages go besides the queue id.
@@ -110,6 +114,8 @@ impl FakeSmtpHost {
             rules: config.rules.clone(),
             spf_policy: config.spf,
             spf_check: OnceLock::new(),
+            tls_wanted: config.tls.as_ref().map(|t| t.get_ref().clone()),
+            tls: OnceLock::new(),
             limits,
             clock,
             capture: Capture::Memory,
@@ -192,6 +198,29 @@ impl FakeSmtpHost {
             };
         }
         decide(&[], stage, ctx)
+    }
+
+    /// The certificate this host should present, if it speaks TLS at all.
+    pub fn tls_certificate(&self) -> Option<Certificate> {
+        self.tls_wanted.as_ref().map(|t| t.certificate)
+    }
+
+    /// Gives the host its TLS configuration (set once, by whoever holds the CA).
+    pub fn set_tls(&self, config: Arc<rustls::ServerConfig>) {
+        let _ = self.tls.set(config);
+    }
+
+    pub(crate) fn tls_config(&self) -> Option<Arc<rustls::ServerConfig>> {
+        self.tls.get().cloned()
+    }
+
+    /// Whether EHLO lists STARTTLS.
+    pub fn offers_starttls(&self) -> bool {
+        self.tls.get().is_some()
+            && self
+                .tls_wanted
+                .as_ref()
+                .is_some_and(|t| t.offered.unwrap_or(true))
     }
 
     /// Lets the host evaluate SPF (set once, by whoever built the world).

@@ -4,6 +4,7 @@
 
 use std::net::IpAddr;
 
+use mxlab_net::BoxStream;
 use mxlab_scenario::ReplySpec;
 use mxlab_scenario::model::Stage;
 use smtp_proto::request::receiver::{DataReceiver, RequestReceiver};
@@ -21,9 +22,10 @@ enum Flow {
     Close,
 }
 
-struct Session<'h, S> {
+struct Session<'h> {
     host: &'h FakeSmtpHost,
-    stream: S,
+    /// Boxed, so STARTTLS can swap the plain stream for a TLS one.
+    stream: BoxStream,
     client: IpAddr,
     attempt: u32,
     /// Sessions open at the host when this one began, itself included.
@@ -34,6 +36,7 @@ struct Session<'h, S> {
     helo_name: String,
     /// The sender's SPF result, once MAIL FROM was evaluated.
     spf: Option<String>,
+    in_tls: bool,
     transcript: Transcript,
     buf: Vec<u8>,
     pos: usize,
@@ -43,7 +46,7 @@ struct Session<'h, S> {
 }
 
 /// Runs a session to its end. `attempt` is what [`FakeSmtpHost::connect`] counted.
-pub async fn run<S: AsyncRead + AsyncWrite + Unpin>(
+pub async fn run<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
     host: &FakeSmtpHost,
     stream: S,
     client: IpAddr,
@@ -52,13 +55,14 @@ pub async fn run<S: AsyncRead + AsyncWrite + Unpin>(
     let concurrent = host.opened();
     let mut session = Session {
         host,
-        stream,
+        stream: Box::new(stream),
         client,
         attempt,
         concurrent,
         cut_after: None,
         helo_name: String::new(),
         spf: None,
+        in_tls: false,
         transcript: Transcript {
             host: host.name.clone(),
             client: client.to_string(),
@@ -78,7 +82,7 @@ pub async fn run<S: AsyncRead + AsyncWrite + Unpin>(
     host.closed();
 }
 
-impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
+impl Session<'_> {
     fn note(&mut self, who: char, text: String) {
         self.transcript.lines.push(Line {
             at: self.host.clock.elapsed(),
@@ -247,16 +251,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
         match request {
             Request::Ehlo { host } | Request::Helo { host } | Request::Lhlo { host } => {
                 self.helo_name = host.clone();
+                let mut extensions = self.host.extensions.clone();
+                if self.host.offers_starttls() && !self.in_tls {
+                    extensions.push("STARTTLS".into());
+                }
                 let mut reply = format!("250-{} greets {host}\r\n", self.host.name);
-                for (i, ext) in self.host.extensions.iter().enumerate() {
-                    let sep = if i + 1 == self.host.extensions.len() {
-                        ' '
-                    } else {
-                        '-'
-                    };
+                for (i, ext) in extensions.iter().enumerate() {
+                    let sep = if i + 1 == extensions.len() { ' ' } else { '-' };
                     reply.push_str(&format!("250{sep}{ext}\r\n"));
                 }
-                if self.host.extensions.is_empty() {
+                if extensions.is_empty() {
                     reply = format!("250 {} greets {host}\r\n", self.host.name);
                 }
                 let (flow, ok) = self.step(Stage::Ehlo, None, &reply).await;
@@ -324,9 +328,40 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
                 let _ = self.step(Stage::Quit, None, "221 2.0.0 Bye\r\n").await;
                 Flow::Close
             }
-            Request::StartTls => self.send("454 4.7.0 TLS not available\r\n").await,
+            Request::StartTls => self.starttls().await,
             Request::Bdat { .. } => self.send("502 5.5.1 CHUNKING not offered\r\n").await,
             _ => self.send("502 5.5.1 Command not implemented\r\n").await,
+        }
+    }
+
+    /// RFC 3207: 220, the handshake, and a fresh start — the client must EHLO again.
+    async fn starttls(&mut self) -> Flow {
+        let Some(config) = self.host.tls_config().filter(|_| !self.in_tls) else {
+            return self.send("454 4.7.0 TLS not available\r\n").await;
+        };
+        let (flow, ok) = self
+            .step(Stage::Starttls, None, "220 2.0.0 Ready to start TLS\r\n")
+            .await;
+        if !ok || matches!(flow, Flow::Close) {
+            return flow;
+        }
+        // Anything the client pipelined behind STARTTLS is discarded (RFC 3207 §4.2).
+        self.buf.clear();
+        self.pos = 0;
+        let plain = std::mem::replace(&mut self.stream, Box::new(tokio::io::duplex(1).0));
+        match mxlab_tls::TlsAcceptor::from(config).accept(plain).await {
+            Ok(tls) => {
+                self.stream = Box::new(tls);
+                self.in_tls = true;
+                self.helo = false;
+                self.reset();
+                self.note('*', "TLS established".into());
+                Flow::Continue
+            }
+            Err(e) => {
+                self.note('*', format!("TLS handshake failed: {e}"));
+                Flow::Close
+            }
         }
     }
 

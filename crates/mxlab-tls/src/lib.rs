@@ -21,7 +21,8 @@ use time::OffsetDateTime;
 pub use tokio_rustls::{TlsAcceptor, TlsConnector};
 
 /// How long before and after the anchor a good certificate is valid.
-const GOOD: (time::Duration, time::Duration) = (time::Duration::days(30), time::Duration::days(365));
+const GOOD: (time::Duration, time::Duration) =
+    (time::Duration::days(30), time::Duration::days(365));
 
 fn provider() -> Arc<CryptoProvider> {
     Arc::new(ring::default_provider())
@@ -35,7 +36,9 @@ pub struct TlsWorld {
 
 impl std::fmt::Debug for TlsWorld {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TlsWorld").field("anchor", &self.anchor).finish_non_exhaustive()
+        f.debug_struct("TlsWorld")
+            .field("anchor", &self.anchor)
+            .finish_non_exhaustive()
     }
 }
 
@@ -48,11 +51,14 @@ impl TlsWorld {
     /// real now under `serve` (real clients judge validity on the real clock).
     pub fn new(anchor: OffsetDateTime) -> Result<Self, String> {
         let mut params = CertificateParams::new(Vec::<String>::new()).map_err(err)?;
-        params.distinguished_name.push(DnType::CommonName, "mxlab scenario CA");
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "mxlab scenario CA");
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         params.not_before = anchor - time::Duration::days(3650);
         params.not_after = anchor + time::Duration::days(3650);
-        let ca = CertifiedIssuer::self_signed(params, KeyPair::generate().map_err(err)?).map_err(err)?;
+        let ca =
+            CertifiedIssuer::self_signed(params, KeyPair::generate().map_err(err)?).map_err(err)?;
         Ok(TlsWorld { ca, anchor })
     }
 
@@ -66,7 +72,11 @@ impl TlsWorld {
     }
 
     /// A server configuration presenting `kind` of certificate for `host`.
-    pub fn server_config(&self, host: &str, kind: Certificate) -> Result<Arc<ServerConfig>, String> {
+    pub fn server_config(
+        &self,
+        host: &str,
+        kind: Certificate,
+    ) -> Result<Arc<ServerConfig>, String> {
         let name = match kind {
             Certificate::WrongName => "mail.elsewhere.invalid".to_string(),
             _ => host.to_string(),
@@ -74,7 +84,10 @@ impl TlsWorld {
         let mut params = CertificateParams::new(vec![name.clone()]).map_err(err)?;
         params.distinguished_name.push(DnType::CommonName, name);
         let (before, after) = match kind {
-            Certificate::Expired => (self.anchor - time::Duration::days(730), self.anchor - time::Duration::days(10)),
+            Certificate::Expired => (
+                self.anchor - time::Duration::days(730),
+                self.anchor - time::Duration::days(10),
+            ),
             _ => (self.anchor - GOOD.0, self.anchor + GOOD.1),
         };
         params.not_before = before;
@@ -106,7 +119,10 @@ impl TlsWorld {
             roots.add(self.ca_der()).map_err(err)?;
             builder.with_root_certificates(roots).with_no_client_auth()
         } else {
-            builder.dangerous().with_custom_certificate_verifier(Arc::new(AnyCertificate(provider()))).with_no_client_auth()
+            builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(AnyCertificate(provider())))
+                .with_no_client_auth()
         };
         Ok(Arc::new(config))
     }
@@ -139,12 +155,32 @@ impl ServerCertVerifier for AnyCertificate {
         Ok(ServerCertVerified::assertion())
     }
 
-    fn verify_tls12_signature(&self, message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
     }
 
-    fn verify_tls13_signature(&self, message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
@@ -155,11 +191,16 @@ impl ServerCertVerifier for AnyCertificate {
 /// Why a TLS handshake failed, in Exchange's words for it (`CertificateExpired`, …).
 pub fn failure_name(error: &std::io::Error) -> String {
     use rustls::CertificateError as C;
-    match error.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>()) {
+    match error
+        .get_ref()
+        .and_then(|e| e.downcast_ref::<rustls::Error>())
+    {
         Some(rustls::Error::InvalidCertificate(c)) => match c {
             C::Expired | C::ExpiredContext { .. } => "CertificateExpired".into(),
             C::NotValidYet | C::NotValidYetContext { .. } => "CertificateNotYetValid".into(),
-            C::NotValidForName | C::NotValidForNameContext { .. } => "CertificateNameMismatch".into(),
+            C::NotValidForName | C::NotValidForNameContext { .. } => {
+                "CertificateNameMismatch".into()
+            }
             C::UnknownIssuer => "UnknownIssuer".into(),
             other => format!("{other:?}"),
         },
@@ -184,7 +225,11 @@ mod tests {
         let start = datetime!(2024-05-08 20:40 +1);
         let world = TlsWorld::new(start).unwrap();
         let server = TlsAcceptor::from(world.server_config("mx1.partner.test", kind).unwrap());
-        let client = TlsConnector::from(world.client_config(Clock::starting_now(start, 1.0), verify).unwrap());
+        let client = TlsConnector::from(
+            world
+                .client_config(Clock::starting_now(start, 1.0), verify)
+                .unwrap(),
+        );
         let (a, b) = tokio::io::duplex(64 * 1024);
         let serving = tokio::spawn(async move {
             if let Ok(mut tls) = server.accept(b).await {
@@ -192,7 +237,10 @@ mod tests {
                 let _ = tls.shutdown().await;
             }
         });
-        let result = match client.connect(server_name("mx1.partner.test").unwrap(), a).await {
+        let result = match client
+            .connect(server_name("mx1.partner.test").unwrap(), a)
+            .await
+        {
             Ok(mut tls) => {
                 let mut buf = [0u8; 2];
                 tls.read_exact(&mut buf).await.map_err(|e| e.to_string())?;
@@ -207,9 +255,18 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn each_certificate_kind_fails_as_it_should() {
         assert_eq!(handshake(Certificate::Valid, true).await, Ok(()));
-        assert_eq!(handshake(Certificate::Expired, true).await, Err("CertificateExpired".into()));
-        assert_eq!(handshake(Certificate::WrongName, true).await, Err("CertificateNameMismatch".into()));
-        assert_eq!(handshake(Certificate::SelfSigned, true).await, Err("UnknownIssuer".into()));
+        assert_eq!(
+            handshake(Certificate::Expired, true).await,
+            Err("CertificateExpired".into())
+        );
+        assert_eq!(
+            handshake(Certificate::WrongName, true).await,
+            Err("CertificateNameMismatch".into())
+        );
+        assert_eq!(
+            handshake(Certificate::SelfSigned, true).await,
+            Err("UnknownIssuer".into())
+        );
         // Opportunistic TLS takes whatever it is given.
         assert_eq!(handshake(Certificate::Expired, false).await, Ok(()));
     }

@@ -13,11 +13,14 @@ use super::ProbeEnv;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
-    /// A reply: its code and its first line as sent.
+    /// A reply: its code, its first line as sent, and all of its text.
     Reply {
         code: u16,
         line: String,
+        all: String,
     },
+    /// The TLS handshake failed, with the reason's name (`CertificateExpired`, …).
+    TlsFailed(String),
     Timeout,
     /// The server closed the connection.
     Closed,
@@ -33,6 +36,7 @@ impl Outcome {
             Outcome::Reply { line, .. } => line.clone(),
             Outcome::Timeout => "no reply (timed out)".into(),
             Outcome::Closed => "connection closed by the server".into(),
+            Outcome::TlsFailed(why) => format!("TLS negotiation failed: {why}"),
         }
     }
 }
@@ -111,7 +115,7 @@ impl Default for SmtpTimeouts {
 pub async fn probe(env: &ProbeEnv<'_>, host: &str, ip: IpAddr, recipient: &str) -> SmtpProbe {
     let at = env.clock.elapsed();
     let to = SocketAddr::new(ip, env.smtp_port);
-    let result = run(env.net, &env.clock, env, to, recipient).await;
+    let result = run(env.net, &env.clock, env, (host, to), recipient).await;
     SmtpProbe {
         host: host.to_string(),
         ip,
@@ -126,6 +130,7 @@ fn outcome(r: Result<smtp_reply::Reply, mail_send::Error>) -> Outcome {
         Ok(reply) => Outcome::Reply {
             code: reply.0,
             line: reply.1,
+            all: reply.2,
         },
         Err(mail_send::Error::Timeout) => Outcome::Timeout,
         Err(_) => Outcome::Closed,
@@ -133,8 +138,8 @@ fn outcome(r: Result<smtp_reply::Reply, mail_send::Error>) -> Outcome {
 }
 
 mod smtp_reply {
-    /// (code, the reply's first line as sent, enhanced code included).
-    pub type Reply = (u16, String);
+    /// (code, the reply's first line as sent, enhanced code included, all of its text).
+    pub type Reply = (u16, String, String);
 
     pub fn line(r: &smtp_proto::Response<String>) -> Reply {
         let mut line = r.code.to_string();
@@ -146,7 +151,7 @@ mod smtp_reply {
             line.push(' ');
             line.push_str(first);
         }
-        (r.code, line)
+        (r.code, line, r.message.clone())
     }
 }
 
@@ -175,7 +180,7 @@ async fn run(
     net: &dyn Network,
     clock: &Clock,
     env: &ProbeEnv<'_>,
-    to: SocketAddr,
+    (host, to): (&str, SocketAddr),
     recipient: &str,
 ) -> SmtpResult {
     let t = env.smtp;
@@ -208,9 +213,63 @@ async fn run(
         let helo = format!("HELO {}", env.helo);
         greeted = command(&mut client, t.command, &helo).await;
     }
+    let offers_tls = matches!(&greeted, Outcome::Reply { all, .. } if all.to_ascii_uppercase().contains("STARTTLS"));
     // mail-send reads multi-line EHLO replies whole; its first line is what we keep.
     if !record(&mut steps, "ehlo", &ehlo, greeted) {
         return SmtpResult::Greeted { banner, steps };
+    }
+    if offers_tls && let Some(config) = &env.tls {
+        let go = command(&mut client, t.command, "STARTTLS").await;
+        let ready = matches!(go, Outcome::Reply { code: 220, .. });
+        record(&mut steps, "starttls", "STARTTLS", go);
+        if !ready {
+            return SmtpResult::Greeted { banner, steps };
+        }
+        let plain = std::mem::replace(&mut client.stream, Box::new(tokio::io::duplex(1).0));
+        let name = match mxlab_tls::server_name(host) {
+            Ok(n) => n,
+            Err(e) => {
+                record(&mut steps, "tls", "TLS handshake", Outcome::TlsFailed(e));
+                return SmtpResult::Greeted { banner, steps };
+            }
+        };
+        let handshake = mxlab_tls::TlsConnector::from(config.clone()).connect(name, plain);
+        match clock.timeout(t.command, handshake).await {
+            Some(Ok(tls)) => {
+                client.stream = Box::new(tls);
+                record(
+                    &mut steps,
+                    "tls",
+                    "TLS handshake",
+                    Outcome::Reply {
+                        code: 220,
+                        line: "certificate verified, TLS established".into(),
+                        all: String::new(),
+                    },
+                );
+            }
+            Some(Err(e)) => {
+                record(
+                    &mut steps,
+                    "tls",
+                    "TLS handshake",
+                    Outcome::TlsFailed(mxlab_tls::failure_name(&e)),
+                );
+                return SmtpResult::Greeted { banner, steps };
+            }
+            None => {
+                record(&mut steps, "tls", "TLS handshake", Outcome::Timeout);
+                return SmtpResult::Greeted { banner, steps };
+            }
+        }
+        if !record(
+            &mut steps,
+            "ehlo-tls",
+            &ehlo,
+            command(&mut client, t.command, &ehlo).await,
+        ) {
+            return SmtpResult::Greeted { banner, steps };
+        }
     }
     let mail = format!("MAIL FROM:<{}>", env.mail_from);
     if !record(

@@ -9,6 +9,7 @@ mod outcome;
 mod smtp_connect;
 pub(crate) mod smtp_session;
 mod spf;
+mod tls;
 
 use crate::rule::{Role, Rule, Severity};
 
@@ -196,6 +197,40 @@ pub static RULES: &[Rule] = &[
             "Check the sending domain's own DNS servers: `dig TXT <domain>` against each of them.",
         ],
         detect: spf::temperror,
+    },
+    Rule {
+        id: "smtp.tls.cert-expired",
+        severity: Severity::Error,
+        role: Role::Cause,
+        title: "The remote MX presents an expired TLS certificate",
+        explanation: "After STARTTLS the remote server's certificate is past its validity. A sender that requires TLS (Exchange: a RequireTLS send connector, or a domain-secured partner) refuses to deliver and retries until the message expires.",
+        remediation: &[
+            "Check the certificate: `openssl s_client -starttls smtp -connect <mx>:25` shows its dates.",
+            "The recipient's administrator must renew it; meanwhile only relaxing the requirement on your side gets mail through.",
+        ],
+        detect: tls::expired,
+    },
+    Rule {
+        id: "smtp.tls.cert-name-mismatch",
+        severity: Severity::Error,
+        role: Role::Cause,
+        title: "The remote MX's TLS certificate is for another name",
+        explanation: "The certificate presented after STARTTLS does not name the MX host, so a verifying sender refuses it.",
+        remediation: &[
+            "The recipient's administrator must install a certificate that names the MX host (or point the MX at the name the certificate has).",
+        ],
+        detect: tls::name_mismatch,
+    },
+    Rule {
+        id: "smtp.tls.cert-untrusted",
+        severity: Severity::Error,
+        role: Role::Cause,
+        title: "The remote MX's TLS certificate is not trusted",
+        explanation: "The certificate presented after STARTTLS is self-signed or from an authority the sender does not trust, so a verifying sender refuses it.",
+        remediation: &[
+            "The recipient's administrator must use a certificate from a public CA, or you must add their CA to the sending server's trust store.",
+        ],
+        detect: tls::untrusted,
     },
     Rule {
         id: "smtp.banner.timeout",
