@@ -80,7 +80,7 @@ impl Network for World {
                 let (client, _server) = tokio::io::duplex(PIPE_BYTES);
                 Ok(Box::new(client))
             }
-            Act::Accept | Act::Reply(_) | Act::Stall => {
+            Act::Accept | Act::Reply(_) | Act::Stall | Act::Throttle(_) => {
                 let (client, server) = tokio::io::duplex(PIPE_BYTES);
                 tokio::spawn(async move {
                     mxlab_smtp::session::run(&host, server, from, attempt).await

@@ -300,6 +300,10 @@ pub struct SmtpRule {
     /// message, then drop the connection.
     #[serde(default)]
     pub after_bytes: Option<u64>,
+    /// With `stage = "data"`: read the message at most this many bytes per second of story
+    /// time (a slow link, a struggling server).
+    #[serde(default)]
+    pub read_rate: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

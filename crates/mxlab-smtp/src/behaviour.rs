@@ -28,6 +28,8 @@ pub enum Act {
     Close,
     /// data: answer 354, take this many bytes of the message, then hang up.
     CloseAfter(u64),
+    /// data: answer 354, then read the message at most this many bytes per second.
+    Throttle(u64),
 }
 
 /// What a rule's conditions are tested against.
@@ -134,6 +136,9 @@ pub fn strict_spf(result: &str) -> Option<ReplySpec> {
 pub fn scripted(rules: &[SmtpRule], stage: Stage, ctx: &Context<'_>) -> Option<Step> {
     let rule = rules.iter().find(|r| rule_applies(r, stage, ctx))?;
     let act = match (rule.action, &rule.reply) {
+        (Some(SmtpAction::Accept), _) | (None, None) if rule.read_rate.is_some() => {
+            Act::Throttle(rule.read_rate.unwrap_or(1))
+        }
         (Some(SmtpAction::Accept), _) | (None, None) => Act::Accept,
         (Some(SmtpAction::Reply) | None, Some(reply)) => Act::Reply(reply.clone()),
         (Some(SmtpAction::Reply), None) => Act::Accept, // rejected by the loader
@@ -170,6 +175,7 @@ mod tests {
             reply: None,
             delay: None,
             after_bytes: None,
+            read_rate: None,
         }
     }
 

@@ -62,7 +62,7 @@ async fn connection(host: &FakeSmtpHost, mut stream: TcpStream, peer: SocketAddr
             }
         }
         Act::Close | Act::CloseAfter(_) => {}
-        Act::Accept | Act::Reply(_) => {
+        Act::Accept | Act::Reply(_) | Act::Throttle(_) => {
             let _ = tokio::time::timeout(IDLE * 12, session::run(host, stream, peer.ip(), attempt))
                 .await;
         }

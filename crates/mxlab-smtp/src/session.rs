@@ -32,6 +32,8 @@ struct Session<'h> {
     concurrent: u32,
     /// Drop the connection once this much of the message has arrived.
     cut_after: Option<u64>,
+    /// Read the message at most this many bytes per second.
+    read_rate: Option<u64>,
     /// The name the client gave in EHLO/HELO.
     helo_name: String,
     /// The sender's SPF result, once MAIL FROM was evaluated.
@@ -60,6 +62,7 @@ pub async fn run<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
         attempt,
         concurrent,
         cut_after: None,
+        read_rate: None,
         helo_name: String::new(),
         spf: None,
         in_tls: false,
@@ -168,6 +171,10 @@ impl Session<'_> {
             }
             Act::CloseAfter(bytes) => {
                 self.cut_after = Some(bytes);
+                (self.send(healthy).await, true)
+            }
+            Act::Throttle(rate) => {
+                self.read_rate = Some(rate);
                 (self.send(healthy).await, true)
             }
         }
@@ -330,8 +337,36 @@ impl Session<'_> {
             }
             Request::StartTls => self.starttls().await,
             Request::Bdat { .. } => self.send("502 5.5.1 CHUNKING not offered\r\n").await,
+            Request::Auth {
+                initial_response, ..
+            } => self.auth(initial_response.is_empty()).await,
             _ => self.send("502 5.5.1 Command not implemented\r\n").await,
         }
+    }
+
+    /// AUTH, offered when the host lists an `AUTH …` extension: any credentials will do unless
+    /// a rule at stage `auth` says otherwise (`535 5.7.8`, a stall, …).
+    async fn auth(&mut self, needs_challenge: bool) -> Flow {
+        if !self
+            .host
+            .extensions
+            .iter()
+            .any(|e| e.to_ascii_uppercase().starts_with("AUTH"))
+        {
+            return self.send("502 5.5.1 AUTH not offered\r\n").await;
+        }
+        if needs_challenge {
+            if let Flow::Close = self.send("334 \r\n").await {
+                return Flow::Close;
+            }
+            // The credentials line; its content does not matter here.
+            if self.next_command().await.is_none() {
+                return Flow::Close;
+            }
+        }
+        self.step(Stage::Auth, None, "235 2.7.0 Authentication successful\r\n")
+            .await
+            .0
     }
 
     /// RFC 3207: 220, the handshake, and a fresh start — the client must EHLO again.
@@ -339,6 +374,19 @@ impl Session<'_> {
         let Some(config) = self.host.tls_config().filter(|_| !self.in_tls) else {
             return self.send("454 4.7.0 TLS not available\r\n").await;
         };
+        let ctx = Context {
+            attempt: self.attempt,
+            concurrent: self.concurrent,
+            ..Context::default()
+        };
+        if self.host.decide(Stage::Starttls, &ctx).act == Act::Close {
+            // `close` at STARTTLS: say yes, then hang up in the middle of the handshake.
+            let _ = self.send("220 2.0.0 Ready to start TLS\r\n").await;
+            let mut hello = [0u8; 64];
+            let _ = self.stream.read(&mut hello).await;
+            self.note('*', "server aborts the TLS handshake".into());
+            return Flow::Close;
+        }
         let (flow, ok) = self
             .step(Stage::Starttls, None, "220 2.0.0 Ready to start TLS\r\n")
             .await;
@@ -380,7 +428,17 @@ impl Session<'_> {
             let mut iter = self.buf[self.pos..].iter();
             let before = iter.len();
             let done = receiver.ingest(&mut iter, &mut message);
-            self.pos += before - iter.len();
+            let taken = before - iter.len();
+            self.pos += taken;
+            if let Some(rate) = self.read_rate {
+                // A slow reader: each chunk costs story time in proportion to its size.
+                self.host
+                    .clock
+                    .sleep(std::time::Duration::from_secs_f64(
+                        taken as f64 / rate as f64,
+                    ))
+                    .await;
+            }
             if message.len() > max {
                 // Keep reading to the final dot, but keep none of it.
                 too_big = true;
@@ -423,7 +481,7 @@ impl Session<'_> {
             self.host.clock.sleep(step.delay).await;
         }
         let flow = match step.act {
-            Act::Accept | Act::Refuse | Act::Drop => {
+            Act::Accept | Act::Refuse | Act::Drop | Act::Throttle(_) => {
                 // Kept before the 250 goes out: an acknowledged message is never lost, and
                 // one that could not be kept is refused for now, so the client keeps it.
                 let kept = self

@@ -1,0 +1,156 @@
+//! Sessions over an in-memory pipe on the paused clock: behaviour that needs exact story
+//! time or a handshake — throttled reads, AUTH, a STARTTLS aborted mid-handshake.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use mxlab_net::Clock;
+use mxlab_smtp::{FakeSmtpHost, Limits};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, DuplexStream};
+
+fn host(rules: &str, extra: &str) -> (Arc<FakeSmtpHost>, Clock) {
+    let text = format!(
+        "mxlab = 1\ntitle = \"t\"\nstart = \"2024-05-08T20:40:00+01:00\"\n\n[[smtp.hosts]]\nname = \"mx1.partner.test\"\naddress = \"127.0.0.10\"\n{extra}\n{rules}\n[sender]\nhostname = \"srv01\"\ndomain = \"mycompany.test\"\n\n[[sender.messages]]\nfrom = \"a@mycompany.test\"\nto = [\"b@partner.test\"]\nsubject = \"x\"\n\n[expect]\nverdict = \"ok.delivered\"\n"
+    );
+    let scenario = mxlab_scenario::load_str("t", "t.toml", &text).unwrap();
+    let clock = Clock::starting_now(scenario.file.start.0, 1.0);
+    let host = Arc::new(FakeSmtpHost::new(
+        &scenario.file.smtp.hosts[0],
+        scenario.host_addresses[0],
+        clock.clone(),
+        Limits::default(),
+    ));
+    (host, clock)
+}
+
+fn start(host: &Arc<FakeSmtpHost>) -> BufReader<DuplexStream> {
+    let (client, server) = tokio::io::duplex(64 * 1024);
+    let host = host.clone();
+    let ip: IpAddr = "127.0.0.2".parse().unwrap();
+    tokio::spawn(async move {
+        let (attempt, _) = host.connect(ip);
+        mxlab_smtp::session::run(&host, server, ip, attempt).await
+    });
+    BufReader::new(client)
+}
+
+async fn reply(c: &mut BufReader<DuplexStream>) -> String {
+    let mut all = String::new();
+    loop {
+        let mut line = String::new();
+        if c.read_line(&mut line).await.unwrap() == 0 {
+            return all;
+        }
+        all.push_str(&line);
+        if line.len() < 4 || line.as_bytes()[3] == b' ' {
+            return all;
+        }
+    }
+}
+
+async fn say(c: &mut BufReader<DuplexStream>, line: &str) -> String {
+    c.get_mut().write_all(line.as_bytes()).await.unwrap();
+    reply(c).await
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_throttled_reader_takes_story_time_in_proportion() {
+    let (host, clock) = host(
+        "[[smtp.hosts.rules]]\nstage = \"data\"\nread_rate = 100\n",
+        "",
+    );
+    let mut c = start(&host);
+    reply(&mut c).await;
+    for cmd in [
+        "EHLO c\r\n",
+        "MAIL FROM:<a@b>\r\n",
+        "RCPT TO:<b@partner.test>\r\n",
+    ] {
+        assert!(say(&mut c, cmd).await.starts_with('2'));
+    }
+    assert!(say(&mut c, "DATA\r\n").await.starts_with("354"));
+    let before = clock.elapsed();
+    let body = format!("Subject: slow\r\n\r\n{}\r\n.\r\n", "x".repeat(980));
+    let done = say(&mut c, &body).await;
+    assert!(done.starts_with("250"), "{done}");
+    let took = clock.elapsed() - before;
+    assert!(
+        took >= Duration::from_secs(10) && took < Duration::from_secs(11),
+        "{took:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn auth_is_offered_when_listed_and_scriptable() {
+    let (open, _) = host(
+        "",
+        "extensions = [\"AUTH PLAIN LOGIN\", \"ENHANCEDSTATUSCODES\"]",
+    );
+    let mut c = start(&open);
+    reply(&mut c).await;
+    assert!(
+        say(&mut c, "EHLO c\r\n")
+            .await
+            .contains("250-AUTH PLAIN LOGIN")
+    );
+    assert!(
+        say(&mut c, "AUTH PLAIN AGFAcGFzcw==\r\n")
+            .await
+            .starts_with("235 2.7.0")
+    );
+
+    let (strict, _) = host(
+        "[[smtp.hosts.rules]]\nstage = \"auth\"\nreply = \"535 5.7.8 Authentication credentials invalid\"\n",
+        "extensions = [\"AUTH LOGIN\"]",
+    );
+    let mut c = start(&strict);
+    reply(&mut c).await;
+    say(&mut c, "EHLO c\r\n").await;
+    assert_eq!(say(&mut c, "AUTH LOGIN\r\n").await, "334 \r\n");
+    assert!(say(&mut c, "dXNlcg==\r\n").await.starts_with("535 5.7.8"));
+
+    let (none, _) = host("", "");
+    let mut c = start(&none);
+    reply(&mut c).await;
+    say(&mut c, "EHLO c\r\n").await;
+    assert!(
+        say(&mut c, "AUTH PLAIN AGFAcGFzcw==\r\n")
+            .await
+            .starts_with("502")
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn starttls_can_be_aborted_mid_handshake() {
+    let (host, clock) = host(
+        "[[smtp.hosts.rules]]\nstage = \"starttls\"\naction = \"close\"\n",
+        "[smtp.hosts.tls]\ncertificate = \"valid\"\n",
+    );
+    let tls = mxlab_tls::TlsWorld::new(clock.start()).unwrap();
+    host.set_tls(
+        tls.server_config(
+            "mx1.partner.test",
+            mxlab_scenario::model::Certificate::Valid,
+        )
+        .unwrap(),
+    );
+    let mut c = start(&host);
+    reply(&mut c).await;
+    assert!(say(&mut c, "EHLO c\r\n").await.contains("250 STARTTLS"));
+    assert!(say(&mut c, "STARTTLS\r\n").await.starts_with("220"));
+    let connector = mxlab_tls::TlsConnector::from(tls.client_config(clock.clone(), true).unwrap());
+    let result = connector
+        .connect(
+            mxlab_tls::server_name("mx1.partner.test").unwrap(),
+            c.into_inner(),
+        )
+        .await;
+    assert!(result.is_err(), "the handshake must fail");
+    assert!(
+        host.transcripts()[0]
+            .lines
+            .iter()
+            .any(|l| l.text == "server aborts the TLS handshake")
+    );
+}
