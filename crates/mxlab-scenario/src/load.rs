@@ -198,6 +198,11 @@ fn check_rule(rule: &crate::model::SmtpRule) -> Result<(), String> {
         {
             Err("`after_bytes` goes with `stage = \"data\"` and `action = \"close\"`".into())
         }
+        _ if rule.read_rate.is_some_and(|r| r == 0)
+            || (rule.read_rate.is_some() && rule.stage != Stage::Data) =>
+        {
+            Err("`read_rate` (bytes per second, at least 1) goes with `stage = \"data\"`".into())
+        }
         _ if (rule.size_over.is_some() || rule.header_bytes_over.is_some())
             && rule.stage != Stage::EndOfData =>
         {
