@@ -90,16 +90,16 @@ fn a_bad_duration_and_a_bad_reply() {
 }
 
 #[test]
-fn reserved_keys_are_named_not_ignored() {
-    let text = catalog_text("healthy").replace("[sender]", "[sender]\ncapacity = 10");
-    let line = line_of(&text, "capacity = 10");
-    fails_at(
-        "reserved",
-        &text,
-        line,
-        12,
-        "not implemented by this build yet",
+fn values_out_of_range_are_named_at_their_place() {
+    let text = catalog_text("healthy").replace("[sender]", "[sender]\ncapacity = 0");
+    let line = line_of(&text, "capacity = 0");
+    fails_at("capacity", &text, line, 12, "at least 1");
+    let text = catalog_text("healthy").replace(
+        "subject = \"Lunch on Friday?\"",
+        "subject = \"Lunch on Friday?\"\ncount = 0",
     );
+    let line = line_of(&text, "count = 0");
+    fails_at("count", &text, line, 9, "from 1 to 10000");
 }
 
 #[test]

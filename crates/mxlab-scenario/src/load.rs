@@ -61,13 +61,6 @@ pub fn load_str(name: &str, source: &str, text: &str) -> Result<Scenario, LoadEr
         ));
     }
 
-    reject_reserved(&file).map_err(|(span, what)| {
-        at(
-            span,
-            format!("`{what}` is part of scenario schema v1 but not implemented by this build yet"),
-        )
-    })?;
-
     let mut zones = Vec::new();
     for zone in &file.dns.zones {
         let parsed = parse_zone(&zone.origin, zone.records.get_ref()).map_err(|e| {
@@ -135,6 +128,21 @@ pub fn load_str(name: &str, source: &str, text: &str) -> Result<Scenario, LoadEr
         None => IpAddr::V4(Ipv4Addr::LOCALHOST),
     };
 
+    if let Some(cap) = &file.sender.capacity
+        && *cap.get_ref() == 0
+    {
+        return Err(at(
+            cap.span(),
+            "`capacity` is messages per hour, at least 1".into(),
+        ));
+    }
+    for message in &file.sender.messages {
+        if let Some(count) = &message.count
+            && !(1..=10_000).contains(count.get_ref())
+        {
+            return Err(at(count.span(), "`count` is from 1 to 10000".into()));
+        }
+    }
     if file.sender.messages.is_empty() {
         return Err(LoadError::whole_file(
             source,
@@ -261,22 +269,6 @@ fn check_rule(rule: &crate::model::SmtpRule) -> Result<(), String> {
         }
         _ => Ok(()),
     }
-}
-
-/// Keys designed into schema v1 whose behaviour is not built yet. Rejecting them beats
-/// accepting a scenario that silently does something else.
-fn reject_reserved(file: &ScenarioFile) -> Result<(), (Range<usize>, &'static str)> {
-    let sender = &file.sender;
-    if let Some(v) = &sender.topology {
-        return Err((v.span(), "sender.topology"));
-    }
-    if let Some(v) = &sender.shadow_redundancy {
-        return Err((v.span(), "sender.shadow_redundancy"));
-    }
-    if let Some(v) = &sender.capacity {
-        return Err((v.span(), "sender.capacity"));
-    }
-    Ok(())
 }
 
 /// Maps a line of zone text back to the scenario file. Zone text normally sits in a

@@ -341,13 +341,15 @@ pub struct Sender {
     pub delay_dsn: bool,
     #[serde(default)]
     pub transport: Transport,
-    /// `standalone` or `dag`. Reserved in v1.
+    /// `standalone` (one Mailbox server) or `dag` (a database availability group).
     #[serde(default)]
-    pub topology: Option<Spanned<String>>,
-    /// Exchange shadow redundancy. Reserved in v1.
+    pub topology: SenderTopology,
+    /// Exchange shadow redundancy (Set-TransportConfig -ShadowRedundancyEnabled). On a
+    /// standalone server there is nowhere to put the shadow copy: HAREDIRECTFAIL.
     #[serde(default)]
-    pub shadow_redundancy: Option<Spanned<bool>>,
-    /// Messages the server can process per hour. Reserved in v1.
+    pub shadow_redundancy: bool,
+    /// Messages the server can hand to delivery per hour (a slow or overloaded server); the
+    /// rest wait in its own queue. Absent: no limit.
     #[serde(default)]
     pub capacity: Option<Spanned<u32>>,
     /// Send only over STARTTLS with a certificate that verifies (Exchange: a send connector
@@ -355,6 +357,14 @@ pub struct Sender {
     #[serde(default)]
     pub require_tls: Option<Spanned<bool>>,
     pub messages: Vec<MessageSpec>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SenderTopology {
+    #[default]
+    Standalone,
+    Dag,
 }
 
 fn yes() -> bool {
@@ -413,6 +423,9 @@ pub struct MessageSpec {
     /// Submission time as an offset from `start`.
     #[serde(default)]
     pub at: Dur,
+    /// This many identical messages (a mailing, a backlog); default 1.
+    #[serde(default)]
+    pub count: Option<Spanned<u32>>,
     /// Overrides `sender.submission_latency` for this message.
     #[serde(default)]
     pub submission_latency: Option<Dur>,

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use mxlab_net::{Clock, Network};
 use mxlab_scenario::Scenario;
+use mxlab_scenario::model::SenderTopology;
 
 use crate::attempt::{self, Env, Failure, TlsClients};
 use crate::dsn::{self, About, Kind, Notice};
@@ -44,6 +45,8 @@ pub struct Recipient {
 
 struct Message {
     number: usize,
+    /// Which of `sender.messages` it came from.
+    spec: usize,
     from: String,
     subject: String,
     arrival: Duration,
@@ -128,18 +131,17 @@ impl<'a> Sim<'a> {
     pub async fn run(&self, until: Option<Duration>) -> Output {
         let sender = &self.scenario.file.sender;
         let policy = Policy::from(&sender.transport);
-        let mut messages: Vec<Message> = sender
-            .messages
-            .iter()
-            .enumerate()
-            .map(|(i, spec)| {
-                let arrival = spec.at.get();
-                let latency = spec
-                    .submission_latency
-                    .unwrap_or(sender.submission_latency)
-                    .get();
-                Message {
-                    number: i + 1,
+        let mut messages: Vec<Message> = Vec::new();
+        for (index, spec) in sender.messages.iter().enumerate() {
+            let arrival = spec.at.get();
+            let latency = spec
+                .submission_latency
+                .unwrap_or(sender.submission_latency)
+                .get();
+            for _ in 0..spec.count.as_ref().map_or(1, |c| *c.get_ref()) {
+                messages.push(Message {
+                    number: messages.len() + 1,
+                    spec: index,
                     from: spec.from.clone(),
                     subject: spec.subject.clone(),
                     arrival,
@@ -163,9 +165,22 @@ impl<'a> Sim<'a> {
                     transient_retries: 0,
                     delay_dsn_sent: false,
                     attempts: 0,
-                }
-            })
-            .collect();
+                });
+            }
+        }
+        if let Some(capacity) = &sender.capacity {
+            // A server that handles `capacity` messages an hour takes them in arrival order,
+            // one every 3600/capacity seconds; the rest wait in its own queue.
+            let interval = Duration::from_secs(3600) / (*capacity.get_ref()).max(1);
+            let mut order: Vec<usize> = (0..messages.len()).collect();
+            order.sort_by_key(|&i| (messages[i].arrival, i));
+            let mut free = Duration::ZERO;
+            for i in order {
+                let at = messages[i].first_attempt.max(free);
+                messages[i].first_attempt = at;
+                free = at + interval;
+            }
+        }
         let mut out = Output::default();
         let mut log = tracking::Log::new(self.clock.start());
 
@@ -247,7 +262,7 @@ impl<'a> Sim<'a> {
 
     fn submit(&self, m: &mut Message, policy: &Policy, log: &mut tracking::Log, out: &mut Output) {
         let sender = &self.scenario.file.sender;
-        let spec = &sender.messages[m.number - 1];
+        let spec = &sender.messages[m.spec];
         m.composed = Some(compose(
             spec,
             m.number,
@@ -278,6 +293,29 @@ impl<'a> Sim<'a> {
                 context: String::new(),
             },
         );
+        if sender.shadow_redundancy && sender.topology == SenderTopology::Standalone {
+            // Shadow redundancy wants a copy on another server before the message is
+            // acknowledged; a standalone server has none (docs/FACTS.md).
+            self.track(
+                log,
+                m,
+                Track {
+                    event_id: "HAREDIRECTFAIL",
+                    source: "SMTP",
+                    recipients: all.clone(),
+                    status: String::new(),
+                    context: "No suitable shadow server".into(),
+                },
+            );
+            self.note(
+                out,
+                "shadow",
+                format!(
+                    "message {}: no suitable shadow server (HAREDIRECTFAIL)",
+                    m.number
+                ),
+            );
+        }
         self.note(
             out,
             "submitted",

@@ -4,6 +4,7 @@
 pub struct TrackingEvent {
     pub date_time: String,
     pub event_id: String,
+    pub message_id: String,
     pub source: String,
     pub source_context: String,
     pub recipients: Vec<String>,
@@ -58,6 +59,7 @@ pub fn read(text: &str) -> Vec<TrackingEvent> {
         events.push(TrackingEvent {
             date_time: get("date-time"),
             event_id: get("event-id"),
+            message_id: get("message-id"),
             source: get("source"),
             source_context: get("source-context"),
             recipients: get("recipient-address")

@@ -10,6 +10,7 @@ mod smtp_connect;
 pub(crate) mod smtp_session;
 mod spf;
 mod tls;
+mod transport;
 
 use crate::rule::{Role, Rule, Severity};
 
@@ -141,6 +142,30 @@ pub static RULES: &[Rule] = &[
         explanation: "The domain has no MX record, so senders deliver to its own address (RFC 5321 §5.1). It works, but some senders and filters treat a missing MX as a sign of a domain that takes no mail, and the web server's address must then run SMTP.",
         remediation: &["Publish an MX record naming the mail server explicitly."],
         detect: dns_mx::implicit,
+    },
+    Rule {
+        id: "transport.shadow-redundancy.standalone",
+        severity: Severity::Error,
+        role: Role::Cause,
+        title: "Shadow redundancy on a standalone server",
+        explanation: "Shadow redundancy keeps a copy of each message on another server before acknowledging it. A standalone Exchange server has no such server: the tracking log shows HAREDIRECTFAIL \"No suitable shadow server\", and messages are held up.",
+        remediation: &[
+            "Set-TransportConfig -ShadowRedundancyEnabled $false",
+            "Restart the transport service: net stop MSExchangeTransport && net start MSExchangeTransport",
+        ],
+        detect: transport::shadow_standalone,
+    },
+    Rule {
+        id: "transport.backlog",
+        severity: Severity::Error,
+        role: Role::Cause,
+        title: "The sending server's own queue is backed up",
+        explanation: "Messages wait in the sending server's queue before their first delivery attempt, and go through at once when attempted: the remote side is fine, this server is slow (I/O, throughput, hardware, third-party software, resources).",
+        remediation: &[
+            "Look at the queues (Exchange Toolbox, Queue Viewer, Get-Queue): how many messages wait, and in which queue.",
+            "Check memory, disk and CPU (Resource Monitor, Event Viewer) and any third-party transport agents; fix what slows the server.",
+        ],
+        detect: transport::backlog,
     },
     Rule {
         id: "spf.fail",
