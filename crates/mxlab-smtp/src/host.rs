@@ -49,6 +49,9 @@ pub struct Limits {
     pub captured_bytes: usize,
     /// The largest message accepted (`552 5.3.4` above it).
     pub max_message_bytes: usize,
+    /// A client silent this long (story time) is told `421` and disconnected (RFC 5321
+    /// §4.5.3.2.7: at least 5 minutes).
+    pub idle: Duration,
 }
 
 impl Default for Limits {
@@ -57,6 +60,7 @@ impl Default for Limits {
             transcripts: 1000,
             messages: 1000,
             captured_bytes: 64 * 1024 * 1024,
+            idle: Duration::from_secs(300),
             max_message_bytes: 35 * 1024 * 1024,
         }
     }

@@ -109,12 +109,37 @@ impl Session<'_> {
 
     /// Reads more input; false at end of stream or error.
     async fn fill(&mut self) -> bool {
+        self.fill_within(Some(self.host.limits.idle)).await
+    }
+
+    /// Reads more input, giving up after `idle` of silence with a `421`.
+    async fn fill_within(&mut self, idle: Option<std::time::Duration>) -> bool {
         if self.pos > 0 {
             self.buf.drain(..self.pos);
             self.pos = 0;
         }
         let mut chunk = [0u8; 4096];
-        match self.stream.read(&mut chunk).await {
+        let read = match idle {
+            Some(idle) => match self
+                .host
+                .clock
+                .timeout(idle, self.stream.read(&mut chunk))
+                .await
+            {
+                Some(r) => r,
+                None => {
+                    self.note('*', "client idle too long".into());
+                    let bye = format!(
+                        "421 4.4.2 {} Idle timeout, closing connection\r\n",
+                        self.host.name
+                    );
+                    let _ = self.send(&bye).await;
+                    return false;
+                }
+            },
+            None => self.stream.read(&mut chunk).await,
+        };
+        match read {
             Ok(0) | Err(_) => false,
             Ok(n) => {
                 self.buf.extend_from_slice(&chunk[..n]);
@@ -123,10 +148,10 @@ impl Session<'_> {
         }
     }
 
-    /// Says nothing until the client gives up.
+    /// Says nothing until the client gives up (however long that takes).
     async fn stall(&mut self) {
         self.note('*', "stalling".into());
-        while self.fill().await {
+        while self.fill_within(None).await {
             self.pos = self.buf.len();
         }
     }
@@ -466,6 +491,16 @@ impl Session<'_> {
         if too_big {
             self.reset();
             return self.send("552 5.3.4 Message too big for system\r\n").await;
+        }
+        // RFC 5321 §4.5.3.1.6: a text line is at most 1000 octets with its CRLF.
+        if message
+            .split(|&b| b == b'\n')
+            .any(|line| line.len() + 1 > 1000)
+        {
+            self.reset();
+            return self
+                .send("500 5.5.2 Line too long: at most 1000 octets per line\r\n")
+                .await;
         }
         let step = self.host.decide(
             Stage::EndOfData,

@@ -154,3 +154,43 @@ async fn starttls_can_be_aborted_mid_handshake() {
             .any(|l| l.text == "server aborts the TLS handshake")
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_silent_client_is_told_421_after_five_minutes() {
+    let (host, clock) = host("", "");
+    let mut c = start(&host);
+    reply(&mut c).await;
+    let before = clock.elapsed();
+    let bye = reply(&mut c).await;
+    assert!(bye.starts_with("421 4.4.2"), "{bye}");
+    assert_eq!(clock.elapsed() - before, Duration::from_secs(300));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_text_line_over_1000_octets_is_refused_and_the_session_goes_on() {
+    let (host, _) = host("", "");
+    let mut c = start(&host);
+    reply(&mut c).await;
+    for cmd in [
+        "EHLO c\r\n",
+        "MAIL FROM:<a@b>\r\n",
+        "RCPT TO:<b@partner.test>\r\n",
+        "DATA\r\n",
+    ] {
+        say(&mut c, cmd).await;
+    }
+    let long = format!("Subject: long\r\n\r\n{}\r\n.\r\n", "y".repeat(999));
+    assert!(say(&mut c, &long).await.starts_with("500 5.5.2"));
+    assert!(say(&mut c, "NOOP\r\n").await.starts_with("250"));
+    assert!(host.messages().is_empty());
+    // 998 octets and the CRLF make exactly 1000: fine.
+    for cmd in [
+        "MAIL FROM:<a@b>\r\n",
+        "RCPT TO:<b@partner.test>\r\n",
+        "DATA\r\n",
+    ] {
+        say(&mut c, cmd).await;
+    }
+    let fits = format!("Subject: fits\r\n\r\n{}\r\n.\r\n", "y".repeat(998));
+    assert!(say(&mut c, &fits).await.starts_with("250"));
+}
