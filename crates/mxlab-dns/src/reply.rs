@@ -86,3 +86,39 @@ pub fn maybe_referral(reply: &[u8]) -> bool {
 pub fn udp_limit(edns_payload: Option<u16>) -> usize {
     edns_payload.map_or(512, |p| usize::from(p).max(512))
 }
+
+/// Carries out a fault decision: `rcode` builds a bare reply with a response code, `answer`
+/// produces the normal answer (from the zones, or by resolving). One place for what every
+/// action means, for the servers and the resolver alike.
+pub(crate) async fn execute<F: Future<Output = Option<Vec<u8>>>>(
+    decision: crate::faults::Decision,
+    delay: Option<std::time::Duration>,
+    clock: &mxlab_net::Clock,
+    transport: crate::server::Transport,
+    rcode: impl Fn(ResponseCode) -> Option<Vec<u8>>,
+    answer: impl FnOnce() -> F,
+) -> Option<Vec<u8>> {
+    use crate::faults::Decision;
+    use mxlab_scenario::model::DnsAction;
+    match decision {
+        Decision::Answer => answer().await,
+        Decision::Act(DnsAction::Drop) => None,
+        Decision::Act(DnsAction::Nxdomain) => rcode(ResponseCode::NXDomain),
+        Decision::Act(DnsAction::Nodata) => rcode(ResponseCode::NoError),
+        Decision::Act(DnsAction::Servfail) => rcode(ResponseCode::ServFail),
+        Decision::Act(DnsAction::Refused) => rcode(ResponseCode::Refused),
+        Decision::Act(DnsAction::Delay) => {
+            clock
+                .sleep(delay.unwrap_or(std::time::Duration::from_secs(2)))
+                .await;
+            answer().await
+        }
+        Decision::Act(DnsAction::Truncate) => {
+            let full = answer().await;
+            match transport {
+                crate::server::Transport::Udp => full.map(|r| truncated(&r)),
+                crate::server::Transport::Tcp => full,
+            }
+        }
+    }
+}

@@ -12,11 +12,11 @@ use hickory_proto::op::{Message, MessageType, OpCode, ResponseCode};
 use hickory_proto::rr::Name;
 use mxlab_net::walk::{Failure, Outcome, Walker};
 use mxlab_net::{Clock, Network};
-use mxlab_scenario::model::{DnsAction, DnsFault, ResolverMode};
+use mxlab_scenario::model::{DnsFault, ResolverMode};
 
 use crate::faults::{Counters, Decision, decide};
 use crate::log::{LogEntry, QueryLog};
-use crate::reply::{describe, formerr, rcode_reply, truncated, udp_limit};
+use crate::reply::{describe, execute, formerr, rcode_reply, truncated, udp_limit};
 use crate::server::{Transport, action_name, closest_zone, named_for};
 
 /// How long the resolver waits for each authoritative server before trying the next.
@@ -97,38 +97,12 @@ impl Resolver {
         };
         let (id, rd) = (request.metadata.id, request.metadata.recursion_desired);
         let limit = udp_limit(request.edns.as_ref().map(|e| e.max_payload()));
-        let reply = match decision {
-            Decision::Answer => self.resolve(&request, net, transport, limit).await,
-            Decision::Act(action) => match action {
-                DnsAction::Drop => None,
-                DnsAction::Nxdomain => {
-                    rcode_reply(id, rd, Some(&query), ResponseCode::NXDomain, false)
-                }
-                DnsAction::Nodata => {
-                    rcode_reply(id, rd, Some(&query), ResponseCode::NoError, false)
-                }
-                DnsAction::Servfail => {
-                    rcode_reply(id, rd, Some(&query), ResponseCode::ServFail, false)
-                }
-                DnsAction::Refused => {
-                    rcode_reply(id, rd, Some(&query), ResponseCode::Refused, false)
-                }
-                DnsAction::Delay => {
-                    let delay = fault
-                        .and_then(|i| self.faults[i].delay)
-                        .map_or(Duration::from_secs(2), |d| d.get());
-                    self.clock.sleep(delay).await;
-                    self.resolve(&request, net, transport, limit).await
-                }
-                DnsAction::Truncate => match transport {
-                    Transport::Udp => self
-                        .resolve(&request, net, transport, limit)
-                        .await
-                        .map(|r| truncated(&r)),
-                    Transport::Tcp => self.resolve(&request, net, transport, limit).await,
-                },
-            },
-        };
+        let delay = fault.and_then(|i| self.faults[i].delay).map(|d| d.get());
+        let rcode = |code| rcode_reply(id, rd, Some(&query), code, false);
+        let reply = execute(decision, delay, &self.clock, transport, rcode, || {
+            self.resolve(&request, net, transport, limit)
+        })
+        .await;
         let note = match decision {
             Decision::Act(action) => format!(" (fault: {})", action_name(action)),
             Decision::Answer => String::new(),

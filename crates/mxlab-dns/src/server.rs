@@ -5,7 +5,6 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
@@ -23,7 +22,7 @@ use mxlab_scenario::zone::ParsedZone;
 
 use crate::faults::{Counters, Decision, decide};
 use crate::log::{LogEntry, QueryLog};
-use crate::reply::{describe, formerr, maybe_referral, rcode_reply, truncated, udp_limit};
+use crate::reply::{describe, execute, formerr, maybe_referral, rcode_reply, truncated, udp_limit};
 
 /// How the query arrived.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -159,38 +158,20 @@ impl FakeDns {
             )
         };
         let (id, rd) = (request.metadata.id, request.metadata.recursion_desired);
-        let reply = match decision {
-            Decision::Answer => self.answer(&request, transport).await,
-            Decision::Act(action) => match action {
-                DnsAction::Drop => None,
-                DnsAction::Nxdomain => {
-                    rcode_reply(id, rd, Some(&original), ResponseCode::NXDomain, true)
-                }
-                DnsAction::Nodata => {
-                    rcode_reply(id, rd, Some(&original), ResponseCode::NoError, true)
-                }
-                DnsAction::Servfail => {
-                    rcode_reply(id, rd, Some(&original), ResponseCode::ServFail, false)
-                }
-                DnsAction::Refused => {
-                    rcode_reply(id, rd, Some(&original), ResponseCode::Refused, false)
-                }
-                DnsAction::Delay => {
-                    let delay = fault
-                        .and_then(|i| self.faults[i].delay)
-                        .map_or(Duration::from_secs(2), |d| d.get());
-                    self.clock.sleep(delay).await;
-                    self.answer(&request, transport).await
-                }
-                DnsAction::Truncate => match transport {
-                    Transport::Udp => self
-                        .answer(&request, transport)
-                        .await
-                        .map(|r| truncated(&r)),
-                    Transport::Tcp => self.answer(&request, transport).await,
-                },
-            },
+        let delay = fault.and_then(|i| self.faults[i].delay).map(|d| d.get());
+        let rcode = |code| {
+            rcode_reply(
+                id,
+                rd,
+                Some(&original),
+                code,
+                matches!(code, ResponseCode::NoError | ResponseCode::NXDomain),
+            )
         };
+        let reply = execute(decision, delay, &self.clock, transport, rcode, || {
+            self.answer(&request, transport)
+        })
+        .await;
         let note = match decision {
             Decision::Act(action) => format!(" (fault: {})", action_name(action)),
             Decision::Answer => String::new(),
