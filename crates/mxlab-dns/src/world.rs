@@ -15,7 +15,7 @@ use crate::server::{FakeDns, Placement, Transport};
 
 /// The remote side's resolver: what receivers ask, for SPF. Not a scenario address.
 pub const REMOTE_RESOLVER: &str = "remote-resolver";
-pub const REMOTE_RESOLVER_ADDRESS: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 0, 54));
+pub const REMOTE_RESOLVER_ADDRESS: IpAddr = mxlab_scenario::topology::RECEIVER_RESOLVER;
 
 pub struct DnsWorld {
     pub servers: Vec<Arc<FakeDns>>,

@@ -12,6 +12,10 @@ use crate::zone::ParsedZone;
 pub const DEFAULT_DNS: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 53));
 /// The name of the lone server of a scenario without `dns.servers`.
 pub const DEFAULT_SERVER: &str = "dns";
+/// Where the receiving side's own resolver sits (remote hosts check SPF through it). Not for
+/// scenarios to use.
+pub const RECEIVER_RESOLVER: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 54));
+
 /// What faults call the resolver in `server = …`.
 pub const RESOLVER: &str = "resolver";
 
@@ -115,6 +119,14 @@ pub fn build(dns: &Dns, zones: &[ParsedZone]) -> Result<Topology, TopologyError>
                 ),
             ));
         }
+        if address == RECEIVER_RESOLVER {
+            return Err(err(
+                s.address.span().start,
+                format!(
+                    "{address} is taken by the receiving side's resolver; use another loopback address"
+                ),
+            ));
+        }
         if servers.iter().any(|o| o.address == address) {
             return Err(err(
                 s.address.span().start,
@@ -164,10 +176,12 @@ pub fn build(dns: &Dns, zones: &[ParsedZone]) -> Result<Topology, TopologyError>
                     ),
                 ));
             }
-            if servers.iter().any(|s| s.address == address) {
+            if servers.iter().any(|s| s.address == address) || address == RECEIVER_RESOLVER {
                 return Err(err(
                     spec.address.span().start,
-                    format!("the resolver and a server share {address}"),
+                    format!(
+                        "the resolver cannot sit at {address}: a server or the receiving side's resolver is there"
+                    ),
                 ));
             }
             ResolverSpec {
