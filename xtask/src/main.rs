@@ -104,6 +104,11 @@ fn determinism(args: &[String]) -> ExitCode {
             .args(["run", "--all", "--json"])
             .output()
             .expect("run mxlab");
+        // Identical crashes are not determinism: every run must pass and print a report.
+        if !out.status.success() || out.stdout.is_empty() {
+            eprintln!("a run failed: {}", String::from_utf8_lossy(&out.stderr));
+            return ExitCode::FAILURE;
+        }
         match &first {
             None => first = Some(out.stdout),
             Some(f) if *f != out.stdout => differing += 1,

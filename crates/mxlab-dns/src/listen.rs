@@ -21,6 +21,9 @@ use crate::server::{FakeDns, Transport};
 const TCP_IDLE: Duration = Duration::from_secs(10);
 /// Concurrent TCP connections; more wait for a slot, so memory stays bounded.
 const TCP_MAX: usize = 256;
+/// UDP queries waiting on a delay or an upstream server at once; past this, new ones are
+/// dropped (the client retries), so a flood cannot grow tasks without bound.
+const UDP_WAITING_MAX: usize = 4096;
 
 /// Whatever answers DNS queries on a socket.
 #[async_trait]
@@ -75,14 +78,15 @@ pub async fn listen(
     let udp = Arc::new(udp);
     // One receive loop per core: answers given in line then use every worker thread.
     let loops = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let waiting = Arc::new(Semaphore::new(UDP_WAITING_MAX));
     for _ in 0..loops {
-        tasks.spawn(serve_udp(handler.clone(), udp.clone()));
+        tasks.spawn(serve_udp(handler.clone(), udp.clone(), waiting.clone()));
     }
     tasks.spawn(serve_tcp(handler, tcp));
     Ok((bound, tasks))
 }
 
-async fn serve_udp(handler: Arc<dyn Handler>, socket: Arc<UdpSocket>) {
+async fn serve_udp(handler: Arc<dyn Handler>, socket: Arc<UdpSocket>, waiting: Arc<Semaphore>) {
     let mut buf = vec![0u8; 4096];
     loop {
         let (n, peer) = match socket.recv_from(&mut buf).await {
@@ -96,10 +100,14 @@ async fn serve_udp(handler: Arc<dyn Handler>, socket: Arc<UdpSocket>) {
             }
             continue;
         }
+        let Ok(permit) = waiting.clone().try_acquire_owned() else {
+            continue;
+        };
         let query = buf[..n].to_vec();
         let (handler, socket) = (handler.clone(), socket.clone());
         // Each query on its own task, so a delayed answer does not hold up the rest.
         tokio::spawn(async move {
+            let _permit = permit;
             if let Some(reply) = handler.handle(&query, peer, Transport::Udp).await {
                 let _ = socket.send_to(&reply, peer).await;
             }

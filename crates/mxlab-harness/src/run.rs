@@ -133,7 +133,8 @@ async fn replay(scenario: &Scenario) -> Result<Report, String> {
         .iter()
         .filter_map(|r| r.rsplit_once('@').map(|(_, d)| d.to_ascii_lowercase()))
         .collect();
-    domains.dedup();
+    let mut seen = std::collections::BTreeSet::new();
+    domains.retain(|d| seen.insert(d.clone()));
     let mut probes = Vec::new();
     for domain in &domains {
         // The first recipient the user named at that domain.

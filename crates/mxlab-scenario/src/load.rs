@@ -218,31 +218,12 @@ fn check_rule(rule: &crate::model::SmtpRule) -> Result<(), String> {
                 "stage `{stage}`: `size_over` and `header_bytes_over` are judged at `end-of-data`"
             ))
         }
-        _ if rule.within.is_some()
-            && matches!(
-                rule.stage,
-                Stage::Connect
-                    | Stage::Banner
-                    | Stage::Ehlo
-                    | Stage::Starttls
-                    | Stage::Auth
-                    | Stage::Mail
-            ) =>
-        {
-            Err(format!(
-                "stage `{stage}`: greylisting (`within`) needs the recipient, from `rcpt` on"
-            ))
-        }
-        _ if rule.spf.is_some()
-            && matches!(
-                rule.stage,
-                Stage::Connect | Stage::Banner | Stage::Ehlo | Stage::Starttls | Stage::Auth
-            ) =>
-        {
-            Err(format!(
-                "stage `{stage}`: an `spf` condition needs the sender, from `mail` on"
-            ))
-        }
+        _ if rule.within.is_some() && rule.stage < Stage::Rcpt => Err(format!(
+            "stage `{stage}`: greylisting (`within`) needs the recipient, from `rcpt` on"
+        )),
+        _ if rule.spf.is_some() && rule.stage < Stage::Mail => Err(format!(
+            "stage `{stage}`: an `spf` condition needs the sender, from `mail` on"
+        )),
         _ if rule.connections_over.is_some() && rule.stage == Stage::Connect => {
             Err("`connections_over` is judged from `banner` on, once the connection is open".into())
         }
@@ -252,21 +233,9 @@ fn check_rule(rule: &crate::model::SmtpRule) -> Result<(), String> {
         Some(SmtpAction::Stall) if rule.stage == Stage::Connect => {
             Err("stage `connect`: use `drop` for a connection that is never answered".into())
         }
-        _ if rule.recipient.is_some()
-            && matches!(
-                rule.stage,
-                Stage::Connect
-                    | Stage::Banner
-                    | Stage::Ehlo
-                    | Stage::Starttls
-                    | Stage::Auth
-                    | Stage::Mail
-            ) =>
-        {
-            Err(format!(
-                "stage `{stage}`: a `recipient` condition applies from `rcpt` on"
-            ))
-        }
+        _ if rule.recipient.is_some() && rule.stage < Stage::Rcpt => Err(format!(
+            "stage `{stage}`: a `recipient` condition applies from `rcpt` on"
+        )),
         _ => Ok(()),
     }
 }

@@ -91,9 +91,16 @@ impl FromStr for Instant {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        OffsetDateTime::parse(s, &Rfc3339)
-            .map(Instant)
-            .map_err(|e| format!("`{s}` is not an RFC 3339 time (2024-05-08T20:40:00+01:00): {e}"))
+        let t = OffsetDateTime::parse(s, &Rfc3339).map_err(|e| {
+            format!("`{s}` is not an RFC 3339 time (2024-05-08T20:40:00+01:00): {e}")
+        })?;
+        // Certificates and story offsets of up to a century must stay representable.
+        if !(1970..=9000).contains(&t.year()) {
+            return Err(format!(
+                "`{s}`: a story starts between the years 1970 and 9000"
+            ));
+        }
+        Ok(Instant(t))
     }
 }
 deserialize_from_str!(Instant);
@@ -188,7 +195,8 @@ impl FromStr for ReplySpec {
                 }
                 text = text[first_word.len()..].trim_start();
             }
-            if text.len() > 500 {
+            // The line as it goes on the wire, CRLF included: at most 512 octets (§4.5.3.1.5).
+            if raw.len() + 2 > 512 {
                 return Err("a reply line is at most 512 octets (RFC 5321 §4.5.3.1)".into());
             }
             lines.push(text.to_string());
@@ -268,6 +276,21 @@ mod tests {
         ] {
             assert!(bad.parse::<ReplySpec>().is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn reply_lines_are_at_most_512_octets_on_the_wire() {
+        let fits = format!("451 4.4.7 {}", "x".repeat(500));
+        assert_eq!(fits.len() + 2, 512);
+        assert!(fits.parse::<ReplySpec>().is_ok());
+        assert!(format!("{fits}x").parse::<ReplySpec>().is_err());
+    }
+
+    #[test]
+    fn story_starts_stay_in_range() {
+        assert!("2024-05-08T20:40:00+01:00".parse::<Instant>().is_ok());
+        assert!("0005-01-01T00:00:00Z".parse::<Instant>().is_err());
+        assert!("9999-12-30T00:00:00Z".parse::<Instant>().is_err());
     }
 
     #[test]

@@ -171,19 +171,32 @@ impl FakeSmtpHost {
         state.open = state.open.saturating_sub(1);
     }
 
-    /// Story time since this triplet was first seen (zero the first time).
-    pub(crate) fn seen(&self, client: IpAddr, from: &str, rcpt: &str) -> Duration {
-        let now = self.clock.elapsed();
-        let mut state = self.state.lock().expect("host state");
-        if state.first_seen.len() >= GREYLIST_MAX {
-            let oldest = state.first_seen.values().min().copied().unwrap_or_default();
-            state.first_seen.retain(|_, t| *t > oldest);
+    /// Story time since this triplet was first seen (zero the first time); `None` when no
+    /// rule greylists, so nothing is remembered for nothing.
+    pub(crate) fn seen(&self, client: IpAddr, from: &str, rcpt: &str) -> Option<Duration> {
+        if !self.rules.iter().any(|r| r.within.is_some()) {
+            return None;
         }
-        let first = *state
-            .first_seen
-            .entry((client, from.to_ascii_lowercase(), rcpt.to_ascii_lowercase()))
-            .or_insert(now);
-        now.saturating_sub(first)
+        let now = self.clock.elapsed();
+        let key = (client, from.to_ascii_lowercase(), rcpt.to_ascii_lowercase());
+        let mut state = self.state.lock().expect("host state");
+        if let Some(first) = state.first_seen.get(&key) {
+            return Some(now.saturating_sub(*first));
+        }
+        if state.first_seen.len() >= GREYLIST_MAX {
+            // Forget the oldest triplet to make room (a scan, but only when a new one comes in
+            // and the memory is full).
+            if let Some(oldest) = state
+                .first_seen
+                .iter()
+                .min_by_key(|(_, t)| **t)
+                .map(|(k, _)| k.clone())
+            {
+                state.first_seen.remove(&oldest);
+            }
+        }
+        state.first_seen.insert(key, now);
+        Some(Duration::ZERO)
     }
 
     /// The scripted step; failing that, a strict receiver's SPF verdict at MAIL; failing that,

@@ -3,7 +3,6 @@
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, TcpStream};
@@ -15,8 +14,6 @@ use crate::session;
 
 /// Concurrent sessions per host; further connections wait in the kernel's backlog.
 pub const MAX_SESSIONS: usize = 1024;
-/// A session with no client activity for this long (real time) is closed (RFC 5321 §4.5.3.2.7).
-pub const IDLE: Duration = Duration::from_secs(300);
 
 pub async fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
     TcpListener::bind(addr).await
@@ -55,7 +52,12 @@ async fn connection(host: &FakeSmtpHost, mut stream: TcpStream, peer: SocketAddr
         // silently instead, which a client sees as a banner timeout.
         Act::Drop | Act::Stall => {
             let mut sink = [0u8; 1024];
-            while let Ok(Ok(n)) = tokio::time::timeout(IDLE, stream.read(&mut sink)).await {
+            // Held until the client gives up, or for the idle limit on the story clock.
+            while let Some(Ok(n)) = host
+                .clock
+                .timeout(host.limits.idle, stream.read(&mut sink))
+                .await
+            {
                 if n == 0 {
                     break;
                 }
@@ -63,8 +65,8 @@ async fn connection(host: &FakeSmtpHost, mut stream: TcpStream, peer: SocketAddr
         }
         Act::Close | Act::CloseAfter(_) => {}
         Act::Accept | Act::Reply(_) | Act::Throttle(_) => {
-            let _ = tokio::time::timeout(IDLE * 12, session::run(host, stream, peer.ip(), attempt))
-                .await;
+            // The session ends itself: on QUIT, on a hang-up, or after the idle limit.
+            session::run(host, stream, peer.ip(), attempt).await;
         }
     }
 }

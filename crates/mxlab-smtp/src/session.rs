@@ -14,6 +14,9 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use crate::behaviour::{Act, Context};
 use crate::host::{Captured, FakeSmtpHost, Line, Transcript};
 
+/// Lines kept of one session's transcript; the rest are counted, not kept.
+const MAX_TRANSCRIPT_LINES: usize = 10_000;
+
 /// RFC 5321 §4.5.3.1.4: a command line is at most 512 octets.
 const MAX_COMMAND_LINE: usize = 512;
 
@@ -36,6 +39,8 @@ struct Session<'h> {
     read_rate: Option<u64>,
     /// The name the client gave in EHLO/HELO.
     helo_name: String,
+    /// Transcript lines past the limit.
+    omitted: usize,
     /// The sender's SPF result, once MAIL FROM was evaluated.
     spf: Option<String>,
     in_tls: bool,
@@ -64,6 +69,7 @@ pub async fn run<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
         cut_after: None,
         read_rate: None,
         helo_name: String::new(),
+        omitted: 0,
         spf: None,
         in_tls: false,
         transcript: Transcript {
@@ -79,6 +85,14 @@ pub async fn run<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
     };
     session.note('*', format!("connection {attempt} from {client}"));
     session.serve().await;
+    if session.omitted > 0 {
+        let omitted = session.omitted;
+        session.transcript.lines.push(Line {
+            at: host.clock.elapsed(),
+            who: '*',
+            text: format!("… {omitted} more lines not kept"),
+        });
+    }
     session.note('*', "closed".into());
     let transcript = std::mem::take(&mut session.transcript);
     host.record(transcript);
@@ -87,6 +101,14 @@ pub async fn run<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
 
 impl Session<'_> {
     fn note(&mut self, who: char, text: String) {
+        // A sink keeps no transcripts, and one endless session cannot grow one without bound.
+        if self.host.limits.transcripts == 0 {
+            return;
+        }
+        if self.transcript.lines.len() >= MAX_TRANSCRIPT_LINES {
+            self.omitted += 1;
+            return;
+        }
         self.transcript.lines.push(Line {
             at: self.host.clock.elapsed(),
             who,
@@ -159,7 +181,7 @@ impl Session<'_> {
     /// Executes a decided step for `stage`; `healthy` is the reply a healthy server gives.
     async fn step(&mut self, stage: Stage, recipient: Option<&str>, healthy: &str) -> (Flow, bool) {
         let since_first_seen = match (recipient, &self.mail_from) {
-            (Some(rcpt), Some(from)) => Some(self.host.seen(self.client, from, rcpt)),
+            (Some(rcpt), Some(from)) => self.host.seen(self.client, from, rcpt),
             _ => None,
         };
         let ctx = Context {

@@ -107,8 +107,12 @@ pub fn backup_used(facts: &Facts) -> Option<Hit> {
         let Some(primary) = hosts.first() else {
             continue;
         };
+        let at_domain = format!("@{}", d.domain.to_ascii_lowercase());
         let send = facts.tracking.iter().find(|e| {
             e.event_id == "SEND"
+                && e.recipients
+                    .iter()
+                    .any(|r| r.to_ascii_lowercase().ends_with(&at_domain))
                 && !e.source_context.is_empty()
                 && !e.source_context.starts_with(&format!("{} ", primary.name))
         });
