@@ -311,25 +311,10 @@ async fn starttls(
     } else {
         tls.opportunistic.clone()
     };
-    let name = mxlab_tls::server_name(&target.0)
-        .map_err(|e| SessionFailure(tls_failure(&e, target, port)))?;
-    let plain = std::mem::replace(&mut client.stream, Box::new(tokio::io::duplex(1).0));
-    let handshake = mxlab_tls::TlsConnector::from(config).connect(name, plain);
-    match env
-        .clock
-        .timeout(env.transport.command_timeout.get(), handshake)
+    let limit = env.transport.command_timeout.get();
+    mxlab_tls::upgrade(&mut client.stream, config, &target.0, env.clock, limit)
         .await
-    {
-        None => return Err(SessionFailure(tls_failure("Timeout", target, port))),
-        Some(Err(e)) => {
-            return Err(SessionFailure(tls_failure(
-                &mxlab_tls::failure_name(&e),
-                target,
-                port,
-            )));
-        }
-        Some(Ok(stream)) => client.stream = Box::new(stream),
-    }
+        .map_err(|why| SessionFailure(tls_failure(&why, target, port)))?;
     client
         .ehlo(env.helo)
         .await

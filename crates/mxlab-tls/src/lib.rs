@@ -209,6 +209,31 @@ pub fn failure_name(error: &std::io::Error) -> String {
     }
 }
 
+/// The client side of STARTTLS: takes the plain stream out of `stream`, shakes hands with
+/// `host` within `limit` of story time, and puts the TLS stream in its place. `Err` names the
+/// failure as Exchange does (`CertificateExpired`, `Timeout`, …); the stream is then unusable.
+pub async fn upgrade(
+    stream: &mut mxlab_net::BoxStream,
+    config: Arc<ClientConfig>,
+    host: &str,
+    clock: &Clock,
+    limit: Duration,
+) -> Result<(), String> {
+    let name = server_name(host)?;
+    let plain = std::mem::replace(stream, Box::new(tokio::io::duplex(1).0));
+    match clock
+        .timeout(limit, TlsConnector::from(config).connect(name, plain))
+        .await
+    {
+        None => Err("Timeout".into()),
+        Some(Err(e)) => Err(failure_name(&e)),
+        Some(Ok(tls)) => {
+            *stream = Box::new(tls);
+            Ok(())
+        }
+    }
+}
+
 /// A server name for rustls from a host name.
 pub fn server_name(host: &str) -> Result<ServerName<'static>, String> {
     ServerName::try_from(host.trim_end_matches('.').to_string()).map_err(err)

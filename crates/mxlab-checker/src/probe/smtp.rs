@@ -225,42 +225,19 @@ async fn run(
         if !ready {
             return SmtpResult::Greeted { banner, steps };
         }
-        let plain = std::mem::replace(&mut client.stream, Box::new(tokio::io::duplex(1).0));
-        let name = match mxlab_tls::server_name(host) {
-            Ok(n) => n,
-            Err(e) => {
-                record(&mut steps, "tls", "TLS handshake", Outcome::TlsFailed(e));
-                return SmtpResult::Greeted { banner, steps };
-            }
+        let upgraded =
+            mxlab_tls::upgrade(&mut client.stream, config.clone(), host, clock, t.command).await;
+        let handshake = match upgraded {
+            Ok(()) => Outcome::Reply {
+                code: 220,
+                line: "certificate verified, TLS established".into(),
+                all: String::new(),
+            },
+            Err(why) if why == "Timeout" => Outcome::Timeout,
+            Err(why) => Outcome::TlsFailed(why),
         };
-        let handshake = mxlab_tls::TlsConnector::from(config.clone()).connect(name, plain);
-        match clock.timeout(t.command, handshake).await {
-            Some(Ok(tls)) => {
-                client.stream = Box::new(tls);
-                record(
-                    &mut steps,
-                    "tls",
-                    "TLS handshake",
-                    Outcome::Reply {
-                        code: 220,
-                        line: "certificate verified, TLS established".into(),
-                        all: String::new(),
-                    },
-                );
-            }
-            Some(Err(e)) => {
-                record(
-                    &mut steps,
-                    "tls",
-                    "TLS handshake",
-                    Outcome::TlsFailed(mxlab_tls::failure_name(&e)),
-                );
-                return SmtpResult::Greeted { banner, steps };
-            }
-            None => {
-                record(&mut steps, "tls", "TLS handshake", Outcome::Timeout);
-                return SmtpResult::Greeted { banner, steps };
-            }
+        if !record(&mut steps, "tls", "TLS handshake", handshake) {
+            return SmtpResult::Greeted { banner, steps };
         }
         if !record(
             &mut steps,
