@@ -3,6 +3,7 @@
 //! dropped); the same function serves the in-memory world and real sockets, so a fault behaves
 //! identically in `run` and `serve`.
 
+use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 
@@ -65,7 +66,15 @@ pub struct FakeDns {
     counters: Mutex<Counters>,
     log: Arc<Mutex<QueryLog>>,
     clock: Clock,
+    /// Answers already given, by transport and question bytes (the id aside).
+    answers: Mutex<AnswerCache>,
 }
+
+/// (over TCP?, the query without its id) → the reply.
+type AnswerCache = HashMap<(bool, Vec<u8>), Vec<u8>>;
+
+/// Distinct questions whose answers are kept; past this, answers are computed each time.
+const ANSWER_CACHE_MAX: usize = 10_000;
 
 impl FakeDns {
     pub fn new(
@@ -97,6 +106,7 @@ impl FakeDns {
             counters: Mutex::new(Counters::default()),
             log,
             clock,
+            answers: Mutex::new(HashMap::new()),
         })
     }
 
@@ -191,7 +201,30 @@ impl FakeDns {
     }
 
     /// The catalog's authoritative answer, sized for the transport.
+    /// The authoritative answer, from the cache when this exact question (id aside) was
+    /// answered before: zones never change, so neither does the answer.
     async fn answer(&self, request: &Request, transport: Transport) -> Option<Vec<u8>> {
+        let raw = request.as_slice();
+        let key = (transport == Transport::Tcp, raw.get(2..)?.to_vec());
+        if let Some(mut hit) = self
+            .answers
+            .lock()
+            .expect("answer cache")
+            .get(&key)
+            .cloned()
+        {
+            hit[..2].copy_from_slice(&raw[..2]);
+            return Some(hit);
+        }
+        let bytes = self.answer_afresh(request, transport).await?;
+        let mut answers = self.answers.lock().expect("answer cache");
+        if answers.len() < ANSWER_CACHE_MAX {
+            answers.insert(key, bytes.clone());
+        }
+        Some(bytes)
+    }
+
+    async fn answer_afresh(&self, request: &Request, transport: Transport) -> Option<Vec<u8>> {
         let is_any = request
             .request_info()
             .is_ok_and(|i| i.query.query_type() == RecordType::ANY);

@@ -293,3 +293,32 @@ async fn dig_sees_the_scripted_world() {
         "{tcp}"
     );
 }
+
+#[tokio::test]
+async fn a_repeated_question_is_answered_with_its_own_id() {
+    let (_dns, addr, _tasks) = start().await;
+    let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let mut replies = Vec::new();
+    for id in [0x1111u16, 0x2222] {
+        let mut query = Message::new(
+            id,
+            hickory_proto::op::MessageType::Query,
+            hickory_proto::op::OpCode::Query,
+        );
+        query.add_query(hickory_proto::op::Query::query(
+            name("partner.test."),
+            RecordType::MX,
+        ));
+        socket
+            .send_to(&query.to_vec().unwrap(), addr)
+            .await
+            .unwrap();
+        let mut buf = [0u8; 4096];
+        let n = socket.recv(&mut buf).await.unwrap();
+        let reply = Message::from_vec(&buf[..n]).unwrap();
+        assert_eq!(reply.metadata.id, id);
+        replies.push(reply.answers);
+    }
+    assert_eq!(replies[0], replies[1]);
+    assert_eq!(replies[0].len(), 1);
+}
