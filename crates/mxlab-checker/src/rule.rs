@@ -5,23 +5,8 @@ use serde::Serialize;
 
 use crate::facts::Facts;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Error,
-    Warning,
-    Info,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-            Severity::Info => "info",
-        }
-    }
-}
+/// One severity scale for rules and SPF lint alike (error, warning, info; most severe first).
+pub use mxlab_spf::Severity;
 
 /// What a finding is to the verdict.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
