@@ -1,6 +1,10 @@
 //! One delivery attempt to one domain: route it (MX, RFC 5321 §5.1), connect to each target in
-//! turn, and speak SMTP with mail-send. Every failure is worded the way Exchange words it in
-//! its DSNs, because those words are what an administrator gets to read.
+//! turn, and speak SMTP with mail-send. Failures are worded in Exchange's manner, because those
+//! words are what an administrator gets to read. From docs/FACTS.md (Exchange's own text): the
+//! Winsock 10060/10061 connect failures and `554 5.4.4 SMTPSEND.DNS.NonExistentDomain`. Modelled
+//! on its style, with no verified original: the no-MX `554 5.4.4 Unable to route`, the DNS
+//! failure `451 4.4.0 DNS query failed`, `421 4.4.2 Connection dropped due to …` and the TLS
+//! failure `451 4.4.317 …`.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
