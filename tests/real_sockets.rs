@@ -5,24 +5,48 @@ use mxlab_checker::probe::smtp::{SmtpResult, SmtpTimeouts};
 use mxlab_checker::probe::{ProbeEnv, probe_domain};
 use mxlab_harness::serve::{ServeOptions, Served};
 use mxlab_net::{Clock, RealNetwork};
+use mxlab_scenario::Scenario;
 use mxlab_sim::{RecipientState, Sim};
+
+async fn serve(name: &str) -> (Scenario, Served) {
+    let scenario = mxlab_scenario::catalog::builtin(name).unwrap().unwrap();
+    let options = ServeOptions {
+        dns: "127.0.0.1:0".parse().unwrap(),
+        smtp_port: 0,
+        time_scale: 1.0,
+        ..ServeOptions::default()
+    };
+    let served = Served::start(&scenario, &options).await.unwrap();
+    (scenario, served)
+}
+
+/// The checker's probes from the scenario's sending address, against the served world.
+fn probe_env<'a>(
+    net: &'a RealNetwork,
+    scenario: &Scenario,
+    served: &Served,
+    clock: Clock,
+    smtp_port: u16,
+) -> ProbeEnv<'a> {
+    ProbeEnv {
+        net,
+        clock,
+        dns_server: served.dns_addr,
+        root_hints: Vec::new(),
+        dns_timeout: std::time::Duration::from_secs(2),
+        dns_attempts: 1,
+        from_ip: scenario.sender_ip,
+        helo: "checker.test".into(),
+        mail_from: "checker@mycompany.test".into(),
+        tls: None,
+        smtp_port,
+        smtp: SmtpTimeouts::default(),
+    }
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_healthy_story_on_real_sockets() {
-    let scenario = mxlab_scenario::catalog::builtin("healthy")
-        .unwrap()
-        .unwrap();
-    let served = Served::start(
-        &scenario,
-        &ServeOptions {
-            dns: "127.0.0.1:0".parse().unwrap(),
-            smtp_port: 0,
-            time_scale: 1.0,
-            ..ServeOptions::default()
-        },
-    )
-    .await
-    .unwrap();
+    let (scenario, served) = serve("healthy").await;
     let smtp = served.smtp_addr("mx1.partner.test").unwrap();
     assert_eq!(
         smtp.ip().to_string(),
@@ -46,20 +70,7 @@ async fn the_healthy_story_on_real_sockets() {
     assert_eq!(captured.len(), 1);
     assert_eq!(captured[0].rcpt_to, ["hanako@partner.test"]);
 
-    let env = ProbeEnv {
-        net: &net,
-        clock,
-        dns_server: served.dns_addr,
-        root_hints: Vec::new(),
-        dns_timeout: std::time::Duration::from_secs(2),
-        dns_attempts: 1,
-        from_ip: scenario.sender_ip,
-        helo: "checker.test".into(),
-        mail_from: "checker@mycompany.test".into(),
-        tls: None,
-        smtp_port: smtp.port(),
-        smtp: SmtpTimeouts::default(),
-    };
+    let env = probe_env(&net, &scenario, &served, clock, smtp.port());
     let probe = probe_domain(&env, "partner.test", "hanako@partner.test").await;
     assert_eq!(probe.smtp.len(), 1);
     let SmtpResult::Greeted { banner, steps } = &probe.smtp[0].result else {
@@ -76,35 +87,15 @@ async fn the_healthy_story_on_real_sockets() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_checker_sees_a_missing_mx_on_real_sockets() {
-    let scenario = mxlab_scenario::catalog::builtin("missing-mx")
-        .unwrap()
-        .unwrap();
-    let served = Served::start(
-        &scenario,
-        &ServeOptions {
-            dns: "127.0.0.1:0".parse().unwrap(),
-            smtp_port: 0,
-            time_scale: 1.0,
-            ..ServeOptions::default()
-        },
-    )
-    .await
-    .unwrap();
+    let (scenario, served) = serve("missing-mx").await;
     let net = RealNetwork::new();
-    let env = ProbeEnv {
-        net: &net,
-        clock: Clock::starting_now(scenario.file.start.0, 1.0),
-        dns_server: served.dns_addr,
-        root_hints: Vec::new(),
-        dns_timeout: std::time::Duration::from_secs(2),
-        dns_attempts: 1,
-        from_ip: scenario.sender_ip,
-        helo: "checker.test".into(),
-        mail_from: "checker@mycompany.test".into(),
-        tls: None,
-        smtp_port: 25,
-        smtp: SmtpTimeouts::default(),
-    };
+    let env = probe_env(
+        &net,
+        &scenario,
+        &served,
+        Clock::starting_now(scenario.file.start.0, 1.0),
+        25,
+    );
     let facts = mxlab_checker::Facts {
         recipients: vec!["sales@supplier.test".into()],
         domains: vec![probe_domain(&env, "supplier.test", "sales@supplier.test").await],

@@ -73,6 +73,17 @@ async fn start() -> (Arc<DnsWorld>, SocketAddr, JoinSet<()>) {
     (dns, addr, tasks)
 }
 
+/// Our DNS stub on real sockets, one try per question.
+fn stub(net: &RealNetwork, addr: SocketAddr, timeout: Duration) -> DnsClient<'_> {
+    DnsClient::new(
+        net,
+        Clock::starting_now(time::OffsetDateTime::UNIX_EPOCH, 1.0),
+        addr,
+        timeout,
+        1,
+    )
+}
+
 fn name(s: &str) -> Name {
     Name::from_ascii(s).unwrap()
 }
@@ -81,8 +92,7 @@ fn name(s: &str) -> Name {
 async fn answers_nxdomain_refused_servfail_and_drops_over_udp() {
     let (_dns, addr, _tasks) = start().await;
     let net = RealNetwork::new();
-    let clock = Clock::starting_now(time::OffsetDateTime::UNIX_EPOCH, 1.0);
-    let client = DnsClient::new(&net, clock, addr, Duration::from_millis(300), 1);
+    let client = stub(&net, addr, Duration::from_millis(300));
 
     let mx = client.query(&name("partner.test."), RecordType::MX).await;
     assert_eq!(mx.answer.records().len(), 1, "{mx}");
@@ -133,8 +143,7 @@ async fn answers_nxdomain_refused_servfail_and_drops_over_udp() {
 async fn cname_chains_are_followed_and_loops_end() {
     let (_dns, addr, _tasks) = start().await;
     let net = RealNetwork::new();
-    let clock = Clock::starting_now(time::OffsetDateTime::UNIX_EPOCH, 1.0);
-    let client = DnsClient::new(&net, clock, addr, Duration::from_secs(2), 1);
+    let client = stub(&net, addr, Duration::from_secs(2));
     let chained = client
         .query(&name("alias.partner.test."), RecordType::A)
         .await;
@@ -153,8 +162,7 @@ async fn cname_chains_are_followed_and_loops_end() {
 async fn a_truncated_answer_is_fetched_again_over_tcp() {
     let (dns, addr, _tasks) = start().await;
     let net = RealNetwork::new();
-    let clock = Clock::starting_now(time::OffsetDateTime::UNIX_EPOCH, 1.0);
-    let client = DnsClient::new(&net, clock, addr, Duration::from_secs(2), 1);
+    let client = stub(&net, addr, Duration::from_secs(2));
     let big = client
         .query(&name("big.partner.test."), RecordType::A)
         .await;
@@ -224,8 +232,7 @@ async fn malformed_traffic_never_stops_the_server() {
         .expect("the server answers or closes");
 
     let net = RealNetwork::new();
-    let clock = Clock::starting_now(time::OffsetDateTime::UNIX_EPOCH, 1.0);
-    let client = DnsClient::new(&net, clock, addr, Duration::from_secs(2), 1);
+    let client = stub(&net, addr, Duration::from_secs(2));
     let mx = client.query(&name("partner.test."), RecordType::MX).await;
     assert_eq!(
         mx.answer.records().len(),

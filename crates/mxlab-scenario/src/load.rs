@@ -73,7 +73,7 @@ pub fn load_str(name: &str, source: &str, text: &str) -> Result<Scenario, LoadEr
             }
         })?;
         for (owner, ip) in parsed.addresses() {
-            if !is_loopback(ip) {
+            if !ip.is_loopback() {
                 let line_in_zone = zone
                     .records
                     .get_ref()
@@ -176,13 +176,9 @@ pub fn load_str(name: &str, source: &str, text: &str) -> Result<Scenario, LoadEr
 
 const LOOPBACK_ONLY: &str = "mxlab only ever talks to this machine";
 
-pub fn is_loopback(ip: IpAddr) -> bool {
-    ip.is_loopback()
-}
-
 fn check_loopback(address: &Spanned<IpAddr>) -> Result<(), String> {
     let ip = *address.get_ref();
-    if is_loopback(ip) {
+    if ip.is_loopback() {
         Ok(())
     } else {
         Err(format!(
