@@ -2,21 +2,16 @@
 //! is the verdict (a domain that does not exist explains more than the connection that was
 //! never made to it).
 
-mod dns_failure;
 mod dns_mx;
 mod notices;
-mod outcome;
-mod smtp_connect;
-pub(crate) mod smtp_session;
-mod spf;
-mod tls;
-mod transport;
+
+use mxlab_vocab::RuleId;
 
 use crate::rule::{Role, Rule, Severity};
 
 pub static RULES: &[Rule] = &[
     Rule {
-        id: "dns.local-resolver",
+        id: RuleId::DnsLocalResolver,
         severity: Severity::Error,
         role: Role::Cause,
         title: "The sender's own DNS resolver or forwarder fails; the target's DNS is fine",
@@ -25,10 +20,10 @@ pub static RULES: &[Rule] = &[
             "Compare `nslookup -type=MX <domain>` against your resolver with `dig +trace <domain> MX` (or a public resolver).",
             "Check the DNS server or forwarder the transport service uses (Exchange: Get-TransportService | fl *DNS*), its forwarders and its outbound port 53.",
         ],
-        detect: dns_failure::local_resolver,
+        detect: None,
     },
     Rule {
-        id: "dns.lame-delegation",
+        id: RuleId::DnsLameDelegation,
         severity: Severity::Error,
         role: Role::Cause,
         title: "The recipient domain's delegation is lame",
@@ -37,10 +32,10 @@ pub static RULES: &[Rule] = &[
             "Check `dig +trace <domain> MX`: the NS records at the parent must point at servers that answer authoritatively.",
             "The domain's owner must fix the NS records at the registrar, or configure the named servers for the zone.",
         ],
-        detect: dns_failure::lame_delegation,
+        detect: None,
     },
     Rule {
-        id: "dns.servfail",
+        id: RuleId::DnsServfail,
         severity: Severity::Error,
         role: Role::Cause,
         title: "The recipient domain's DNS answers SERVFAIL",
@@ -49,10 +44,10 @@ pub static RULES: &[Rule] = &[
             "Confirm with `dig @<the domain's server> <domain> MX` from outside your network.",
             "Tell the recipient's DNS administrator; nothing on the sending side can fix it.",
         ],
-        detect: dns_failure::servfail,
+        detect: None,
     },
     Rule {
-        id: "dns.timeout",
+        id: RuleId::DnsTimeout,
         severity: Severity::Error,
         role: Role::Cause,
         title: "The recipient domain's DNS servers never answer",
@@ -61,10 +56,10 @@ pub static RULES: &[Rule] = &[
             "Check `dig +trace <domain> MX` and `dig @<each NS> <domain> MX`: which servers stay silent?",
             "If only your network cannot reach them, check outbound UDP and TCP port 53; otherwise tell the domain's DNS administrator.",
         ],
-        detect: dns_failure::timeout,
+        detect: None,
     },
     Rule {
-        id: "dns.mx.nxdomain",
+        id: RuleId::DnsMxNxdomain,
         severity: Severity::Error,
         role: Role::Cause,
         title: "The recipient domain does not exist",
@@ -74,10 +69,10 @@ pub static RULES: &[Rule] = &[
             "Confirm with `nslookup -type=MX <domain>` from outside your network; if the outside answer differs, your own DNS or forwarder is at fault.",
             "If the domain should exist, its owner must renew or re-delegate it.",
         ],
-        detect: dns_mx::nxdomain,
+        detect: None,
     },
     Rule {
-        id: "dns.mx.null",
+        id: RuleId::DnsMxNull,
         severity: Severity::Error,
         role: Role::Cause,
         title: "The recipient domain publishes a null MX: it accepts no mail",
@@ -85,10 +80,10 @@ pub static RULES: &[Rule] = &[
         remediation: &[
             "Use another address for the recipient; the domain does not take mail by design.",
         ],
-        detect: dns_mx::null_mx,
+        detect: None,
     },
     Rule {
-        id: "dns.mx.missing",
+        id: RuleId::DnsMxMissing,
         severity: Severity::Error,
         role: Role::Cause,
         title: "The recipient domain has no MX record and no address to fall back on",
@@ -97,10 +92,10 @@ pub static RULES: &[Rule] = &[
             "Ask the recipient's administrator to publish an MX record for the domain.",
             "Check with `nslookup -type=MX <domain>` and `nslookup <domain>`.",
         ],
-        detect: dns_mx::missing,
+        detect: None,
     },
     Rule {
-        id: "dns.mx.target-unresolvable",
+        id: RuleId::DnsMxTargetUnresolvable,
         severity: Severity::Error,
         role: Role::Cause,
         title: "The MX record points at a host name with no address",
@@ -108,10 +103,10 @@ pub static RULES: &[Rule] = &[
         remediation: &[
             "Ask the recipient's administrator to add an address record for the MX host, or fix the MX target.",
         ],
-        detect: dns_mx::target_unresolvable,
+        detect: None,
     },
     Rule {
-        id: "smtp.connect.refused",
+        id: RuleId::SmtpConnectRefused,
         severity: Severity::Error,
         role: Role::Cause,
         title: "The remote MX refuses connections on port 25",
@@ -120,10 +115,10 @@ pub static RULES: &[Rule] = &[
             "Test with `telnet <mx> 25` or `swaks --server <mx>` from outside your network.",
             "The recipient's mail service is down or firewalled; contact its administrator.",
         ],
-        detect: smtp_connect::refused,
+        detect: None,
     },
     Rule {
-        id: "smtp.connect.timeout",
+        id: RuleId::SmtpConnectTimeout,
         severity: Severity::Error,
         role: Role::Cause,
         title: "The remote MX does not answer connections",
@@ -132,19 +127,19 @@ pub static RULES: &[Rule] = &[
             "Test `telnet <mx> 25` from the sending server and from outside your network: if only yours fails, check your outbound firewall and route.",
             "If it fails from everywhere, the recipient's server is down: contact its administrator; Exchange keeps retrying until the message expires (2 days).",
         ],
-        detect: smtp_connect::timeout,
+        detect: None,
     },
     Rule {
-        id: "dns.mx.implicit",
+        id: RuleId::DnsMxImplicit,
         severity: Severity::Warning,
         role: Role::Observation,
         title: "No MX record: mail relies on the A/AAAA fallback",
         explanation: "The domain has no MX record, so senders deliver to its own address (RFC 5321 §5.1). It works, but some senders and filters treat a missing MX as a sign of a domain that takes no mail, and the web server's address must then run SMTP.",
         remediation: &["Publish an MX record naming the mail server explicitly."],
-        detect: dns_mx::implicit,
+        detect: Some(dns_mx::implicit),
     },
     Rule {
-        id: "transport.shadow-redundancy.standalone",
+        id: RuleId::TransportShadowRedundancyStandalone,
         severity: Severity::Error,
         role: Role::Cause,
         title: "Shadow redundancy on a standalone server",
@@ -153,10 +148,10 @@ pub static RULES: &[Rule] = &[
             "Set-TransportConfig -ShadowRedundancyEnabled $false",
             "Restart the transport service: net stop MSExchangeTransport && net start MSExchangeTransport",
         ],
-        detect: transport::shadow_standalone,
+        detect: None,
     },
     Rule {
-        id: "transport.backlog",
+        id: RuleId::TransportBacklog,
         severity: Severity::Error,
         role: Role::Cause,
         title: "The sending server's own queue is backed up",
@@ -165,10 +160,10 @@ pub static RULES: &[Rule] = &[
             "Look at the queues (Exchange Toolbox, Queue Viewer, Get-Queue): how many messages wait, and in which queue.",
             "Check memory, disk and CPU (Resource Monitor, Event Viewer) and any third-party transport agents; fix what slows the server.",
         ],
-        detect: transport::backlog,
+        detect: None,
     },
     Rule {
-        id: "spf.fail",
+        id: RuleId::SpfFail,
         severity: Severity::Error,
         role: Role::Cause,
         title: "The sender's SPF policy fails the sending IP; the remote rejects",
@@ -177,10 +172,10 @@ pub static RULES: &[Rule] = &[
             "Add the sending IP (or the provider's include) to the domain's SPF record: `mxlab check spf --ip <IP> --from <sender>` shows which term decided.",
             "Check that mail leaves from the IP you think it does (NAT, a new relay, a cloud gateway).",
         ],
-        detect: spf::fail,
+        detect: None,
     },
     Rule {
-        id: "spf.softfail",
+        id: RuleId::SpfSoftfail,
         severity: Severity::Error,
         role: Role::Cause,
         title: "SPF soft-fails the sending IP; the remote defers softfails",
@@ -188,10 +183,10 @@ pub static RULES: &[Rule] = &[
         remediation: &[
             "Add the sending IP to the SPF record, then move to `-all` once every source is listed.",
         ],
-        detect: spf::softfail,
+        detect: None,
     },
     Rule {
-        id: "spf.none",
+        id: RuleId::SpfNone,
         severity: Severity::Error,
         role: Role::Cause,
         title: "The sender's domain publishes no SPF record",
@@ -199,10 +194,10 @@ pub static RULES: &[Rule] = &[
         remediation: &[
             "Publish a `v=spf1 … -all` TXT record listing every IP that sends for the domain.",
         ],
-        detect: spf::none,
+        detect: None,
     },
     Rule {
-        id: "spf.permerror",
+        id: RuleId::SpfPermerror,
         severity: Severity::Error,
         role: Role::Cause,
         title: "The sender's SPF record is broken (permerror)",
@@ -210,10 +205,10 @@ pub static RULES: &[Rule] = &[
         remediation: &[
             "`mxlab check spf` lists the lint findings; merge duplicate records and flatten includes to stay under 10 lookups.",
         ],
-        detect: spf::permerror,
+        detect: None,
     },
     Rule {
-        id: "spf.temperror",
+        id: RuleId::SpfTemperror,
         severity: Severity::Error,
         role: Role::Cause,
         title: "The sender's SPF could not be looked up (temperror)",
@@ -221,10 +216,22 @@ pub static RULES: &[Rule] = &[
         remediation: &[
             "Check the sending domain's own DNS servers: `dig TXT <domain>` against each of them.",
         ],
-        detect: spf::temperror,
+        detect: None,
     },
     Rule {
-        id: "smtp.tls.cert-expired",
+        id: RuleId::SmtpPolicyRejected,
+        severity: Severity::Error,
+        role: Role::Cause,
+        title: "The remote server refuses the mail by its policy",
+        explanation: "A 5.7.x refusal that names no more specific cause the checker can confirm: a blocklist, the sending IP's reputation, DMARC, reverse DNS, or content filtering. The reply text says which.",
+        remediation: &[
+            "Read the reply text: it usually names the list or the policy (and a URL to delist or appeal).",
+            "Check the sending IP against the blocklists it names, its reverse DNS, and the sender domain's SPF, DKIM and DMARC.",
+        ],
+        detect: None,
+    },
+    Rule {
+        id: RuleId::SmtpTlsCertExpired,
         severity: Severity::Error,
         role: Role::Cause,
         title: "The remote MX presents an expired TLS certificate",
@@ -233,10 +240,10 @@ pub static RULES: &[Rule] = &[
             "Check the certificate: `openssl s_client -starttls smtp -connect <mx>:25` shows its dates.",
             "The recipient's administrator must renew it; meanwhile only relaxing the requirement on your side gets mail through.",
         ],
-        detect: tls::expired,
+        detect: None,
     },
     Rule {
-        id: "smtp.tls.cert-name-mismatch",
+        id: RuleId::SmtpTlsCertNameMismatch,
         severity: Severity::Error,
         role: Role::Cause,
         title: "The remote MX's TLS certificate is for another name",
@@ -244,10 +251,10 @@ pub static RULES: &[Rule] = &[
         remediation: &[
             "The recipient's administrator must install a certificate that names the MX host (or point the MX at the name the certificate has).",
         ],
-        detect: tls::name_mismatch,
+        detect: None,
     },
     Rule {
-        id: "smtp.tls.cert-untrusted",
+        id: RuleId::SmtpTlsCertUntrusted,
         severity: Severity::Error,
         role: Role::Cause,
         title: "The remote MX's TLS certificate is not trusted",
@@ -255,10 +262,34 @@ pub static RULES: &[Rule] = &[
         remediation: &[
             "The recipient's administrator must use a certificate from a public CA, or you must add their CA to the sending server's trust store.",
         ],
-        detect: tls::untrusted,
+        detect: None,
     },
     Rule {
-        id: "smtp.banner.timeout",
+        id: RuleId::SmtpTlsRequired,
+        severity: Severity::Error,
+        role: Role::Cause,
+        title: "The remote server demands STARTTLS, which the sender did not use",
+        explanation: "The remote server refuses mail over an unencrypted session (530 5.7.0 \"Must issue a STARTTLS command first\"). The sender did not start TLS: TLS is off on its connector, or STARTTLS was not offered to it (a middlebox that strips it from the EHLO reply).",
+        remediation: &[
+            "Check the EHLO reply from the sending server's network: `swaks --server <mx> --quit-after EHLO` must list STARTTLS.",
+            "Enable opportunistic TLS on the send connector (Exchange: it is on by default; check the connector's TLS settings and any SMTP inspection on the firewall).",
+        ],
+        detect: None,
+    },
+    Rule {
+        id: RuleId::SmtpRelayDenied,
+        severity: Severity::Error,
+        role: Role::Cause,
+        title: "The server the mail went to refuses to relay it",
+        explanation: "The host the sender delivered to does not accept mail for the recipient's domain (\"554 5.7.1 Relay access denied\"; Microsoft 365: 550 5.7.64 TenantAttribution). The domain's MX points at the wrong server, or the sender uses a smart host that does not know it.",
+        remediation: &[
+            "Check `nslookup -type=MX <domain>`: does it name the domain's real mail server?",
+            "If the sender relays through a smart host or connector, check that it accepts mail from this sender for that domain.",
+        ],
+        detect: None,
+    },
+    Rule {
+        id: RuleId::SmtpBannerTimeout,
         severity: Severity::Error,
         role: Role::Cause,
         title: "The remote MX accepts connections but never greets",
@@ -267,10 +298,10 @@ pub static RULES: &[Rule] = &[
             "Run `telnet <mx> 25` or `swaks --server <mx> --quit-after BANNER` and time the greeting.",
             "If the greeting never comes from anywhere, tell the recipient's administrator; if only from your network, check your firewall's SMTP inspection.",
         ],
-        detect: smtp_session::banner_timeout,
+        detect: None,
     },
     Rule {
-        id: "smtp.rate-limited",
+        id: RuleId::SmtpRateLimited,
         severity: Severity::Error,
         role: Role::Cause,
         title: "The remote server limits connections: 421 4.7.0",
@@ -279,10 +310,10 @@ pub static RULES: &[Rule] = &[
             "Lower the sender's concurrency to that domain (Exchange: the send connector's and transport's per-domain connection limits).",
             "Ask the recipient's administrator to raise the limit for your server.",
         ],
-        detect: smtp_session::rate_limited,
+        detect: None,
     },
     Rule {
-        id: "smtp.greylisted",
+        id: RuleId::SmtpGreylisted,
         severity: Severity::Warning,
         role: Role::Cause,
         title: "Greylisting delayed the mail",
@@ -291,10 +322,10 @@ pub static RULES: &[Rule] = &[
             "Nothing to do for this message. If the delays hurt, ask the recipient's administrator to whitelist your sending IP.",
             "Keep the sending IP and envelope sender stable between retries, or greylisting starts over.",
         ],
-        detect: smtp_session::greylisted,
+        detect: None,
     },
     Rule {
-        id: "smtp.rcpt.mailbox-full",
+        id: RuleId::SmtpRcptMailboxFull,
         severity: Severity::Error,
         role: Role::Cause,
         title: "One recipient's mailbox is full (not a domain problem)",
@@ -303,10 +334,22 @@ pub static RULES: &[Rule] = &[
             "Tell the recipient (by another channel) that their mailbox is full.",
             "Nothing is wrong on the sending side; mail to other recipients at the domain flows.",
         ],
-        detect: smtp_session::mailbox_full,
+        detect: None,
     },
     Rule {
-        id: "smtp.rcpt.transient",
+        id: RuleId::SmtpRcptUserUnknown,
+        severity: Severity::Error,
+        role: Role::Cause,
+        title: "The recipient's mailbox does not exist",
+        explanation: "The remote server refuses the recipient as unknown (550 5.1.1 \"User unknown\"; Exchange: 550 5.1.10 RecipientNotFound). The domain and its server work; the address is wrong, or the mailbox was removed.",
+        remediation: &[
+            "Check the address for a typo (the local part before the @).",
+            "Ask the recipient (by another channel) for their current address; remove the old one from address books and lists.",
+        ],
+        detect: None,
+    },
+    Rule {
+        id: RuleId::SmtpRcptTransient,
         severity: Severity::Error,
         role: Role::Cause,
         title: "The remote server defers the recipient at RCPT",
@@ -315,10 +358,10 @@ pub static RULES: &[Rule] = &[
             "Read the reply text: it names the remote side's reason. Test with `swaks --to <recipient> --server <mx>`.",
             "Tell the recipient's administrator; the refusal is theirs.",
         ],
-        detect: smtp_session::rcpt_transient,
+        detect: None,
     },
     Rule {
-        id: "smtp.data.timeout",
+        id: RuleId::SmtpDataTimeout,
         severity: Severity::Error,
         role: Role::Cause,
         title: "The remote server never confirms the message (protocol timeout)",
@@ -327,10 +370,10 @@ pub static RULES: &[Rule] = &[
             "Test with `swaks` and a realistic message size; watch how long the final reply takes.",
             "Content filters on the remote side are the usual suspect: tell the recipient's administrator.",
         ],
-        detect: smtp_session::data_timeout,
+        detect: None,
     },
     Rule {
-        id: "smtp.data.disconnected",
+        id: RuleId::SmtpDataDisconnected,
         severity: Severity::Error,
         role: Role::Cause,
         title: "The connection drops while the message is sent",
@@ -339,10 +382,10 @@ pub static RULES: &[Rule] = &[
             "Send test messages of growing size with `swaks --attach` and see where the connection drops.",
             "Check interface errors and MTU on your side; if the drop happens from everywhere, tell the recipient's administrator.",
         ],
-        detect: smtp_session::data_disconnected,
+        detect: None,
     },
     Rule {
-        id: "smtp.message.header-limit",
+        id: RuleId::SmtpMessageHeaderLimit,
         severity: Severity::Error,
         role: Role::Cause,
         title: "The remote server rejects the message for its header size",
@@ -351,10 +394,22 @@ pub static RULES: &[Rule] = &[
             "Look at the original message's headers: which ones are large or repeated?",
             "Strip needless headers at the sending side (a transport rule), or ask the recipient's administrator about the limit.",
         ],
-        detect: smtp_session::header_limit,
+        detect: None,
     },
     Rule {
-        id: "smtp.mx.backup-used",
+        id: RuleId::SmtpMessageTooBig,
+        severity: Severity::Error,
+        role: Role::Cause,
+        title: "The message is larger than the remote server accepts",
+        explanation: "The remote server refuses the message for its size (552 5.3.4 \"message size exceeds fixed limit\", 552 5.2.3, or SIZE refused at MAIL FROM). Attachments grow by a third in transit (base64), so a 20 MB file is a 27 MB message.",
+        remediation: &[
+            "Send the file another way (a sharing link), or split it.",
+            "Check the limit the remote announces in its EHLO SIZE keyword (`swaks --server <mx> --quit-after EHLO`).",
+        ],
+        detect: None,
+    },
+    Rule {
+        id: RuleId::SmtpMxBackupUsed,
         severity: Severity::Warning,
         role: Role::Observation,
         title: "Mail went to a backup MX",
@@ -362,10 +417,10 @@ pub static RULES: &[Rule] = &[
         remediation: &[
             "Check the primary MX (`telnet <primary> 25`) and tell the recipient's administrator.",
         ],
-        detect: dns_mx::backup_used,
+        detect: Some(dns_mx::backup_used),
     },
     Rule {
-        id: "dsn.expired",
+        id: RuleId::DsnExpired,
         severity: Severity::Warning,
         role: Role::Observation,
         title: "The message expired in the queue",
@@ -373,10 +428,10 @@ pub static RULES: &[Rule] = &[
         remediation: &[
             "Fix the cause named by the verdict, then ask the user to send the message again.",
         ],
-        detect: notices::expired,
+        detect: Some(notices::expired),
     },
     Rule {
-        id: "dsn.delayed",
+        id: RuleId::DsnDelayed,
         severity: Severity::Info,
         role: Role::Observation,
         title: "\"400 4.4.7 Message delayed\" is a symptom, not a cause",
@@ -384,10 +439,10 @@ pub static RULES: &[Rule] = &[
         remediation: &[
             "Read the last error quoted under \"Diagnostic information for administrators\", and diagnose that.",
         ],
-        detect: notices::delayed,
+        detect: Some(notices::delayed),
     },
     Rule {
-        id: "dsn.failed",
+        id: RuleId::DsnFailed,
         severity: Severity::Info,
         role: Role::Observation,
         title: "A non-delivery report says delivery failed permanently",
@@ -395,19 +450,19 @@ pub static RULES: &[Rule] = &[
         remediation: &[
             "Read the Diagnostic-Code of the NDR; the verdict names the condition behind it.",
         ],
-        detect: notices::failed,
+        detect: Some(notices::failed),
     },
     Rule {
-        id: "ok.delivered",
+        id: RuleId::OkDelivered,
         severity: Severity::Info,
         role: Role::Outcome,
         title: "The mail was delivered",
         explanation: "Every message reached the recipient's server and was accepted with 250. Warnings, if any, are worth a look but did not stop delivery.",
         remediation: &[],
-        detect: outcome::delivered,
+        detect: None,
     },
     Rule {
-        id: "inconclusive",
+        id: RuleId::Inconclusive,
         severity: Severity::Warning,
         role: Role::Outcome,
         title: "No rule explains what happened",
@@ -415,10 +470,34 @@ pub static RULES: &[Rule] = &[
         remediation: &[
             "Check the sending server's queue and tracking log, and run `mxlab check` against the recipient domain.",
         ],
-        detect: outcome::never,
+        detect: None,
     },
 ];
 
-pub fn find(id: &str) -> Option<&'static Rule> {
-    RULES.iter().find(|r| r.id == id)
+/// The catalog entry of a rule id: every id has one (a test holds the two lists together).
+pub fn rule(id: RuleId) -> &'static Rule {
+    RULES
+        .iter()
+        .find(|r| r.id == id)
+        .expect("every rule id is in the catalog")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_rule_id_has_one_catalog_entry() {
+        for id in RuleId::ALL {
+            assert_eq!(RULES.iter().filter(|r| r.id == *id).count(), 1, "{id}");
+        }
+        assert_eq!(RULES.len(), RuleId::ALL.len());
+    }
+
+    #[test]
+    fn causes_are_found_by_the_diagnosis_and_observations_by_their_detectors() {
+        for r in RULES {
+            assert_eq!(r.detect.is_some(), r.role == Role::Observation, "{}", r.id);
+        }
+    }
 }
