@@ -1,7 +1,5 @@
 //! The seven results of RFC 7208 §2.6 and the qualifiers that produce four of them (§4.6.2).
 
-use std::fmt;
-
 use serde::Serialize;
 
 /// The results themselves are shared vocabulary: the fake receivers and the checker speak them too.
