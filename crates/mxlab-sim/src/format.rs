@@ -1,8 +1,8 @@
 //! Date forms that mail artifacts use, as `time` format descriptions (checked at compile
 //! time), or the well-known RFC forms where one fits.
 
-use time::format_description::well_known::{Rfc2822, Rfc3339};
 use time::format_description::BorrowedFormatItem;
+use time::format_description::well_known::{Rfc2822, Rfc3339};
 use time::macros::format_description;
 use time::{OffsetDateTime, UtcOffset};
 
