@@ -172,7 +172,7 @@ fn rule_ids_and_stages_agree_with_the_code() {
     let (schemas, rule_id) = report_schema("/$defs/ruleId");
     let ids = mxlab_checker::rules::RULES
         .iter()
-        .map(|r| r.id)
+        .map(|r| r.id.as_str())
         .chain(mxlab_vocab::RuleId::ALL.iter().map(|id| id.as_str()));
     for id in ids {
         assert!(schemas.validate(&json!(id), rule_id).is_ok(), "{id}");

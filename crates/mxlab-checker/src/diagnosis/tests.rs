@@ -15,6 +15,7 @@ fn event(at: &str, id: &str, rcpt: &str, status: &str) -> TrackingEvent {
         source_context: String::new(),
         recipients: vec![rcpt.into()],
         recipient_status: status.into(),
+        ..TrackingEvent::default()
     }
 }
 
