@@ -44,6 +44,8 @@ pub struct Rule {
     pub role: Role,
     /// One line: what it means.
     pub title: &'static str,
+    /// The evidence that fires it.
+    pub fires: &'static str,
     /// What an administrator should understand.
     pub explanation: &'static str,
     pub remediation: &'static [&'static str],

@@ -3,15 +3,19 @@
 //! never made to it).
 
 mod dns_mx;
+mod doc;
 mod notices;
 
 use mxlab_vocab::RuleId;
 
 use crate::rule::{Role, Rule, Severity};
 
+pub use doc::markdown;
+
 pub static RULES: &[Rule] = &[
     Rule {
         id: RuleId::DnsLocalResolver,
+        fires: "DNS failures in the notices or tracking log (\"DNS query failed\", SERVFAIL) and, now, the sender's resolver failing while a walk from the root gets an answer; or DNS failures for unrelated domains at once that have since cleared.",
         severity: Severity::Error,
         role: Role::Cause,
         title: "The sender's own DNS resolver or forwarder fails; the target's DNS is fine",
@@ -24,6 +28,7 @@ pub static RULES: &[Rule] = &[
     },
     Rule {
         id: RuleId::DnsLameDelegation,
+        fires: "DNS failures seen, and the walk from the root finds the parent delegating to servers that refuse the zone or answer without authority.",
         severity: Severity::Error,
         role: Role::Cause,
         title: "The recipient domain's delegation is lame",
@@ -36,6 +41,7 @@ pub static RULES: &[Rule] = &[
     },
     Rule {
         id: RuleId::DnsServfail,
+        fires: "DNS failures seen (\"DNS query failed\", \"Name service error … try again\", SERVFAIL), and the domain's servers (or the MX host's address lookup) answer SERVFAIL now — or the failure has cleared and the text names no more.",
         severity: Severity::Error,
         role: Role::Cause,
         title: "The recipient domain's DNS answers SERVFAIL",
@@ -48,6 +54,7 @@ pub static RULES: &[Rule] = &[
     },
     Rule {
         id: RuleId::DnsTimeout,
+        fires: "DNS failures seen, and the domain's servers never answer the walk or the resolver's queries time out.",
         severity: Severity::Error,
         role: Role::Cause,
         title: "The recipient domain's DNS servers never answer",
@@ -60,6 +67,7 @@ pub static RULES: &[Rule] = &[
     },
     Rule {
         id: RuleId::DnsMxNxdomain,
+        fires: "An NDR or log line saying the domain does not exist (NXDOMAIN, \"NonExistentDomain\", \"Host unknown\"), or the probe's MX lookup answering NXDOMAIN.",
         severity: Severity::Error,
         role: Role::Cause,
         title: "The recipient domain does not exist",
@@ -73,6 +81,7 @@ pub static RULES: &[Rule] = &[
     },
     Rule {
         id: RuleId::DnsMxNull,
+        fires: "\"null MX\", `556 5.1.10`, or the probe finding `MX 0 .`.",
         severity: Severity::Error,
         role: Role::Cause,
         title: "The recipient domain publishes a null MX: it accepts no mail",
@@ -84,6 +93,7 @@ pub static RULES: &[Rule] = &[
     },
     Rule {
         id: RuleId::DnsMxMissing,
+        fires: "\"no MX and no A\", \"Unable to route\", `5.4.4`, or the probe finding neither MX nor address records.",
         severity: Severity::Error,
         role: Role::Cause,
         title: "The recipient domain has no MX record and no address to fall back on",
@@ -96,6 +106,7 @@ pub static RULES: &[Rule] = &[
     },
     Rule {
         id: RuleId::DnsMxTargetUnresolvable,
+        fires: "The probe finding every MX host without an address record (NODATA/NXDOMAIN for A and AAAA, not a failed lookup).",
         severity: Severity::Error,
         role: Role::Cause,
         title: "The MX record points at a host name with no address",
@@ -107,6 +118,7 @@ pub static RULES: &[Rule] = &[
     },
     Rule {
         id: RuleId::SmtpConnectRefused,
+        fires: "Winsock 10061 / \"Connection refused\" in the notices or log; confirmed when the probe's connection is refused.",
         severity: Severity::Error,
         role: Role::Cause,
         title: "The remote MX refuses connections on port 25",
@@ -119,6 +131,7 @@ pub static RULES: &[Rule] = &[
     },
     Rule {
         id: RuleId::SmtpConnectTimeout,
+        fires: "Winsock 10060 / \"Failed to connect\" / \"Connection timed out\"; confirmed when the probe's connection gets no answer. Met by the probe alone (nothing seen), it is a finding, never the verdict.",
         severity: Severity::Error,
         role: Role::Cause,
         title: "The remote MX does not answer connections",
@@ -131,6 +144,7 @@ pub static RULES: &[Rule] = &[
     },
     Rule {
         id: RuleId::DnsMxImplicit,
+        fires: "The probe finding no MX but an address record (RFC 5321 §5.1 fallback).",
         severity: Severity::Warning,
         role: Role::Observation,
         title: "No MX record: mail relies on the A/AAAA fallback",
@@ -140,6 +154,7 @@ pub static RULES: &[Rule] = &[
     },
     Rule {
         id: RuleId::TransportShadowRedundancyStandalone,
+        fires: "HAREDIRECTFAIL \"No suitable shadow server\" in the tracking log for the recipient's message.",
         severity: Severity::Error,
         role: Role::Cause,
         title: "Shadow redundancy on a standalone server",
@@ -152,6 +167,7 @@ pub static RULES: &[Rule] = &[
     },
     Rule {
         id: RuleId::TransportBacklog,
+        fires: "Messages that waited an hour or more between RECEIVE and a first attempt that then succeeded; delay notices that quote no remote error.",
         severity: Severity::Error,
         role: Role::Cause,
         title: "The sending server's own queue is backed up",
@@ -164,6 +180,7 @@ pub static RULES: &[Rule] = &[
     },
     Rule {
         id: RuleId::SpfFail,
+        fires: "A refusal about SPF (5.7.23, \"SPF\", \"Sender Policy Framework\", Gmail's \"unauthenticated\") and the checker's own RFC 7208 evaluation saying fail; the receiver's code wins when it names the result.",
         severity: Severity::Error,
         role: Role::Cause,
         title: "The sender's SPF policy fails the sending IP; the remote rejects",
@@ -176,6 +193,7 @@ pub static RULES: &[Rule] = &[
     },
     Rule {
         id: RuleId::SpfSoftfail,
+        fires: "A refusal about SPF and the checker's own evaluation saying softfail.",
         severity: Severity::Error,
         role: Role::Cause,
         title: "SPF soft-fails the sending IP; the remote defers softfails",
@@ -187,6 +205,7 @@ pub static RULES: &[Rule] = &[
     },
     Rule {
         id: RuleId::SpfNone,
+        fires: "A refusal about SPF or authentication and the sender's domain publishing no SPF record.",
         severity: Severity::Error,
         role: Role::Cause,
         title: "The sender's domain publishes no SPF record",
@@ -198,6 +217,7 @@ pub static RULES: &[Rule] = &[
     },
     Rule {
         id: RuleId::SpfPermerror,
+        fires: "5.7.24, or a refusal about SPF and the checker's own evaluation saying permerror.",
         severity: Severity::Error,
         role: Role::Cause,
         title: "The sender's SPF record is broken (permerror)",
@@ -209,6 +229,7 @@ pub static RULES: &[Rule] = &[
     },
     Rule {
         id: RuleId::SpfTemperror,
+        fires: "4.7.24, or a refusal about SPF and the checker's own evaluation saying temperror.",
         severity: Severity::Error,
         role: Role::Cause,
         title: "The sender's SPF could not be looked up (temperror)",
@@ -220,6 +241,7 @@ pub static RULES: &[Rule] = &[
     },
     Rule {
         id: RuleId::SmtpPolicyRejected,
+        fires: "A 5.7.x refusal naming no more specific cause: blocklists (\"blocked using\"), reputation, DMARC, reverse DNS, content.",
         severity: Severity::Error,
         role: Role::Cause,
         title: "The remote server refuses the mail by its policy",
@@ -232,6 +254,7 @@ pub static RULES: &[Rule] = &[
     },
     Rule {
         id: RuleId::SmtpTlsCertExpired,
+        fires: "\"CertificateExpired\" in the sender's error, confirmed by the probe's own TLS handshake.",
         severity: Severity::Error,
         role: Role::Cause,
         title: "The remote MX presents an expired TLS certificate",
@@ -244,6 +267,7 @@ pub static RULES: &[Rule] = &[
     },
     Rule {
         id: RuleId::SmtpTlsCertNameMismatch,
+        fires: "\"CertificateNameMismatch\", confirmed by the probe's handshake.",
         severity: Severity::Error,
         role: Role::Cause,
         title: "The remote MX's TLS certificate is for another name",
@@ -255,6 +279,7 @@ pub static RULES: &[Rule] = &[
     },
     Rule {
         id: RuleId::SmtpTlsCertUntrusted,
+        fires: "\"UnknownIssuer\", \"self-signed\", confirmed by the probe's handshake.",
         severity: Severity::Error,
         role: Role::Cause,
         title: "The remote MX's TLS certificate is not trusted",
@@ -266,6 +291,7 @@ pub static RULES: &[Rule] = &[
     },
     Rule {
         id: RuleId::SmtpTlsRequired,
+        fires: "\"Must issue a STARTTLS command first\", \"TLS required\", or a sender that requires TLS finding none offered.",
         severity: Severity::Error,
         role: Role::Cause,
         title: "The remote server demands STARTTLS, which the sender did not use",
@@ -278,6 +304,7 @@ pub static RULES: &[Rule] = &[
     },
     Rule {
         id: RuleId::SmtpRelayDenied,
+        fires: "\"Relay access denied\", \"relaying denied\", 5.7.64 TenantAttribution, 5.7.54.",
         severity: Severity::Error,
         role: Role::Cause,
         title: "The server the mail went to refuses to relay it",
@@ -290,6 +317,7 @@ pub static RULES: &[Rule] = &[
     },
     Rule {
         id: RuleId::SmtpBannerTimeout,
+        fires: "A connection dropped on a timeout (\"Connection dropped due to TimedOut\", \"… initial server greeting\") where the probe gets no greeting, or the first attempt failed within the greeting timeout.",
         severity: Severity::Error,
         role: Role::Cause,
         title: "The remote MX accepts connections but never greets",
@@ -302,6 +330,7 @@ pub static RULES: &[Rule] = &[
     },
     Rule {
         id: RuleId::SmtpRateLimited,
+        fires: "Replies about too many connections or messages, rates, throttling, \"server busy\" (Exchange 421 4.3.2, Gmail 421-4.7.0, Microsoft 4.7.500), or a bare 421 4.7.0.",
         severity: Severity::Error,
         role: Role::Cause,
         title: "The remote server limits connections: 421 4.7.0",
@@ -314,6 +343,7 @@ pub static RULES: &[Rule] = &[
     },
     Rule {
         id: RuleId::SmtpGreylisted,
+        fires: "Greylisting wording (\"Greylisted\", postgrey, Mimecast's \"Internal resource temporarily unavailable\"), or an unspecific 4xx (4.7.x or none) that a retry within an hour got past.",
         severity: Severity::Warning,
         role: Role::Cause,
         title: "Greylisting delayed the mail",
@@ -326,6 +356,7 @@ pub static RULES: &[Rule] = &[
     },
     Rule {
         id: RuleId::SmtpRcptMailboxFull,
+        fires: "X.2.2, \"mailbox full\", \"over quota\"; the probe's postmaster check tells a mailbox from a domain problem.",
         severity: Severity::Error,
         role: Role::Cause,
         title: "One recipient's mailbox is full (not a domain problem)",
@@ -338,6 +369,7 @@ pub static RULES: &[Rule] = &[
     },
     Rule {
         id: RuleId::SmtpRcptUserUnknown,
+        fires: "5.1.1, 5.1.10, \"User unknown\", \"RecipientNotFound\", \"does not exist\".",
         severity: Severity::Error,
         role: Role::Cause,
         title: "The recipient's mailbox does not exist",
@@ -350,6 +382,7 @@ pub static RULES: &[Rule] = &[
     },
     Rule {
         id: RuleId::SmtpRcptTransient,
+        fires: "Any other temporary refusal from the remote (a 4xx that names no reason the checker knows).",
         severity: Severity::Error,
         role: Role::Cause,
         title: "The remote server defers the recipient at RCPT",
@@ -362,6 +395,7 @@ pub static RULES: &[Rule] = &[
     },
     Rule {
         id: RuleId::SmtpDataTimeout,
+        fires: "A connection dropped on a timeout after the message was sent; the probe's DATA or final dot gets no reply.",
         severity: Severity::Error,
         role: Role::Cause,
         title: "The remote server never confirms the message (protocol timeout)",
@@ -374,6 +408,7 @@ pub static RULES: &[Rule] = &[
     },
     Rule {
         id: RuleId::SmtpDataDisconnected,
+        fires: "\"SocketError\", \"lost connection\", \"Connection reset\" during the session; the probe's connection closes while it sends.",
         severity: Severity::Error,
         role: Role::Cause,
         title: "The connection drops while the message is sent",
@@ -386,6 +421,7 @@ pub static RULES: &[Rule] = &[
     },
     Rule {
         id: RuleId::SmtpMessageHeaderLimit,
+        fires: "A size refusal that names the header (\"Message header size exceeds limit\").",
         severity: Severity::Error,
         role: Role::Cause,
         title: "The remote server rejects the message for its header size",
@@ -398,6 +434,7 @@ pub static RULES: &[Rule] = &[
     },
     Rule {
         id: RuleId::SmtpMessageTooBig,
+        fires: "X.3.4, X.2.3, \"message size exceeds\", \"too big\", \"too large\".",
         severity: Severity::Error,
         role: Role::Cause,
         title: "The message is larger than the remote server accepts",
@@ -410,6 +447,7 @@ pub static RULES: &[Rule] = &[
     },
     Rule {
         id: RuleId::SmtpMxBackupUsed,
+        fires: "The tracking log's SEND going through a host other than the most preferred MX.",
         severity: Severity::Warning,
         role: Role::Observation,
         title: "Mail went to a backup MX",
@@ -421,6 +459,7 @@ pub static RULES: &[Rule] = &[
     },
     Rule {
         id: RuleId::DsnExpired,
+        fires: "An NDR with QUEUE.Expired.",
         severity: Severity::Warning,
         role: Role::Observation,
         title: "The message expired in the queue",
@@ -432,6 +471,7 @@ pub static RULES: &[Rule] = &[
     },
     Rule {
         id: RuleId::DsnDelayed,
+        fires: "A delay notice (\"400 4.4.7 Message delayed\").",
         severity: Severity::Info,
         role: Role::Observation,
         title: "\"400 4.4.7 Message delayed\" is a symptom, not a cause",
@@ -443,6 +483,7 @@ pub static RULES: &[Rule] = &[
     },
     Rule {
         id: RuleId::DsnFailed,
+        fires: "An NDR for a permanent failure.",
         severity: Severity::Info,
         role: Role::Observation,
         title: "A non-delivery report says delivery failed permanently",
@@ -454,6 +495,7 @@ pub static RULES: &[Rule] = &[
     },
     Rule {
         id: RuleId::OkDelivered,
+        fires: "Every recipient has a SEND in the tracking log and nothing held any of them up.",
         severity: Severity::Info,
         role: Role::Outcome,
         title: "The mail was delivered",
@@ -463,6 +505,7 @@ pub static RULES: &[Rule] = &[
     },
     Rule {
         id: RuleId::Inconclusive,
+        fires: "No cause explains a recipient that was not delivered.",
         severity: Severity::Warning,
         role: Role::Outcome,
         title: "No rule explains what happened",
