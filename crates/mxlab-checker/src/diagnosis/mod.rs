@@ -276,6 +276,22 @@ fn attribute(facts: &Facts, story: &Story, local: &transport::Local) -> Attribut
     if let Some(a) = local.explain(story) {
         return a;
     }
+    if story.delay_notice && story.fate != Fate::Delivered {
+        // Delayed with no remote error and no attempt to show for it: the message is still
+        // waiting in this server's own queue.
+        let mut a = Attribution::new(
+            RuleId::TransportBacklog,
+            format!(
+                "A delay notice names {}, but no delivery attempt and no remote error is on record: the message waits in the sending server's own queue",
+                story.address
+            ),
+        );
+        a.evidence.push(format!(
+            "notice: delayed for {}, with no remote error quoted",
+            story.address
+        ));
+        return a;
+    }
     if story.fate == Fate::Delivered {
         let mut a = Attribution::new(
             RuleId::OkDelivered,

@@ -32,6 +32,11 @@ pub struct Seen {
 }
 
 impl Seen {
+    /// When it was last seen, when the artifact says (tracking-log and notice dates alike).
+    pub fn last_time(&self) -> Option<time::OffsetDateTime> {
+        self.last_at.as_deref().and_then(at)
+    }
+
     /// The evidence line: one per distinct error, with how often and when.
     pub fn evidence(&self, recipient: &str) -> String {
         let when = match (&self.first_at, &self.last_at, self.count) {
@@ -125,9 +130,9 @@ impl Story {
         let named: Vec<&Seen> = real.clone().filter(|e| !e.symptom.is_generic()).collect();
         let last_named = named
             .iter()
-            .max_by_key(|e| (e.last_at.clone(), e.count))
+            .max_by_key(|e| (e.last_time(), e.count))
             .copied();
-        last_named.or_else(|| real.max_by_key(|e| (e.last_at.clone(), e.count)))
+        last_named.or_else(|| real.max_by_key(|e| (e.last_time(), e.count)))
     }
 
     fn saw(&mut self, text: &str, origin: Origin, at: Option<&str>) {
@@ -164,9 +169,12 @@ impl Story {
     }
 }
 
-/// A tracking-log time (RFC 3339).
+/// A time as the artifacts write it: RFC 3339 in the tracking log, RFC 5322 in notices.
 fn at(text: &str) -> Option<time::OffsetDateTime> {
-    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()
+    use time::format_description::well_known::{Rfc2822, Rfc3339};
+    time::OffsetDateTime::parse(text.trim(), &Rfc3339)
+        .or_else(|_| time::OffsetDateTime::parse(text.trim(), &Rfc2822))
+        .ok()
 }
 
 pub fn domain_of(address: &str) -> String {
