@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use mxlab_scenario::ReplySpec;
-use mxlab_scenario::model::{SmtpAction, SmtpRule, Stage};
+use mxlab_scenario::model::{SmtpAction, SmtpRule};
+use mxlab_vocab::{EnhancedStatus, Reply, SpfResult, Stage};
 
 /// One decided step: wait `delay`, then act.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -17,7 +17,7 @@ pub struct Step {
 pub enum Act {
     /// Do what a healthy server does here.
     Accept,
-    Reply(ReplySpec),
+    Reply(Reply),
     /// connect: the port is closed.
     Refuse,
     /// connect: the SYN goes unanswered.
@@ -45,8 +45,8 @@ pub struct Context<'a> {
     pub concurrent: u32,
     /// The message, at end-of-data.
     pub message: Option<&'a [u8]>,
-    /// The sender's SPF result as this host evaluated it (from MAIL on), by RFC 7208 name.
-    pub spf: Option<&'a str>,
+    /// The sender's SPF result as this host evaluated it (from MAIL on).
+    pub spf: Option<SpfResult>,
 }
 
 /// The size of a message's header section: up to the first empty line.
@@ -92,7 +92,7 @@ fn rule_applies(rule: &SmtpRule, stage: Stage, ctx: &Context<'_>) -> bool {
                 .is_some_and(|since| since < window.get())
         })
         && rule.connections_over.is_none_or(|n| ctx.concurrent > n)
-        && rule.spf.is_none_or(|want| ctx.spf == Some(want.as_str()))
+        && rule.spf.is_none_or(|want| ctx.spf == Some(want))
         && rule
             .size_over
             .is_none_or(|n| ctx.message.is_some_and(|m| m.len() as u64 > n))
@@ -111,24 +111,24 @@ pub fn decide(rules: &[SmtpRule], stage: Stage, ctx: &Context<'_>) -> Step {
 
 /// What a strict receiver answers at MAIL FROM for an SPF result (RFC 7372 codes), when no
 /// rule scripts otherwise. `None`: accept.
-pub fn strict_spf(result: &str) -> Option<ReplySpec> {
+pub fn strict_spf(result: SpfResult) -> Option<Reply> {
     match result {
-        "fail" => Some(ReplySpec::new(
+        SpfResult::Fail => Some(Reply::new(
             550,
-            Some((5, 7, 23)),
+            Some(EnhancedStatus::new(5, 7, 23)),
             "SPF validation failed",
         )),
-        "temperror" => Some(ReplySpec::new(
+        SpfResult::TempError => Some(Reply::new(
             451,
-            Some((4, 7, 24)),
+            Some(EnhancedStatus::new(4, 7, 24)),
             "SPF validation error, try again later",
         )),
-        "permerror" => Some(ReplySpec::new(
+        SpfResult::PermError => Some(Reply::new(
             550,
-            Some((5, 7, 24)),
+            Some(EnhancedStatus::new(5, 7, 24)),
             "SPF validation error: the sender's SPF record is invalid",
         )),
-        _ => None,
+        SpfResult::Pass | SpfResult::None | SpfResult::Neutral | SpfResult::SoftFail => None,
     }
 }
 
