@@ -207,11 +207,13 @@ pub struct SmtpRule {
     /// `"1"`, `"1-3"`, `"4-"`.
     #[serde(default)]
     pub attempts: Option<CountRange>,
-    /// Condition: the recipient (RCPT and later), exact or with `*` wildcards.
+    /// Condition: the recipient (RCPT and later), exact or with `*` wildcards. At DATA and
+    /// end-of-data it holds when any recipient accepted in the transaction matches.
     #[serde(default)]
     pub recipient: Option<String>,
     /// Condition (rcpt and later): less than this long since this client IP, sender and
-    /// recipient were first seen: greylisting.
+    /// recipient were first seen: greylisting. At DATA and end-of-data, for any accepted
+    /// recipient (with `recipient`, for one that matches it).
     #[serde(default)]
     pub within: Option<Dur>,
     /// Condition (banner and later): more than this many sessions open at the host, this one

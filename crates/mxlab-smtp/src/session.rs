@@ -10,7 +10,7 @@ use smtp_proto::request::receiver::{DataReceiver, RequestReceiver};
 use smtp_proto::{Error as ParseError, Request};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-use crate::behaviour::{Act, Context};
+use crate::behaviour::{Act, Context, Recipient, Step};
 use crate::host::{Captured, FakeSmtpHost, Line, Transcript};
 
 /// Lines kept of one session's transcript; the rest are counted, not kept.
@@ -179,26 +179,39 @@ impl Session<'_> {
         }
     }
 
-    /// Executes a decided step for `stage`; `healthy` is the reply a healthy server gives.
-    async fn step(
-        &mut self,
-        stage: Stage,
-        recipient: Option<&str>,
-        healthy: Reply,
-    ) -> (Flow, bool) {
-        let since_first_seen = match (recipient, &self.mail_from) {
-            (Some(rcpt), Some(from)) => self.host.seen(self.client, from, rcpt),
-            _ => None,
-        };
-        let ctx = Context {
-            attempt: self.attempt,
-            recipient,
-            since_first_seen,
-            concurrent: self.concurrent,
-            message: None,
-            spf: self.spf,
-        };
-        let step = self.host.decide(stage, &ctx);
+    /// What the host decides at `stage`. `recipients` are those the stage is about: at RCPT
+    /// the one given, at DATA and end-of-data every one accepted in this transaction.
+    fn decide(&self, stage: Stage, recipients: &[String], message: Option<&[u8]>) -> Step {
+        let recipients: Vec<Recipient<'_>> = recipients
+            .iter()
+            .map(|address| Recipient {
+                address,
+                since_first_seen: self
+                    .mail_from
+                    .as_deref()
+                    .and_then(|from| self.host.seen(self.client, from, address)),
+            })
+            .collect();
+        self.host.decide(
+            stage,
+            &Context {
+                attempt: self.attempt,
+                recipients: &recipients,
+                concurrent: self.concurrent,
+                message,
+                spf: self.spf,
+            },
+        )
+    }
+
+    /// Decides and executes a stage that is about no recipient.
+    async fn step(&mut self, stage: Stage, healthy: Reply) -> (Flow, bool) {
+        let step = self.decide(stage, &[], None);
+        self.act(step, healthy).await
+    }
+
+    /// Executes a decided step; `healthy` is the reply a healthy server gives.
+    async fn act(&mut self, step: Step, healthy: Reply) -> (Flow, bool) {
         if !step.delay.is_zero() {
             self.host.clock.sleep(step.delay).await;
         }
@@ -235,7 +248,7 @@ impl Session<'_> {
 
     async fn serve(&mut self) {
         let banner = Reply::new(220, None, &self.host.banner);
-        let (flow, ok) = self.step(Stage::Banner, None, banner).await;
+        let (flow, ok) = self.step(Stage::Banner, banner).await;
         if matches!(flow, Flow::Close) || !ok {
             return;
         }
@@ -318,7 +331,7 @@ impl Session<'_> {
                 let mut greets =
                     Reply::new(250, None, &format!("{} greets {host}", self.host.name));
                 greets.lines.extend(extensions);
-                let (flow, ok) = self.step(Stage::Ehlo, None, greets).await;
+                let (flow, ok) = self.step(Stage::Ehlo, greets).await;
                 self.helo |= ok;
                 self.reset();
                 flow
@@ -341,7 +354,7 @@ impl Session<'_> {
                     self.note('*', note);
                 }
                 let (flow, ok) = self
-                    .step(Stage::Mail, None, reply(250, (2, 1, 0), "Sender OK"))
+                    .step(Stage::Mail, reply(250, (2, 1, 0), "Sender OK"))
                     .await;
                 if ok {
                     self.mail_from = Some(from.address);
@@ -352,13 +365,8 @@ impl Session<'_> {
                 if self.mail_from.is_none() {
                     return self.send(&reply(503, (5, 5, 1), "Need MAIL first")).await;
                 }
-                let (flow, ok) = self
-                    .step(
-                        Stage::Rcpt,
-                        Some(&to.address),
-                        reply(250, (2, 1, 5), "Recipient OK"),
-                    )
-                    .await;
+                let step = self.decide(Stage::Rcpt, std::slice::from_ref(&to.address), None);
+                let (flow, ok) = self.act(step, reply(250, (2, 1, 5), "Recipient OK")).await;
                 if ok {
                     self.rcpt_to.push(to.address);
                 }
@@ -369,7 +377,8 @@ impl Session<'_> {
                     return self.send(&reply(503, (5, 5, 1), "Need RCPT first")).await;
                 }
                 let go_ahead = Reply::new(354, None, "Start mail input; end with <CRLF>.<CRLF>");
-                let (flow, ok) = self.step(Stage::Data, None, go_ahead).await;
+                let step = self.decide(Stage::Data, &self.rcpt_to, None);
+                let (flow, ok) = self.act(step, go_ahead).await;
                 if !ok || matches!(flow, Flow::Close) {
                     return flow;
                 }
@@ -381,9 +390,7 @@ impl Session<'_> {
             }
             Request::Noop { .. } => self.send(&reply(250, (2, 0, 0), "OK")).await,
             Request::Quit => {
-                let _ = self
-                    .step(Stage::Quit, None, reply(221, (2, 0, 0), "Bye"))
-                    .await;
+                let _ = self.step(Stage::Quit, reply(221, (2, 0, 0), "Bye")).await;
                 Flow::Close
             }
             Request::StartTls => self.starttls().await,
@@ -422,7 +429,7 @@ impl Session<'_> {
             }
         }
         let welcome = reply(235, (2, 7, 0), "Authentication successful");
-        self.step(Stage::Auth, None, welcome).await.0
+        self.step(Stage::Auth, welcome).await.0
     }
 
     /// RFC 3207: 220, the handshake, and a fresh start — the client must EHLO again.
@@ -430,12 +437,7 @@ impl Session<'_> {
         let Some(config) = self.host.tls_config().filter(|_| !self.in_tls) else {
             return self.send(&reply(454, (4, 7, 0), "TLS not available")).await;
         };
-        let ctx = Context {
-            attempt: self.attempt,
-            concurrent: self.concurrent,
-            ..Context::default()
-        };
-        if self.host.decide(Stage::Starttls, &ctx).act == Act::Close {
+        if self.decide(Stage::Starttls, &[], None).act == Act::Close {
             // `close` at STARTTLS: say yes, then hang up in the middle of the handshake.
             let _ = self.send(&ready_for_tls()).await;
             let mut hello = [0u8; 64];
@@ -443,7 +445,7 @@ impl Session<'_> {
             self.note('*', "server aborts the TLS handshake".into());
             return Flow::Close;
         }
-        let (flow, ok) = self.step(Stage::Starttls, None, ready_for_tls()).await;
+        let (flow, ok) = self.step(Stage::Starttls, ready_for_tls()).await;
         if !ok || matches!(flow, Flow::Close) {
             return flow;
         }
@@ -536,16 +538,7 @@ impl Session<'_> {
             );
             return self.send(&refused).await;
         }
-        let step = self.host.decide(
-            Stage::EndOfData,
-            &Context {
-                attempt: self.attempt,
-                concurrent: self.concurrent,
-                message: Some(&message),
-                spf: self.spf,
-                ..Context::default()
-            },
-        );
+        let step = self.decide(Stage::EndOfData, &self.rcpt_to, Some(&message));
         if !step.delay.is_zero() {
             self.host.clock.sleep(step.delay).await;
         }
