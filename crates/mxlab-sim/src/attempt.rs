@@ -318,7 +318,7 @@ async fn starttls(
     let limit = env.transport.command_timeout.get();
     mxlab_tls::upgrade(&mut client.stream, config, &target.0, env.clock, limit)
         .await
-        .map_err(|why| SessionFailure(tls_failure(&why, target, port)))?;
+        .map_err(|why| SessionFailure(tls_failure(why.as_str(), target, port)))?;
     client
         .ehlo(env.helo)
         .await

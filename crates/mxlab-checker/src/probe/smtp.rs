@@ -233,8 +233,8 @@ async fn run(
                 line: "certificate verified, TLS established".into(),
                 all: String::new(),
             },
-            Err(why) if why == "Timeout" => Outcome::Timeout,
-            Err(why) => Outcome::TlsFailed(why),
+            Err(mxlab_tls::TlsFailure::Timeout) => Outcome::Timeout,
+            Err(why) => Outcome::TlsFailed(why.to_string()),
         };
         if !record(&mut steps, "tls", "TLS handshake", handshake) {
             return SmtpResult::Greeted { banner, steps };
