@@ -10,6 +10,7 @@ use std::time::Duration;
 use mxlab_net::{Clock, Network};
 use mxlab_scenario::Scenario;
 use mxlab_scenario::model::SenderTopology;
+use mxlab_vocab::Reply;
 
 use crate::attempt::{self, Env, Failure, TlsClients};
 use crate::dsn::{self, About, Kind, Notice};
@@ -28,7 +29,7 @@ pub struct TimelineEvent {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RecipientState {
     Pending,
-    Delivered { reply: String, host: String },
+    Delivered { reply: Reply, host: String },
     Failed { failure: Failure },
     Expired,
 }
@@ -394,14 +395,18 @@ impl<'a> Sim<'a> {
                                 event_id: "SEND",
                                 source: "SMTP",
                                 recipients: vec![address],
-                                status: d.reply,
+                                status: d.reply.to_string(),
                                 context: format!("{} ({})", d.host, d.ip),
                             },
                         );
                     }
                     Err(f) => {
-                        all_connection_failures &= f.kind == FailureKind::Connection;
-                        let what = if f.permanent { "failed" } else { "deferred" };
+                        all_connection_failures &= f.kind() == FailureKind::Connection;
+                        let what = if f.is_permanent() {
+                            "failed"
+                        } else {
+                            "deferred"
+                        };
                         // Attempts are shown when they started, as the retry schedule counts them.
                         self.note_at(
                             start,
@@ -410,7 +415,7 @@ impl<'a> Sim<'a> {
                             format!("#{} {address} {what}: {}", m.attempts, f.reply),
                         );
                         r.last_error = Some((f.clone(), at));
-                        if f.permanent {
+                        if f.is_permanent() {
                             r.state = RecipientState::Failed { failure: f.clone() };
                             failed_now.push(address.clone());
                             self.track(
@@ -420,7 +425,7 @@ impl<'a> Sim<'a> {
                                     event_id: "FAIL",
                                     source: "SMTP",
                                     recipients: vec![address],
-                                    status: f.reply.clone(),
+                                    status: f.reply.to_string(),
                                     context: String::new(),
                                 },
                             );
@@ -432,7 +437,7 @@ impl<'a> Sim<'a> {
                                     event_id: "DEFER",
                                     source: "SMTP",
                                     recipients: vec![address],
-                                    status: f.reply.clone(),
+                                    status: f.reply.to_string(),
                                     context: String::new(),
                                 },
                             );
@@ -529,7 +534,7 @@ impl<'a> Sim<'a> {
                 event_id: "DSN",
                 source: "DSN",
                 recipients: delayed,
-                status: "400 4.4.7 Message delayed".into(),
+                status: dsn::delayed().to_string(),
                 context: "delay".into(),
             },
         );
@@ -587,7 +592,7 @@ impl<'a> Sim<'a> {
                     event_id: "FAIL",
                     source: "QUEUE",
                     recipients: vec![address.clone()],
-                    status: "550 4.4.7 QUEUE.Expired; message expired".into(),
+                    status: dsn::expired().to_string(),
                     context: String::new(),
                 },
             );
@@ -630,7 +635,7 @@ impl<'a> Sim<'a> {
                 .flat_map(|m| m.pending().filter(|r| r.domain == *domain))
                 .filter_map(|r| r.last_error.as_ref())
                 .max_by_key(|(_, t)| *t)
-                .map(|(f, _)| f.reply.clone());
+                .map(|(f, _)| f.reply.to_string());
             let next = waiting.iter().filter_map(|m| m.next).min();
             let status = if last_error.is_some() {
                 "Retry"
