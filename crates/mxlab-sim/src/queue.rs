@@ -10,7 +10,7 @@ use std::time::Duration;
 use mxlab_net::{Clock, Network};
 use mxlab_scenario::Scenario;
 use mxlab_scenario::model::SenderTopology;
-use mxlab_vocab::Reply;
+use mxlab_vocab::{EventId, Reply};
 
 use crate::attempt::{self, Env, Failure, TlsClients};
 use crate::dsn::{self, About, Kind, Notice};
@@ -70,7 +70,7 @@ impl Message {
 
 /// The event-specific part of a tracking-log line.
 struct Track {
-    event_id: &'static str,
+    event_id: EventId,
     source: &'static str,
     recipients: Vec<String>,
     status: String,
@@ -276,7 +276,7 @@ impl<'a> Sim<'a> {
             log,
             m,
             Track {
-                event_id: "RECEIVE",
+                event_id: EventId::Receive,
                 source: "SMTP",
                 recipients: all.clone(),
                 status: String::new(),
@@ -287,7 +287,7 @@ impl<'a> Sim<'a> {
             log,
             m,
             Track {
-                event_id: "SUBMIT",
+                event_id: EventId::Submit,
                 source: "STOREDRIVER",
                 recipients: all.clone(),
                 status: String::new(),
@@ -301,7 +301,7 @@ impl<'a> Sim<'a> {
                 log,
                 m,
                 Track {
-                    event_id: "HAREDIRECTFAIL",
+                    event_id: EventId::HaRedirectFail,
                     source: "SMTP",
                     recipients: all.clone(),
                     status: String::new(),
@@ -392,7 +392,7 @@ impl<'a> Sim<'a> {
                             log,
                             m,
                             Track {
-                                event_id: "SEND",
+                                event_id: EventId::Send,
                                 source: "SMTP",
                                 recipients: vec![address],
                                 status: d.reply.to_string(),
@@ -422,7 +422,7 @@ impl<'a> Sim<'a> {
                                 log,
                                 m,
                                 Track {
-                                    event_id: "FAIL",
+                                    event_id: EventId::Fail,
                                     source: "SMTP",
                                     recipients: vec![address],
                                     status: f.reply.to_string(),
@@ -434,7 +434,7 @@ impl<'a> Sim<'a> {
                                 log,
                                 m,
                                 Track {
-                                    event_id: "DEFER",
+                                    event_id: EventId::Defer,
                                     source: "SMTP",
                                     recipients: vec![address],
                                     status: f.reply.to_string(),
@@ -531,7 +531,7 @@ impl<'a> Sim<'a> {
             log,
             m,
             Track {
-                event_id: "DSN",
+                event_id: EventId::Dsn,
                 source: "DSN",
                 recipients: delayed,
                 status: dsn::delayed().to_string(),
@@ -573,7 +573,7 @@ impl<'a> Sim<'a> {
             log,
             m,
             Track {
-                event_id: "DSN",
+                event_id: EventId::Dsn,
                 source: "DSN",
                 recipients: recipients.to_vec(),
                 status: "failed".into(),
@@ -589,7 +589,7 @@ impl<'a> Sim<'a> {
                 log,
                 m,
                 Track {
-                    event_id: "FAIL",
+                    event_id: EventId::Fail,
                     source: "QUEUE",
                     recipients: vec![address.clone()],
                     status: dsn::expired().to_string(),
