@@ -71,13 +71,17 @@ async fn the_healthy_story_on_real_sockets() {
     assert_eq!(captured[0].rcpt_to, ["hanako@partner.test"]);
 
     let env = probe_env(&net, &scenario, &served, clock, smtp.port());
-    let probe = probe_domain(&env, "partner.test", "hanako@partner.test").await;
+    let probe = probe_domain(&env, "partner.test", &["hanako@partner.test".into()]).await;
     assert_eq!(probe.smtp.len(), 1);
     let SmtpResult::Greeted { banner, steps } = &probe.smtp[0].result else {
         panic!("{:?}", probe.smtp)
     };
-    assert!(banner.starts_with("220 mx1.partner.test"), "{banner}");
-    let stages: Vec<&str> = steps.iter().map(|s| s.stage).collect();
+    assert_eq!(banner.code, 220);
+    assert!(
+        banner.first_text().starts_with("mx1.partner.test"),
+        "{banner}"
+    );
+    let stages: Vec<String> = steps.iter().map(|s| s.step.to_string()).collect();
     assert_eq!(stages, ["ehlo", "mail", "rcpt", "data", "end-of-data"]);
     assert!(steps.iter().all(|s| s.outcome.positive()), "{steps:?}");
     // The probe's test message is the second one the host captured.
@@ -96,10 +100,15 @@ async fn the_checker_sees_a_missing_mx_on_real_sockets() {
         Clock::starting_now(scenario.file.start.0, 1.0),
         25,
     );
-    let facts = mxlab_checker::Facts {
+    // No notice, no log: only the complaint and the checker's own probes.
+    let complaint = mxlab_checker::Complaint {
         recipients: vec!["sales@supplier.test".into()],
-        domains: vec![probe_domain(&env, "supplier.test", "sales@supplier.test").await],
-        ..Default::default()
+        sender: "taro@mycompany.test".into(),
     };
-    assert_eq!(mxlab_checker::diagnose(&facts).verdict, "dns.mx.missing");
+    let diagnosis = mxlab_checker::investigate(&Default::default(), &complaint, &env).await;
+    assert_eq!(diagnosis.verdict, mxlab_vocab::RuleId::DnsMxMissing);
+    assert_eq!(
+        diagnosis.recipients[0].rule,
+        mxlab_vocab::RuleId::DnsMxMissing
+    );
 }

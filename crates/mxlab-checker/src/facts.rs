@@ -1,12 +1,13 @@
 //! Everything the rules may look at: what an administrator could see — the artifacts and the
-//! checker's own probes — and nothing from inside the simulation.
+//! checker's own probes — and nothing from inside the simulation. Only
+//! [`crate::investigate`] fills it.
 
 use crate::artifacts::dsn::Dsn;
 use crate::artifacts::tracking::TrackingEvent;
 use crate::probe::DomainProbe;
 
 #[derive(Clone, Debug, Default)]
-pub struct Facts {
+pub(crate) struct Facts {
     /// The recipients the complaint is about.
     pub recipients: Vec<String>,
     /// Delay notices (and any other DSN) the sender received.
@@ -14,6 +15,8 @@ pub struct Facts {
     /// Non-delivery reports the sender received.
     pub ndrs: Vec<Dsn>,
     pub tracking: Vec<TrackingEvent>,
+    /// The queue snapshot, as `Get-Queue | Format-List` shows it.
+    pub queue: Option<String>,
     /// Live probes of each recipient domain.
     pub domains: Vec<DomainProbe>,
     /// The checker's own SPF evaluation of the sender (sending IP, MAIL FROM, HELO).
@@ -24,10 +27,5 @@ impl Facts {
     /// Every notice, delays first.
     pub fn notices(&self) -> impl Iterator<Item = &Dsn> {
         self.dsns.iter().chain(&self.ndrs)
-    }
-
-    /// The last real (non-summary) error any notice quotes.
-    pub fn last_real_errors(&self) -> impl Iterator<Item = &str> {
-        self.notices().filter_map(|d| d.last_real_error())
     }
 }

@@ -1,19 +1,23 @@
 //! The client-side checker: the diagnosis engine.
 //!
-//! It sees only what an administrator could see — the artifacts ([`artifacts`]) and its own
-//! live probes ([`probe`]) — gathers them as [`facts::Facts`], runs the rule catalog
-//! ([`rules`], framework in [`rule`]) and picks a verdict ([`diagnose`]). [`report`] is the
-//! report's JSON contract and text form. This crate never depends on the simulator or the
-//! fake servers.
+//! Its one door is [`investigate`]: the artifacts an administrator was handed
+//! ([`artifacts`]), the complaint, and where to probe from ([`probe::ProbeEnv`]) in; a
+//! [`Diagnosis`] out. Inside, it reads each recipient's story from the artifacts, classifies
+//! every error it saw, localises the fault with its own live probes ([`probe`]) and names a
+//! cause per recipient from the rule catalog ([`rules`]); [`report`] is the report's JSON
+//! contract and text form. It sees only what an administrator could: this crate never
+//! depends on the simulator, the fake servers or the scenario.
 
 pub mod artifacts;
-pub mod diagnose;
-pub mod facts;
+mod diagnosis;
+mod facts;
+mod investigate;
 pub mod probe;
 pub mod report;
 pub mod rule;
 pub mod rules;
 
-pub use diagnose::{Diagnosis, diagnose};
-pub use facts::Facts;
-pub use report::Report;
+pub use diagnosis::classify::{Symptom, classify, classify_without_table};
+pub use diagnosis::wordings;
+pub use diagnosis::{Diagnosis, RecipientCause};
+pub use investigate::{Complaint, investigate};

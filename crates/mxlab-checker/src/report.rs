@@ -1,6 +1,7 @@
 //! The diagnosis report: the JSON contract of docs/CLI.md (`schema: 1`) and its text form.
 //! Fields are only ever added.
 
+use mxlab_vocab::RuleId;
 use serde::Serialize;
 
 use crate::rule::Finding;
@@ -27,7 +28,7 @@ pub struct Report {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Verdict {
-    pub rule: String,
+    pub rule: RuleId,
     pub summary: String,
 }
 
@@ -39,6 +40,9 @@ pub struct RecipientReport {
     pub status: String,
     pub diagnostic: String,
     pub remote_mta: String,
+    /// The rule that explains this recipient's failure or delay; `ok.delivered` only when
+    /// nothing held it up.
+    pub cause: Verdict,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -97,6 +101,13 @@ impl Report {
         for f in &self.findings {
             w(format!("  {:<7}  {}", f.severity.as_str(), f.rule));
             w(format!("           {}", f.summary));
+            if !f.recipients.is_empty() {
+                let cleared = if f.cleared { " (cleared since)" } else { "" };
+                w(format!(
+                    "           for {}{cleared}",
+                    f.recipients.join(", ")
+                ));
+            }
             for e in &f.evidence {
                 w(format!("           · {e}"));
             }
@@ -112,6 +123,7 @@ impl Report {
                     "  {}  {}  {}  {}",
                     r.address, r.outcome, r.status, r.diagnostic
                 ));
+                w(format!("      cause {}", r.cause.rule));
             }
         }
         if !self.timeline.is_empty() {

@@ -1,6 +1,8 @@
-//! The rule framework. A rule is a stable id, a severity, what it means, what to do, and a
-//! detector over [`Facts`] that returns a summary with the evidence that triggered it.
+//! The rule framework. A rule is a stable id, a severity, what it means and what to do. A
+//! cause is found by the diagnosis (`crate::diagnosis`), which ties it to the recipients it
+//! explains; an observation has a detector over [`Facts`] of its own.
 
+use mxlab_vocab::RuleId;
 use serde::Serialize;
 
 use crate::facts::Facts;
@@ -15,35 +17,53 @@ pub enum Role {
     Cause,
     /// Worth knowing, explains a symptom, never the verdict.
     Observation,
-    /// The verdict when no cause is found and the mail arrived.
+    /// The verdict when no cause is found.
     Outcome,
 }
 
-/// What a detector returns when its rule fires.
+/// What an observation's detector returns when it fires.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Hit {
     pub summary: String,
     pub evidence: Vec<String>,
+    /// The recipients it concerns.
+    pub recipients: Vec<String>,
+}
+
+impl Hit {
+    pub fn concerns(&self, address: &str) -> bool {
+        self.recipients
+            .iter()
+            .any(|r| r.eq_ignore_ascii_case(address))
+    }
 }
 
 pub struct Rule {
-    pub id: &'static str,
+    pub id: RuleId,
     pub severity: Severity,
     pub role: Role,
     /// One line: what it means.
     pub title: &'static str,
+    /// The evidence that fires it.
+    pub fires: &'static str,
     /// What an administrator should understand.
     pub explanation: &'static str,
     pub remediation: &'static [&'static str],
-    pub detect: fn(&Facts) -> Option<Hit>,
+    /// Observations only: the detector.
+    pub(crate) detect: Option<fn(&Facts) -> Option<Hit>>,
 }
 
 /// A rule that fired.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Finding {
-    pub rule: String,
+    pub rule: RuleId,
     pub severity: Severity,
     pub summary: String,
     pub evidence: Vec<String>,
     pub remediation: Vec<String>,
+    /// The recipients whose failure or delay it explains (or that it concerns).
+    pub recipients: Vec<String>,
+    /// The cause has since gone away: a later attempt went through, or the probes no longer
+    /// meet it.
+    pub cleared: bool,
 }

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use mxlab_checker::Report;
+use mxlab_checker::report::Report;
 use mxlab_scenario::{LoadError, Scenario, catalog};
 
 pub mod check_spf;

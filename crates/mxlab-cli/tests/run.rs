@@ -23,6 +23,7 @@ fn each_story_gets_its_verdict() {
             common::stderr(&out)
         );
         let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        common::assert_valid_report(&report, name);
         assert_eq!(report["verdict"]["rule"], verdict, "{name}");
         assert_eq!(report["passed"], true, "{name}");
         assert_eq!(report["schema"], 1);
@@ -55,6 +56,7 @@ fn date(text: &str) -> OffsetDateTime {
 fn the_seed_delay_dsn_says_what_exchange_says_when_exchange_says_it() {
     let out = mxlab(&["run", "seed-447", "--json"]);
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    common::assert_valid_report(&report, "seed-447");
     let dsn = report["artifacts"]["dsn"][0].as_str().unwrap();
     assert_eq!(field(dsn, "Action"), "delayed");
     assert_eq!(field(dsn, "Status"), "4.4.7");
@@ -89,6 +91,7 @@ fn json_output_is_byte_identical_across_runs() {
     }
     let value: serde_json::Value = serde_json::from_slice(&first).unwrap();
     assert!(value.is_array());
+    common::assert_valid_report(&value, "run --all --json");
 }
 
 #[test]

@@ -2,7 +2,8 @@
 //! per expectation out.
 
 use mxlab_checker::report::{ExpectationResult, Report};
-use mxlab_scenario::model::{ArtifactExpect, ArtifactKind, Expect};
+use mxlab_scenario::model::{ArtifactExpect, ArtifactKind, Expect, RecipientExpect};
+use mxlab_vocab::RuleId;
 
 fn texts(report: &Report, kind: ArtifactKind) -> Vec<&str> {
     let a = &report.artifacts;
@@ -64,6 +65,23 @@ fn check_artifact(report: &Report, x: &ArtifactExpect) -> ExpectationResult {
     }
 }
 
+fn check_recipient(report: &Report, x: &RecipientExpect) -> ExpectationResult {
+    let got = report
+        .recipients
+        .iter()
+        .find(|r| r.address.eq_ignore_ascii_case(&x.address))
+        .map(|r| r.cause.rule);
+    ExpectationResult {
+        expect: format!("recipient {} cause {}", x.address, x.cause),
+        ok: got == Some(x.cause),
+        detail: match got {
+            Some(rule) if rule == x.cause => String::new(),
+            Some(rule) => format!("got {rule}"),
+            None => "no such recipient in the report".into(),
+        },
+    }
+}
+
 pub fn check(report: &Report, expect: &Expect) -> Vec<ExpectationResult> {
     let mut results = vec![ExpectationResult {
         expect: format!("verdict {}", expect.verdict),
@@ -74,9 +92,9 @@ pub fn check(report: &Report, expect: &Expect) -> Vec<ExpectationResult> {
             format!("got {}", report.verdict.rule)
         },
     }];
-    let fired: Vec<&str> = report.findings.iter().map(|f| f.rule.as_str()).collect();
+    let fired: Vec<RuleId> = report.findings.iter().map(|f| f.rule).collect();
     for id in &expect.findings {
-        let ok = fired.contains(&id.as_str());
+        let ok = fired.contains(id);
         results.push(ExpectationResult {
             expect: format!("finding {id}"),
             ok,
@@ -91,7 +109,8 @@ pub fn check(report: &Report, expect: &Expect) -> Vec<ExpectationResult> {
         let extra: Vec<&str> = fired
             .iter()
             .copied()
-            .filter(|f| *f != expect.verdict && !expect.findings.iter().any(|e| e == f))
+            .filter(|f| *f != expect.verdict && !expect.findings.contains(f))
+            .map(RuleId::as_str)
             .collect();
         results.push(ExpectationResult {
             expect: "no other findings".into(),
@@ -103,6 +122,7 @@ pub fn check(report: &Report, expect: &Expect) -> Vec<ExpectationResult> {
             },
         });
     }
+    results.extend(expect.recipients.iter().map(|x| check_recipient(report, x)));
     results.extend(expect.artifacts.iter().map(|x| check_artifact(report, x)));
     results
 }

@@ -11,13 +11,13 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use mxlab_checker::artifacts::{self, Artifacts};
+use mxlab_checker::artifacts::Artifacts;
+use mxlab_checker::probe::ProbeEnv;
 use mxlab_checker::probe::smtp::SmtpTimeouts;
-use mxlab_checker::probe::{ProbeEnv, probe_domain, probe_spf};
 use mxlab_checker::report::{
     ArtifactsReport, RecipientReport, Report, SCHEMA, TimelineEntry, Verdict,
 };
-use mxlab_checker::{Facts, diagnose};
+use mxlab_checker::{Complaint, Diagnosis, RecipientCause, investigate};
 use mxlab_dns::DnsWorld;
 use mxlab_net::Clock;
 use mxlab_scenario::Scenario;
@@ -26,7 +26,7 @@ use mxlab_sim::dsn;
 use mxlab_sim::format::rfc3339;
 use mxlab_sim::{RecipientState, Sim};
 use mxlab_smtp::{FakeSmtpHost, Limits, Transcript};
-use mxlab_vocab::EnhancedStatus;
+use mxlab_vocab::{EnhancedStatus, RuleId};
 
 use crate::expect;
 use crate::spf_gate::{DnsOnly, SpfGate};
@@ -47,134 +47,151 @@ pub fn run(scenario: &Scenario) -> Result<Report, String> {
 
 async fn replay(scenario: &Scenario) -> Result<Report, String> {
     let clock = Clock::starting_now(scenario.file.start.0, 1.0);
-    let dns = Arc::new(DnsWorld::from_scenario(
-        scenario,
-        clock.clone(),
-        usize::MAX,
-        DNS_PORT,
-    )?);
-    let client_dns = SocketAddr::new(scenario.dns.client_dns(), DNS_PORT);
-    let hosts: Vec<Arc<FakeSmtpHost>> = scenario
-        .file
-        .smtp
-        .hosts
-        .iter()
-        .zip(&scenario.host_addresses)
-        .map(|(h, ip)| {
-            Arc::new(FakeSmtpHost::new(
-                h,
-                *ip,
-                clock.clone(),
-                Limits {
-                    transcripts: usize::MAX,
-                    messages: usize::MAX,
-                    captured_bytes: usize::MAX,
-                    ..Limits::default()
-                },
-            ))
-        })
-        .collect();
-    // The scenario's own CA, its certificates dated around the story's start.
-    let tls = mxlab_tls::TlsWorld::new(scenario.file.start.0)?;
-    for host in &hosts {
-        if let Some(kind) = host.tls_certificate() {
-            host.set_tls(tls.server_config(&host.name, kind)?);
-        }
-        // Each remote host checks SPF through the scenario's DNS, as its own resolver would.
-        host.set_spf_check(Arc::new(SpfGate {
-            net: DnsOnly {
-                dns: dns.clone(),
-                from: host.address,
-            },
-            clock: clock.clone(),
-            server: SocketAddr::new(dns.receiver_dns(), DNS_PORT),
-            receiver: host.name.clone(),
-        }));
-    }
-    let world = World {
-        dns,
-        hosts: hosts.clone(),
-        client: scenario.sender_ip,
-    };
-
-    let sim = Sim::new(scenario, &world, clock.clone(), client_dns).with_tls(TlsClients {
-        verifying: tls.client_config(clock.clone(), true)?,
-        opportunistic: tls.client_config(clock.clone(), false)?,
-    });
-    let out = sim.run(scenario.file.investigate_at.map(|d| d.get())).await;
-
-    // The administrator looks now, with what they were handed and their own probes.
+    let stage = Stage::build(scenario, &clock)?;
+    let out = stage.play(scenario).await?;
     let investigated_at = clock.elapsed();
-    let sender = &scenario.file.sender;
-    let env = ProbeEnv {
-        net: &world,
-        clock: clock.clone(),
-        dns_server: client_dns,
-        root_hints: scenario
-            .dns
-            .root_hints(&scenario.zones)
-            .into_iter()
-            .map(|ip| SocketAddr::new(ip, DNS_PORT))
-            .collect(),
-        dns_timeout: sender.transport.dns_timeout.get(),
-        dns_attempts: sender.transport.dns_attempts,
-        from_ip: scenario.sender_ip,
-        helo: sender.hostname.clone(),
-        mail_from: sender.messages[0].from.clone(),
-        // The admin's trust store knows the scenario's CA as it would a public one.
-        tls: Some(tls.client_config(clock.clone(), true)?),
-        smtp_port: 25,
-        smtp: SmtpTimeouts::default(),
-    };
-    let recipients: Vec<String> = sender
-        .messages
-        .iter()
-        .flat_map(|m| m.to.iter().cloned())
-        .collect();
-    let mut domains: Vec<String> = recipients
-        .iter()
-        .filter_map(|r| r.rsplit_once('@').map(|(_, d)| d.to_ascii_lowercase()))
-        .collect();
-    let mut seen = std::collections::BTreeSet::new();
-    domains.retain(|d| seen.insert(d.clone()));
-    let mut probes = Vec::new();
-    for domain in &domains {
-        // The first recipient the user named at that domain.
-        let recipient = recipients
-            .iter()
-            .find(|r| r.to_ascii_lowercase().ends_with(&format!("@{domain}")))
-            .cloned()
-            .unwrap_or_else(|| format!("postmaster@{domain}"));
-        probes.push(probe_domain(&env, domain, &recipient).await);
-    }
+    let env = stage.probe_env(scenario)?;
+    let complaint = complaint(scenario);
     let handed = Artifacts {
         dsn: out.dsn.clone(),
         ndr: out.ndr.clone(),
         tracking_log: Some(out.tracking_log.clone()),
         queue: Some(out.queue.clone()),
     };
-    let facts = Facts {
-        recipients: recipients.clone(),
-        dsns: handed
-            .dsn
-            .iter()
-            .filter_map(|d| artifacts::dsn::read(d))
-            .collect(),
-        ndrs: handed
-            .ndr
-            .iter()
-            .filter_map(|d| artifacts::dsn::read(d))
-            .collect(),
-        tracking: handed
-            .tracking_log
-            .as_deref()
-            .map(artifacts::tracking::read)
-            .unwrap_or_default(),
-        domains: probes,
-        spf: Some(probe_spf(&env).await),
-    };
-    let diagnosis = diagnose(&facts);
+    let diagnosis = investigate(&handed, &complaint, &env).await;
+    // The fake servers finish their transcripts (the probe may hang up without QUIT).
+    stage.world.settle(&clock).await;
+    let mut report = assemble(scenario, &stage, out, diagnosis, investigated_at);
+    report.expectations = expect::check(&report, &scenario.file.expect);
+    report.passed = Some(report.expectations.iter().all(|x| x.ok));
+    Ok(report)
+}
 
+/// The scenario's world, built: its DNS, its SMTP hosts with their certificates and SPF
+/// checks, and the TLS material the sender and the administrator trust.
+struct Stage {
+    clock: Clock,
+    world: World,
+    tls: mxlab_tls::TlsWorld,
+    client_dns: SocketAddr,
+}
+
+impl Stage {
+    fn build(scenario: &Scenario, clock: &Clock) -> Result<Stage, String> {
+        let dns = Arc::new(DnsWorld::from_scenario(
+            scenario,
+            clock.clone(),
+            usize::MAX,
+            DNS_PORT,
+        )?);
+        let hosts: Vec<Arc<FakeSmtpHost>> = scenario
+            .file
+            .smtp
+            .hosts
+            .iter()
+            .zip(&scenario.host_addresses)
+            .map(|(h, ip)| {
+                Arc::new(FakeSmtpHost::new(
+                    h,
+                    *ip,
+                    clock.clone(),
+                    Limits {
+                        transcripts: usize::MAX,
+                        messages: usize::MAX,
+                        captured_bytes: usize::MAX,
+                        ..Limits::default()
+                    },
+                ))
+            })
+            .collect();
+        // The scenario's own CA, its certificates dated around the story's start.
+        let tls = mxlab_tls::TlsWorld::new(scenario.file.start.0)?;
+        for host in &hosts {
+            if let Some(kind) = host.tls_certificate() {
+                host.set_tls(tls.server_config(&host.name, kind)?);
+            }
+            // Each remote host checks SPF through the scenario's DNS, as its own resolver would.
+            host.set_spf_check(Arc::new(SpfGate {
+                net: DnsOnly {
+                    dns: dns.clone(),
+                    from: host.address,
+                },
+                clock: clock.clone(),
+                server: SocketAddr::new(dns.receiver_dns(), DNS_PORT),
+                receiver: host.name.clone(),
+            }));
+        }
+        Ok(Stage {
+            clock: clock.clone(),
+            world: World::new(dns, hosts, scenario.sender_ip),
+            tls,
+            client_dns: SocketAddr::new(scenario.dns.client_dns(), DNS_PORT),
+        })
+    }
+
+    /// The story on the virtual clock, up to the moment the administrator looks.
+    async fn play(&self, scenario: &Scenario) -> Result<mxlab_sim::Output, String> {
+        let sim = Sim::new(scenario, &self.world, self.clock.clone(), self.client_dns).with_tls(
+            TlsClients {
+                verifying: self.tls.client_config(self.clock.clone(), true)?,
+                opportunistic: self.tls.client_config(self.clock.clone(), false)?,
+            },
+        );
+        Ok(sim.run(scenario.file.investigate_at.map(|d| d.get())).await)
+    }
+
+    /// Where and how the administrator probes from: the sending server's resolver and
+    /// address, the root servers for a `dig +trace`, a trust store that knows the scenario's
+    /// CA as it would a public one.
+    fn probe_env(&self, scenario: &Scenario) -> Result<ProbeEnv<'_>, String> {
+        let sender = &scenario.file.sender;
+        Ok(ProbeEnv {
+            net: &self.world,
+            clock: self.clock.clone(),
+            dns_server: self.client_dns,
+            root_hints: scenario
+                .dns
+                .root_hints(&scenario.zones)
+                .into_iter()
+                .map(|ip| SocketAddr::new(ip, DNS_PORT))
+                .collect(),
+            dns_timeout: sender.transport.dns_timeout.get(),
+            dns_attempts: sender.transport.dns_attempts,
+            from_ip: scenario.sender_ip,
+            helo: sender.hostname.clone(),
+            mail_from: sender.messages[0].from.clone(),
+            tls: Some(self.tls.client_config(self.clock.clone(), true)?),
+            smtp_port: 25,
+            smtp: SmtpTimeouts::default(),
+        })
+    }
+}
+
+/// The complaint as the user makes it: every recipient they wrote to, from their address.
+fn complaint(scenario: &Scenario) -> Complaint {
+    let messages = &scenario.file.sender.messages;
+    let mut recipients: Vec<String> = Vec::new();
+    for r in messages.iter().flat_map(|m| m.to.iter()) {
+        if !recipients.iter().any(|x| x.eq_ignore_ascii_case(r)) {
+            recipients.push(r.clone());
+        }
+    }
+    Complaint {
+        recipients,
+        sender: messages[0].from.clone(),
+    }
+}
+
+/// The report: the diagnosis, each recipient's fate and cause, the story's timeline and the
+/// artifacts as the administrator has them.
+fn assemble(
+    scenario: &Scenario,
+    stage: &Stage,
+    out: mxlab_sim::Output,
+    diagnosis: Diagnosis,
+    investigated_at: Duration,
+) -> Report {
+    let clock = &stage.clock;
     let at = |offset: Duration| rfc3339(clock.at(offset));
     let mut timeline: Vec<TimelineEntry> = out
         .timeline
@@ -185,6 +202,17 @@ async fn replay(scenario: &Scenario) -> Result<Report, String> {
             detail: e.detail.clone(),
         })
         .collect();
+    let mut domains: Vec<String> = Vec::new();
+    for r in &diagnosis.recipients {
+        let d = r
+            .address
+            .rsplit_once('@')
+            .map(|(_, d)| d.to_ascii_lowercase())
+            .unwrap_or_default();
+        if !domains.contains(&d) {
+            domains.push(d);
+        }
+    }
     timeline.push(TimelineEntry {
         at: at(investigated_at),
         event: "investigate".into(),
@@ -194,9 +222,15 @@ async fn replay(scenario: &Scenario) -> Result<Report, String> {
         ),
     });
 
-    let mut transcripts: Vec<Transcript> = hosts.iter().flat_map(|h| h.transcripts()).collect();
+    let mut transcripts: Vec<Transcript> = stage
+        .world
+        .hosts
+        .iter()
+        .flat_map(|h| h.transcripts())
+        .collect();
     transcripts.sort_by_key(|t| t.lines.first().map(|l| l.at));
-    let dns_log = world
+    let dns_log = stage
+        .world
         .dns
         .log_entries()
         .iter()
@@ -212,18 +246,22 @@ async fn replay(scenario: &Scenario) -> Result<Report, String> {
             )
         })
         .collect();
-
-    let mut report = Report {
+    let causes = &diagnosis.recipients;
+    Report {
         schema: SCHEMA,
         scenario: Some(scenario.name.clone()),
         title: Some(scenario.file.title.clone()),
         passed: None,
         verdict: Verdict {
             rule: diagnosis.verdict,
-            summary: diagnosis.verdict_summary,
+            summary: diagnosis.verdict_summary.clone(),
         },
-        findings: diagnosis.findings,
-        recipients: out.recipients.iter().map(recipient_report).collect(),
+        findings: diagnosis.findings.clone(),
+        recipients: out
+            .recipients
+            .iter()
+            .map(|r| recipient_report(r, causes))
+            .collect(),
         timeline,
         artifacts: ArtifactsReport {
             dsn: out.dsn.iter().map(|d| d.replace("\r\n", "\n")).collect(),
@@ -237,13 +275,21 @@ async fn replay(scenario: &Scenario) -> Result<Report, String> {
             tracking_log: Some(out.tracking_log),
         },
         expectations: Vec::new(),
-    };
-    report.expectations = expect::check(&report, &scenario.file.expect);
-    report.passed = Some(report.expectations.iter().all(|x| x.ok));
-    Ok(report)
+    }
 }
 
-fn recipient_report(r: &mxlab_sim::Recipient) -> RecipientReport {
+fn recipient_report(r: &mxlab_sim::Recipient, causes: &[RecipientCause]) -> RecipientReport {
+    let cause = causes
+        .iter()
+        .find(|c| c.address.eq_ignore_ascii_case(&r.address))
+        .map(|c| Verdict {
+            rule: c.rule,
+            summary: c.summary.clone(),
+        })
+        .unwrap_or(Verdict {
+            rule: RuleId::Inconclusive,
+            summary: "The complaint does not name this recipient".into(),
+        });
     let last = r.last_error.as_ref().map(|(f, _)| f);
     let remote = |f: Option<&Failure>| {
         f.and_then(|f| f.remote.as_ref())
@@ -292,6 +338,7 @@ fn recipient_report(r: &mxlab_sim::Recipient) -> RecipientReport {
         status,
         diagnostic,
         remote_mta,
+        cause,
     }
 }
 

@@ -4,7 +4,8 @@
 
 use std::io;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use mxlab_dns::{DnsWorld, Transport};
@@ -20,13 +21,38 @@ pub struct World {
     pub hosts: Vec<Arc<FakeSmtpHost>>,
     /// Where queries appear to come from: the sending server.
     pub client: IpAddr,
+    /// The fake servers' session tasks, so a run can wait for them to finish their
+    /// transcripts before reading them.
+    pub sessions: Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
+
+/// How long, in story time, a run waits for sessions still open when the story ends. Every
+/// session ends by itself within the server's idle limit (5 minutes); this only bounds it.
+const SETTLE: Duration = Duration::from_secs(3600);
 
 fn unreachable(what: &str) -> io::Error {
     io::Error::new(io::ErrorKind::ConnectionRefused, what.to_string())
 }
 
 impl World {
+    pub fn new(dns: Arc<DnsWorld>, hosts: Vec<Arc<FakeSmtpHost>>, client: IpAddr) -> Self {
+        World {
+            dns,
+            hosts,
+            client,
+            sessions: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Waits until every fake-server session has ended (the client hung up, with or without
+    /// QUIT, or the server's idle limit ran out), so their transcripts are whole.
+    pub async fn settle(&self, clock: &mxlab_net::Clock) {
+        let sessions = std::mem::take(&mut *self.sessions.lock().expect("sessions"));
+        for session in sessions {
+            let _ = clock.timeout(SETTLE, session).await;
+        }
+    }
+
     async fn dns(
         &self,
         server: SocketAddr,
@@ -82,9 +108,10 @@ impl Network for World {
             }
             Act::Accept | Act::Reply(_) | Act::Stall | Act::Throttle(_) => {
                 let (client, server) = tokio::io::duplex(PIPE_BYTES);
-                tokio::spawn(async move {
-                    mxlab_smtp::session::run(&host, server, from, attempt).await
+                let session = tokio::spawn(async move {
+                    mxlab_smtp::session::run(&host, server, from, attempt).await;
                 });
+                self.sessions.lock().expect("sessions").push(session);
                 Ok(Box::new(client))
             }
         }

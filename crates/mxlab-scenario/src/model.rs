@@ -4,6 +4,7 @@
 //! silently ignored setting. Fields that need a location in later validation are `Spanned`.
 //! `docs/scenarios.md` documents each key; keep the two in step.
 
+use mxlab_vocab::RuleId;
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -385,16 +386,28 @@ pub struct MessageSpec {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Expect {
-    /// The rule id the verdict must name.
-    pub verdict: String,
+    /// The rule id the verdict must name; an id `mxlab rules` does not list is a load error.
+    pub verdict: RuleId,
     /// Rule ids that must be among the findings.
     #[serde(default)]
-    pub findings: Vec<String>,
+    pub findings: Vec<RuleId>,
     /// When true, the findings must be exactly `findings` (plus the verdict's).
     #[serde(default)]
     pub exact_findings: bool,
     #[serde(default)]
     pub artifacts: Vec<ArtifactExpect>,
+    /// The cause named for each of these recipients.
+    #[serde(default)]
+    pub recipients: Vec<RecipientExpect>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecipientExpect {
+    pub address: String,
+    /// The rule that must explain this recipient's failure or delay (`ok.delivered` when
+    /// nothing held it up).
+    pub cause: RuleId,
 }
 
 #[derive(Debug, Clone, Deserialize)]

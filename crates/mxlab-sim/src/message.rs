@@ -5,7 +5,7 @@ use time::OffsetDateTime;
 
 use mxlab_scenario::model::MessageSpec;
 
-use crate::format::rfc5322;
+use crate::format::{compact, rfc5322};
 
 pub struct Composed {
     pub message_id: String,
@@ -23,15 +23,7 @@ pub fn compose(
     sender_ip: &str,
 ) -> Composed {
     let date = rfc5322(arrival);
-    let message_id = format!(
-        "<{:04}{:02}{:02}{:02}{:02}{:02}.{number}@{hostname}>",
-        arrival.year(),
-        u8::from(arrival.month()),
-        arrival.day(),
-        arrival.hour(),
-        arrival.minute(),
-        arrival.second()
-    );
+    let message_id = format!("<{}.{number}@{hostname}>", compact(arrival));
     let mut headers = vec![
         format!(
             "Received: from {hostname} ({sender_ip}) by {hostname} ({sender_ip}) with Microsoft SMTP Server (version=TLS1_2, cipher=TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384) id 15.2.1544.4; {date}"

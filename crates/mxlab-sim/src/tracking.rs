@@ -28,30 +28,30 @@ pub struct Event {
     pub sender: String,
 }
 
-/// CSV quoting: a field with a comma, quote or line break is quoted, quotes doubled.
-fn csv(field: &str) -> String {
-    if field.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", field.replace('"', "\"\""))
-    } else {
-        field.to_string()
-    }
-}
-
+/// The header lines Exchange writes at the top of every log file, then the CSV rows.
 pub struct Log {
-    lines: Vec<String>,
+    header: String,
+    rows: csv::Writer<Vec<u8>>,
 }
 
 impl Log {
     pub fn new(start: OffsetDateTime) -> Self {
-        Log {
-            lines: vec![
-                "#Software: Microsoft Exchange Server".into(),
-                "#Version: 15.02.1544.004".into(),
-                "#Log-type: Message Tracking Log".into(),
-                format!("#Date: {}", tracking(start)),
-                format!("#Fields: {FIELDS}"),
-            ],
-        }
+        let header = [
+            "#Software: Microsoft Exchange Server".to_string(),
+            "#Version: 15.02.1544.004".into(),
+            "#Log-type: Message Tracking Log".into(),
+            format!("#Date: {}", tracking(start)),
+            format!("#Fields: {FIELDS}"),
+        ]
+        .map(|line| line + "\n")
+        .concat();
+        // Fields with a comma, a quote or a line break are quoted, quotes doubled; rows end
+        // in LF like every artifact in a report.
+        let rows = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::Any(b'\n'))
+            .quote_style(csv::QuoteStyle::Necessary)
+            .from_writer(Vec::new());
+        Log { header, rows }
     }
 
     pub fn push(&mut self, at: OffsetDateTime, e: Event) {
@@ -80,14 +80,17 @@ impl Log {
             String::new(),
             "Originating".to_string(),
         ];
-        self.lines
-            .push(fields.iter().map(|f| csv(f)).collect::<Vec<_>>().join(","));
+        // Writing into a Vec cannot fail: csv's only errors here would be the sink's. Each row is
+        // flushed at once, so `text` sees it.
+        self.rows
+            .write_record(&fields)
+            .expect("writing CSV into memory");
+        self.rows.flush().expect("writing CSV into memory");
     }
 
     pub fn text(&self) -> String {
-        let mut s = self.lines.join("\n");
-        s.push('\n');
-        s
+        let rows = String::from_utf8_lossy(self.rows.get_ref());
+        format!("{}{rows}", self.header)
     }
 }
 
@@ -118,9 +121,23 @@ mod tests {
 
     #[test]
     fn quotes_fields_that_need_it() {
-        assert_eq!(csv("plain"), "plain");
-        assert_eq!(csv("a,b"), "\"a,b\"");
-        assert_eq!(csv("say \"hi\""), "\"say \"\"hi\"\"\"");
+        let at = time::macros::datetime!(2024-05-08 20:40 +1);
+        let mut log = Log::new(at);
+        for subject in ["plain", "a,b", "say \"hi\"", "two\r\nlines"] {
+            log.push(
+                at,
+                Event {
+                    subject: subject.into(),
+                    ..blank(EventId::Receive)
+                },
+            );
+        }
+        let text = log.text();
+        for quoted in ["plain", "\"a,b\"", "\"say \"\"hi\"\"\"", "\"two\r\nlines\""] {
+            // recipient-count 0, two empty fields, the subject, three empty, directionality.
+            let row_end = format!(",0,,,{quoted},,,,Originating\n");
+            assert!(text.contains(&row_end), "{row_end:?} in {text:?}");
+        }
     }
 
     #[test]

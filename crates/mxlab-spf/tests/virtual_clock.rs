@@ -163,13 +163,11 @@ verdict = "ok.delivered"
 async fn over_a_scenario_runs_in_memory_fake_dns() {
     let scenario = mxlab_scenario::load_str("spf", "spf.toml", SCENARIO).unwrap();
     let clock = Clock::starting_now(scenario.file.start.0, 1.0);
-    let world = World {
-        dns: std::sync::Arc::new(
-            DnsWorld::from_scenario(&scenario, clock.clone(), 100, 53).unwrap(),
-        ),
-        hosts: Vec::new(),
-        client: scenario.sender_ip,
-    };
+    let world = World::new(
+        std::sync::Arc::new(DnsWorld::from_scenario(&scenario, clock.clone(), 100, 53).unwrap()),
+        Vec::new(),
+        scenario.sender_ip,
+    );
     let server = SocketAddr::new(scenario.dns.client_dns(), 53);
     let resolver = NetResolver::new(DnsClient::new(
         &world,

@@ -14,6 +14,10 @@ pub struct DsnRecipient {
     pub diagnostic_code: String,
     pub remote_mta: Option<String>,
     pub will_retry_until: Option<String>,
+    pub last_attempt_date: Option<String>,
+    pub original_recipient: Option<String>,
+    /// Errors the human text quotes under this recipient's address, in order.
+    pub quoted: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -71,6 +75,7 @@ pub fn read(raw: &str) -> Option<Dsn> {
         ..Dsn::default()
     };
     let mut found = false;
+    let mut human = None;
     for part in &message.parts {
         let Some(ct) = part.content_type() else {
             continue;
@@ -91,10 +96,21 @@ pub fn read(raw: &str) -> Option<Dsn> {
                 }
                 dsn.recipients = groups.iter().skip(1).filter_map(recipient).collect();
             }
-            ("text", "plain") if dsn.quoted_replies.is_empty() => {
-                dsn.quoted_replies = quoted_replies(&String::from_utf8_lossy(part.contents()));
+            ("text", "plain") if human.is_none() => {
+                human = Some(String::from_utf8_lossy(part.contents()).into_owned());
             }
             _ => {}
+        }
+    }
+    if let Some(text) = human {
+        dsn.quoted_replies = quoted_replies(&text);
+        let blocks = quoted_by_recipient(&text);
+        for r in &mut dsn.recipients {
+            r.quoted = blocks
+                .iter()
+                .filter(|(who, _)| who.eq_ignore_ascii_case(&r.final_recipient))
+                .map(|(_, e)| e.clone())
+                .collect();
         }
     }
     found.then_some(dsn)
@@ -112,19 +128,61 @@ fn recipient(group: &Group) -> Option<DsnRecipient> {
             .unwrap_or_default(),
         remote_mta: field(group, "Remote-MTA").map(|v| strip_type(v).to_string()),
         will_retry_until: field(group, "Will-Retry-Until").map(str::to_string),
+        last_attempt_date: field(group, "Last-Attempt-Date").map(str::to_string),
+        original_recipient: field(group, "Original-Recipient").map(|v| strip_type(v).to_string()),
+        quoted: Vec::new(),
     })
 }
 
-/// Replies quoted as `returned '…'` (Exchange) in the human part.
+/// A reply quoted in one line of human text: Exchange's `… returned '441 4.4.1 …'`, or
+/// Postfix's `host mx[192.0.2.1] said: 550 5.1.1 … (in reply to RCPT TO command)`.
+fn quoted_in(line: &str) -> Option<String> {
+    if let Some(start) = line.find("returned '") {
+        let rest = &line[start + "returned '".len()..];
+        return Some(rest[..rest.rfind('\'')?].to_string());
+    }
+    let start = line.find(" said: ")? + " said: ".len();
+    Some(line[start..].trim().to_string())
+}
+
+/// Every reply quoted in the human part, in order.
 fn quoted_replies(text: &str) -> Vec<String> {
-    text.lines()
-        .filter_map(|line| {
-            let start = line.find("returned '")? + "returned '".len();
-            let rest = &line[start..];
-            let end = rest.rfind('\'')?;
-            Some(rest[..end].to_string())
-        })
-        .collect()
+    unfold(text).iter().filter_map(|l| quoted_in(l)).collect()
+}
+
+/// Lines with their continuations joined (Postfix folds its explanations with indentation).
+fn unfold(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for raw in text.lines() {
+        let line = raw.trim_end_matches('\r');
+        match out.last_mut() {
+            Some(prev) if line.starts_with([' ', '\t']) && !line.trim().is_empty() => {
+                prev.push(' ');
+                prev.push_str(line.trim());
+            }
+            _ => out.push(line.to_string()),
+        }
+    }
+    out
+}
+
+/// (recipient, quoted error) pairs: a line that is, or starts with, an address opens that
+/// recipient's block (Exchange lists the address alone, Postfix writes `<addr>: host … said:`);
+/// quoted errors after it belong to it until the next address.
+fn quoted_by_recipient(text: &str) -> Vec<(String, String)> {
+    let mut current: Option<String> = None;
+    let mut out = Vec::new();
+    for line in unfold(text) {
+        let first = line.split_whitespace().next().unwrap_or("");
+        let word = first.trim_matches(|c| matches!(c, '<' | '>' | ':' | ','));
+        if word.contains('@') && !word.contains(['\'', '"', '=']) {
+            current = Some(word.to_string());
+        }
+        if let (Some(who), Some(e)) = (&current, quoted_in(&line)) {
+            out.push((who.clone(), e));
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -1,7 +1,9 @@
 //! Live probes the checker runs when the admin investigates: DNS routing of each domain
-//! (through the same stub the sending side uses) and an SMTP probe of its first target.
+//! (through the same stub the sending side uses), a `dig +trace` walk from the root, and SMTP
+//! probes of the first target that greets — one for each recipient worth asking about.
 
 pub mod smtp;
+mod wire;
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
@@ -40,12 +42,36 @@ pub struct DomainProbe {
     pub resolution: Resolution,
     /// The domain's MX walked from the root, bypassing the resolver (`dig +trace`).
     pub trace: Option<Walk>,
-    /// The SMTP probe of each target, in routing order, up to the first that greets.
+    /// The SMTP probe of each target, in routing order, up to the first that greets; then
+    /// that host again for each further recipient.
     pub smtp: Vec<SmtpProbe>,
 }
 
-/// Probes the route of `domain` and its first reachable host, for mail to `recipient`.
-pub async fn probe_domain(env: &ProbeEnv<'_>, domain: &str, recipient: &str) -> DomainProbe {
+impl DomainProbe {
+    /// The probes that asked about `recipient`, or, when none did, every probe.
+    pub fn for_recipient<'a>(&'a self, recipient: &str) -> Vec<&'a SmtpProbe> {
+        let own: Vec<&SmtpProbe> = self
+            .smtp
+            .iter()
+            .filter(|p| p.recipient.eq_ignore_ascii_case(recipient))
+            .collect();
+        if own.is_empty() {
+            self.smtp.iter().collect()
+        } else {
+            own
+        }
+    }
+}
+
+/// Probes the route of `domain` and its first reachable host, for mail to each of
+/// `recipients` (at least one; the first decides which host greets).
+pub async fn probe_domain(env: &ProbeEnv<'_>, domain: &str, recipients: &[String]) -> DomainProbe {
+    let fallback = [format!("postmaster@{domain}")];
+    let recipients = if recipients.is_empty() {
+        &fallback[..]
+    } else {
+        recipients
+    };
     let client = DnsClient::new(
         env.net,
         env.clock.clone(),
@@ -55,12 +81,19 @@ pub async fn probe_domain(env: &ProbeEnv<'_>, domain: &str, recipient: &str) -> 
     );
     let resolution = mx::resolve(&client, domain).await;
     let mut probes = Vec::new();
+    let mut greeter = None;
     for (host, ip) in resolution.targets() {
-        let p = smtp::probe(env, &host, ip, recipient).await;
+        let p = smtp::probe(env, &host, ip, &recipients[0]).await;
         let greeted = matches!(p.result, smtp::SmtpResult::Greeted { .. });
         probes.push(p);
         if greeted {
+            greeter = Some((host, ip));
             break;
+        }
+    }
+    if let Some((host, ip)) = greeter {
+        for recipient in &recipients[1..] {
+            probes.push(smtp::probe(env, &host, ip, recipient).await);
         }
     }
     let trace = match (

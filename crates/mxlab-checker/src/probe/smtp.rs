@@ -3,24 +3,23 @@
 //! domain problem), DATA with a short test message, QUIT — with the per-stage timeouts of
 //! RFC 5321 §4.5.3.2, so a stall is named by the stage it happens at.
 
+use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use mail_send::SmtpClient;
-use mxlab_net::{BoxStream, Clock, Network};
+use mxlab_net::{Clock, Network};
+use mxlab_vocab::{Reply, TlsFailure};
 
 use super::ProbeEnv;
+use super::wire::{Conn, ReadError};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
-    /// A reply: its code, its first line as sent, and all of its text.
-    Reply {
-        code: u16,
-        line: String,
-        all: String,
-    },
-    /// The TLS handshake failed, with the reason's name (`CertificateExpired`, …).
-    TlsFailed(String),
+    Reply(Reply),
+    /// The TLS handshake failed.
+    TlsFailed(TlsFailure),
+    /// The TLS handshake succeeded and the certificate verified.
+    TlsEstablished,
     Timeout,
     /// The server closed the connection.
     Closed,
@@ -28,12 +27,24 @@ pub enum Outcome {
 
 impl Outcome {
     pub fn positive(&self) -> bool {
-        matches!(self, Outcome::Reply { code, .. } if *code < 400)
+        match self {
+            Outcome::Reply(r) => r.is_positive(),
+            Outcome::TlsEstablished => true,
+            _ => false,
+        }
+    }
+
+    pub fn reply(&self) -> Option<&Reply> {
+        match self {
+            Outcome::Reply(r) => Some(r),
+            _ => None,
+        }
     }
 
     pub fn text(&self) -> String {
         match self {
-            Outcome::Reply { line, .. } => line.clone(),
+            Outcome::Reply(r) => r.first_line(),
+            Outcome::TlsEstablished => "certificate verified, TLS established".into(),
             Outcome::Timeout => "no reply (timed out)".into(),
             Outcome::Closed => "connection closed by the server".into(),
             Outcome::TlsFailed(why) => format!("TLS negotiation failed: {why}"),
@@ -41,11 +52,54 @@ impl Outcome {
     }
 }
 
+impl From<Result<Reply, ReadError>> for Outcome {
+    fn from(r: Result<Reply, ReadError>) -> Self {
+        match r {
+            Ok(reply) => Outcome::Reply(reply),
+            Err(ReadError::Timeout) => Outcome::Timeout,
+            Err(ReadError::Closed) => Outcome::Closed,
+        }
+    }
+}
+
+/// The steps of the probe's conversation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    Ehlo,
+    Helo,
+    Starttls,
+    /// The TLS handshake itself.
+    Tls,
+    EhloTls,
+    Mail,
+    Rcpt,
+    /// RCPT for postmaster@ the same domain, after the recipient was refused.
+    RcptPostmaster,
+    Data,
+    EndOfData,
+}
+
+impl fmt::Display for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Step::Ehlo => "ehlo",
+            Step::Helo => "helo",
+            Step::Starttls => "starttls",
+            Step::Tls => "tls",
+            Step::EhloTls => "ehlo-tls",
+            Step::Mail => "mail",
+            Step::Rcpt => "rcpt",
+            Step::RcptPostmaster => "rcpt-postmaster",
+            Step::Data => "data",
+            Step::EndOfData => "end-of-data",
+        })
+    }
+}
+
 /// One command of the probe and what came back.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProbeStep {
-    /// `ehlo`, `mail`, `rcpt`, `rcpt-postmaster`, `data`, `end-of-data`.
-    pub stage: &'static str,
+    pub step: Step,
     pub sent: String,
     pub outcome: Outcome,
 }
@@ -61,21 +115,40 @@ pub enum SmtpResult {
     /// The server hung up before greeting.
     ClosedBeforeBanner,
     /// A greeting other than 220.
-    Rejected { code: u16, text: String },
+    Rejected(Reply),
     /// 220 greeting, then the transaction as far as it went.
     Greeted {
-        banner: String,
+        banner: Reply,
         steps: Vec<ProbeStep>,
     },
 }
 
 impl SmtpResult {
-    /// The probe step for `stage`, if the probe got that far.
-    pub fn step(&self, stage: &str) -> Option<&ProbeStep> {
+    /// The probe step `step`, if the probe got that far.
+    pub fn step(&self, step: Step) -> Option<&ProbeStep> {
         match self {
-            SmtpResult::Greeted { steps, .. } => steps.iter().find(|s| s.stage == stage),
+            SmtpResult::Greeted { steps, .. } => steps.iter().find(|s| s.step == step),
             _ => None,
         }
+    }
+
+    /// The first step that did not succeed (an EHLO refused and answered by HELO aside).
+    pub fn failed_step(&self) -> Option<&ProbeStep> {
+        let SmtpResult::Greeted { steps, .. } = self else {
+            return None;
+        };
+        let helo_ok = steps
+            .iter()
+            .any(|s| s.step == Step::Helo && s.outcome.positive());
+        steps
+            .iter()
+            .find(|s| !s.outcome.positive() && !(s.step == Step::Ehlo && helo_ok))
+    }
+
+    /// A whole transaction went through: the test message was accepted.
+    pub fn accepted(&self) -> bool {
+        self.step(Step::EndOfData)
+            .is_some_and(|s| s.outcome.positive())
     }
 }
 
@@ -84,6 +157,8 @@ pub struct SmtpProbe {
     pub host: String,
     pub ip: IpAddr,
     pub port: u16,
+    /// The recipient the probe asked for.
+    pub recipient: String,
     /// Story time the probe started, since start.
     pub at: Duration,
     pub result: SmtpResult,
@@ -120,60 +195,43 @@ pub async fn probe(env: &ProbeEnv<'_>, host: &str, ip: IpAddr, recipient: &str) 
         host: host.to_string(),
         ip,
         port: env.smtp_port,
+        recipient: recipient.to_string(),
         at,
         result,
     }
 }
 
-fn outcome(r: Result<smtp_reply::Reply, mail_send::Error>) -> Outcome {
-    match r {
-        Ok(reply) => Outcome::Reply {
-            code: reply.0,
-            line: reply.1,
-            all: reply.2,
-        },
-        Err(mail_send::Error::Timeout) => Outcome::Timeout,
-        Err(_) => Outcome::Closed,
-    }
+/// A conversation in progress: the connection and the steps so far.
+struct Session<'a> {
+    conn: Conn,
+    clock: &'a Clock,
+    steps: Vec<ProbeStep>,
 }
 
-mod smtp_reply {
-    /// (code, the reply's first line as sent, enhanced code included, all of its text).
-    pub type Reply = (u16, String, String);
-
-    pub fn line(r: &smtp_proto::Response<String>) -> Reply {
-        let mut line = r.code.to_string();
-        if r.esc[0] > 0 {
-            line.push_str(&format!(" {}.{}.{}", r.esc[0], r.esc[1], r.esc[2]));
-        }
-        let first = r.message.lines().next().unwrap_or_default();
-        if !first.is_empty() {
-            line.push(' ');
-            line.push_str(first);
-        }
-        (r.code, line, r.message.clone())
-    }
-}
-
-/// Keeps a step; true when its reply was positive.
-fn record(steps: &mut Vec<ProbeStep>, stage: &'static str, sent: &str, outcome: Outcome) -> bool {
-    let ok = outcome.positive();
-    steps.push(ProbeStep {
-        stage,
-        sent: sent.to_string(),
-        outcome,
-    });
-    ok
-}
-
-async fn command(client: &mut SmtpClient<BoxStream>, limit: Duration, cmd: &str) -> Outcome {
-    client.timeout = limit;
-    outcome(
-        client
-            .cmd(format!("{cmd}\r\n"))
+impl Session<'_> {
+    /// Sends `cmd`, records the step; true when the reply was positive.
+    async fn step(&mut self, step: Step, limit: Duration, cmd: &str) -> bool {
+        let outcome: Outcome = self
+            .conn
+            .exchange(self.clock, limit, format!("{cmd}\r\n").as_bytes())
             .await
-            .map(|r| smtp_reply::line(&r)),
-    )
+            .into();
+        self.record(step, cmd, outcome)
+    }
+
+    fn record(&mut self, step: Step, sent: &str, outcome: Outcome) -> bool {
+        let ok = outcome.positive();
+        self.steps.push(ProbeStep {
+            step,
+            sent: sent.to_string(),
+            outcome,
+        });
+        ok
+    }
+
+    fn last(&self) -> Option<&Outcome> {
+        self.steps.last().map(|s| &s.outcome)
+    }
 }
 
 async fn run(
@@ -189,119 +247,102 @@ async fn run(
         Some(Err(e)) => return SmtpResult::Refused(e.to_string()),
         Some(Ok(s)) => s,
     };
-    let mut client = SmtpClient {
-        stream,
-        timeout: t.command,
+    let mut conn = Conn::new(stream);
+    let banner = match conn.read_reply(clock, t.banner).await {
+        Err(ReadError::Timeout) => return SmtpResult::BannerTimeout,
+        Err(ReadError::Closed) => return SmtpResult::ClosedBeforeBanner,
+        Ok(r) if r.code != 220 => return SmtpResult::Rejected(r),
+        Ok(r) => r,
     };
-    let banner = match clock.timeout(t.banner, client.read()).await {
-        None => return SmtpResult::BannerTimeout,
-        Some(Err(_)) => return SmtpResult::ClosedBeforeBanner,
-        Some(Ok(r)) => r,
+    let mut s = Session {
+        conn,
+        clock,
+        steps: Vec::new(),
     };
-    if banner.code != 220 {
-        return SmtpResult::Rejected {
-            code: banner.code,
-            text: smtp_reply::line(&banner).1,
-        };
+    transaction(&mut s, env, host, recipient).await;
+    SmtpResult::Greeted {
+        banner,
+        steps: s.steps,
     }
-    let banner = smtp_reply::line(&banner).1;
-    let mut steps = Vec::new();
+}
+
+/// Everything after the greeting, as far as the server lets it go.
+async fn transaction(s: &mut Session<'_>, env: &ProbeEnv<'_>, host: &str, recipient: &str) {
+    let t = env.smtp;
     let ehlo = format!("EHLO {}", env.helo);
-    let mut greeted = command(&mut client, t.command, &ehlo).await;
-    if matches!(&greeted, Outcome::Reply { code, .. } if *code >= 500) {
-        record(&mut steps, "ehlo", &ehlo, greeted);
-        let helo = format!("HELO {}", env.helo);
-        greeted = command(&mut client, t.command, &helo).await;
+    let mut greeted = s.step(Step::Ehlo, t.command, &ehlo).await;
+    if !greeted && matches!(s.last(), Some(Outcome::Reply(r)) if r.code >= 500) {
+        greeted = s
+            .step(Step::Helo, t.command, &format!("HELO {}", env.helo))
+            .await;
     }
-    let offers_tls = matches!(&greeted, Outcome::Reply { all, .. } if all.to_ascii_uppercase().contains("STARTTLS"));
-    // mail-send reads multi-line EHLO replies whole; its first line is what we keep.
-    if !record(&mut steps, "ehlo", &ehlo, greeted) {
-        return SmtpResult::Greeted { banner, steps };
+    if !greeted {
+        return;
     }
+    let offers_tls = s
+        .last()
+        .and_then(Outcome::reply)
+        .is_some_and(|r| r.lines.iter().any(|l| l.eq_ignore_ascii_case("STARTTLS")));
     if offers_tls && let Some(config) = &env.tls {
-        let go = command(&mut client, t.command, "STARTTLS").await;
-        let ready = matches!(go, Outcome::Reply { code: 220, .. });
-        record(&mut steps, "starttls", "STARTTLS", go);
-        if !ready {
-            return SmtpResult::Greeted { banner, steps };
+        if !s.step(Step::Starttls, t.command, "STARTTLS").await {
+            return;
         }
         let upgraded =
-            mxlab_tls::upgrade(&mut client.stream, config.clone(), host, clock, t.command).await;
+            mxlab_tls::upgrade(&mut s.conn.stream, config.clone(), host, s.clock, t.command).await;
         let handshake = match upgraded {
-            Ok(()) => Outcome::Reply {
-                code: 220,
-                line: "certificate verified, TLS established".into(),
-                all: String::new(),
-            },
-            Err(mxlab_tls::TlsFailure::Timeout) => Outcome::Timeout,
-            Err(why) => Outcome::TlsFailed(why.to_string()),
+            Ok(()) => Outcome::TlsEstablished,
+            Err(why) => Outcome::TlsFailed(why),
         };
-        if !record(&mut steps, "tls", "TLS handshake", handshake) {
-            return SmtpResult::Greeted { banner, steps };
+        if !s.record(Step::Tls, "TLS handshake", handshake) {
+            return;
         }
-        if !record(
-            &mut steps,
-            "ehlo-tls",
-            &ehlo,
-            command(&mut client, t.command, &ehlo).await,
-        ) {
-            return SmtpResult::Greeted { banner, steps };
+        if !s.step(Step::EhloTls, t.command, &ehlo).await {
+            return;
         }
     }
-    let mail = format!("MAIL FROM:<{}>", env.mail_from);
-    if !record(
-        &mut steps,
-        "mail",
-        &mail,
-        command(&mut client, t.command, &mail).await,
-    ) {
-        return SmtpResult::Greeted { banner, steps };
+    if !s
+        .step(
+            Step::Mail,
+            t.command,
+            &format!("MAIL FROM:<{}>", env.mail_from),
+        )
+        .await
+    {
+        return;
     }
-    let rcpt = format!("RCPT TO:<{recipient}>");
-    let accepted = record(
-        &mut steps,
-        "rcpt",
-        &rcpt,
-        command(&mut client, t.command, &rcpt).await,
-    );
-    if !accepted {
-        if let Some(Outcome::Reply { .. }) = steps.last().map(|s| &s.outcome) {
+    if !s
+        .step(Step::Rcpt, t.command, &format!("RCPT TO:<{recipient}>"))
+        .await
+    {
+        if matches!(s.last(), Some(Outcome::Reply(_)))
+            && let Some((_, domain)) = recipient.rsplit_once('@')
+        {
             // RFC 5321 §4.5.1: every domain accepts mail for postmaster. If it does here, the
             // refusal was about the mailbox, not the domain.
-            if let Some((_, domain)) = recipient.rsplit_once('@') {
-                let postmaster = format!("RCPT TO:<postmaster@{domain}>");
-                let outcome = command(&mut client, t.command, &postmaster).await;
-                record(&mut steps, "rcpt-postmaster", &postmaster, outcome);
-            }
+            let postmaster = format!("RCPT TO:<postmaster@{domain}>");
+            s.step(Step::RcptPostmaster, t.command, &postmaster).await;
         }
-        let _ = command(&mut client, t.command, "QUIT").await;
-        return SmtpResult::Greeted { banner, steps };
+        quit(s, t.command).await;
+        return;
     }
-    let data = command(&mut client, t.data, "DATA").await;
-    let go = matches!(&data, Outcome::Reply { code: 354, .. });
-    record(&mut steps, "data", "DATA", data);
-    if go {
-        let message = format!(
-            "From: <{}>\r\nTo: <{recipient}>\r\nSubject: mxlab checker probe\r\n\r\nA test message from the mxlab checker; it may be discarded.",
-            env.mail_from
-        );
-        let sent = clock
-            .timeout(t.data_termination, async {
-                client
-                    .write_message(message.as_bytes())
-                    .await
-                    .map_err(mail_send::Error::Io)?;
-                client.read().await
-            })
-            .await;
-        let end = match sent {
-            None => Outcome::Timeout,
-            Some(r) => outcome(r.map(|r| smtp_reply::line(&r))),
-        };
-        let finished = record(&mut steps, "end-of-data", "(message) .", end);
-        if finished {
-            let _ = command(&mut client, t.command, "QUIT").await;
-        }
+    let go = s.step(Step::Data, t.data, "DATA").await;
+    if !go || !matches!(s.last(), Some(Outcome::Reply(r)) if r.code == 354) {
+        return;
     }
-    SmtpResult::Greeted { banner, steps }
+    let message = format!(
+        "From: <{}>\r\nTo: <{recipient}>\r\nSubject: mxlab checker probe\r\n\r\nA test message from the mxlab checker; it may be discarded.\r\n.\r\n",
+        env.mail_from
+    );
+    let end: Outcome = s
+        .conn
+        .exchange(s.clock, t.data_termination, message.as_bytes())
+        .await
+        .into();
+    if s.record(Step::EndOfData, "(message) .", end) {
+        quit(s, t.command).await;
+    }
+}
+
+async fn quit(s: &mut Session<'_>, limit: Duration) {
+    let _ = s.conn.exchange(s.clock, limit, b"QUIT\r\n").await;
 }

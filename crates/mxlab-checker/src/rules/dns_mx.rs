@@ -15,76 +15,19 @@ fn evidence(probe: &DomainProbe) -> Vec<String> {
         .collect()
 }
 
-fn with_notices(mut evidence: Vec<String>, facts: &Facts, needle: &str) -> Vec<String> {
-    for dsn in facts.notices() {
-        for r in dsn
-            .recipients
-            .iter()
-            .filter(|r| r.diagnostic_code.contains(needle) || r.status.starts_with(needle))
-        {
-            evidence.push(format!(
-                "notice \"{}\": {} Status {} — {}",
-                dsn.subject, r.final_recipient, r.status, r.diagnostic_code
-            ));
-        }
-    }
-    evidence
+/// The complaint's recipients at `domain`.
+fn at(facts: &Facts, domain: &str) -> Vec<String> {
+    let suffix = format!("@{}", domain.to_ascii_lowercase());
+    facts
+        .recipients
+        .iter()
+        .filter(|r| r.to_ascii_lowercase().ends_with(&suffix))
+        .cloned()
+        .collect()
 }
 
 fn first(facts: &Facts, pred: impl Fn(&Route) -> bool) -> Option<&DomainProbe> {
     facts.domains.iter().find(|d| pred(&d.resolution.route))
-}
-
-pub fn nxdomain(facts: &Facts) -> Option<Hit> {
-    let d = first(facts, |r| matches!(r, Route::NxDomain))?;
-    Some(Hit {
-        summary: format!(
-            "{} does not exist: its MX lookup answers NXDOMAIN (\"Non-existent domain\")",
-            d.domain
-        ),
-        evidence: with_notices(evidence(d), facts, "NonExistentDomain"),
-    })
-}
-
-pub fn missing(facts: &Facts) -> Option<Hit> {
-    let d = first(facts, |r| matches!(r, Route::NoMailRecords))?;
-    Some(Hit {
-        summary: format!(
-            "{} exists but publishes no MX record and no A/AAAA record to fall back on",
-            d.domain
-        ),
-        evidence: with_notices(evidence(d), facts, "5.4.4"),
-    })
-}
-
-pub fn null_mx(facts: &Facts) -> Option<Hit> {
-    let d = first(facts, |r| matches!(r, Route::NullMx))?;
-    Some(Hit {
-        summary: format!(
-            "{} publishes a null MX (\"MX 0 .\", RFC 7505): it accepts no mail",
-            d.domain
-        ),
-        evidence: with_notices(evidence(d), facts, "5.1.10"),
-    })
-}
-
-pub fn target_unresolvable(facts: &Facts) -> Option<Hit> {
-    let d = first(facts, |r| match r {
-        Route::Mx(hosts) => !hosts.is_empty() && hosts.iter().all(|h| h.addresses.is_err()),
-        _ => false,
-    })?;
-    let names: Vec<String> = match &d.resolution.route {
-        Route::Mx(hosts) => hosts.iter().map(|h| h.name.clone()).collect(),
-        _ => Vec::new(),
-    };
-    Some(Hit {
-        summary: format!(
-            "{}'s MX points at {} with no address record",
-            d.domain,
-            names.join(", ")
-        ),
-        evidence: evidence(d),
-    })
 }
 
 pub fn implicit(facts: &Facts) -> Option<Hit> {
@@ -95,6 +38,7 @@ pub fn implicit(facts: &Facts) -> Option<Hit> {
             d.domain
         ),
         evidence: evidence(d),
+        recipients: at(facts, &d.domain),
     })
 }
 
@@ -109,7 +53,7 @@ pub fn backup_used(facts: &Facts) -> Option<Hit> {
         };
         let at_domain = format!("@{}", d.domain.to_ascii_lowercase());
         let send = facts.tracking.iter().find(|e| {
-            e.event_id == "SEND"
+            e.event_id.parse() == Ok(mxlab_vocab::EventId::Send)
                 && e.recipients
                     .iter()
                     .any(|r| r.to_ascii_lowercase().ends_with(&at_domain))
@@ -128,6 +72,7 @@ pub fn backup_used(facts: &Facts) -> Option<Hit> {
                     d.domain, send.source_context, primary.name
                 ),
                 evidence,
+                recipients: at(facts, &d.domain),
             });
         }
     }
@@ -140,6 +85,6 @@ fn evidence_smtp(facts: &Facts, domain: &str) -> Vec<String> {
         .iter()
         .filter(|d| d.domain == domain)
         .flat_map(|d| d.smtp.iter())
-        .map(crate::rules::smtp_session::describe)
+        .flat_map(crate::diagnosis::probe_evidence)
         .collect()
 }

@@ -2,21 +2,20 @@
 //! is the verdict (a domain that does not exist explains more than the connection that was
 //! never made to it).
 
-mod dns_failure;
 mod dns_mx;
+mod doc;
 mod notices;
-mod outcome;
-mod smtp_connect;
-pub(crate) mod smtp_session;
-mod spf;
-mod tls;
-mod transport;
+
+use mxlab_vocab::RuleId;
 
 use crate::rule::{Role, Rule, Severity};
 
+pub use doc::markdown;
+
 pub static RULES: &[Rule] = &[
     Rule {
-        id: "dns.local-resolver",
+        id: RuleId::DnsLocalResolver,
+        fires: "DNS failures in the notices or tracking log (\"DNS query failed\", SERVFAIL) and, now, the sender's resolver failing while a walk from the root gets an answer; or DNS failures for unrelated domains at once that have since cleared.",
         severity: Severity::Error,
         role: Role::Cause,
         title: "The sender's own DNS resolver or forwarder fails; the target's DNS is fine",
@@ -25,10 +24,11 @@ pub static RULES: &[Rule] = &[
             "Compare `nslookup -type=MX <domain>` against your resolver with `dig +trace <domain> MX` (or a public resolver).",
             "Check the DNS server or forwarder the transport service uses (Exchange: Get-TransportService | fl *DNS*), its forwarders and its outbound port 53.",
         ],
-        detect: dns_failure::local_resolver,
+        detect: None,
     },
     Rule {
-        id: "dns.lame-delegation",
+        id: RuleId::DnsLameDelegation,
+        fires: "DNS failures seen, and the walk from the root finds the parent delegating to servers that refuse the zone or answer without authority.",
         severity: Severity::Error,
         role: Role::Cause,
         title: "The recipient domain's delegation is lame",
@@ -37,10 +37,11 @@ pub static RULES: &[Rule] = &[
             "Check `dig +trace <domain> MX`: the NS records at the parent must point at servers that answer authoritatively.",
             "The domain's owner must fix the NS records at the registrar, or configure the named servers for the zone.",
         ],
-        detect: dns_failure::lame_delegation,
+        detect: None,
     },
     Rule {
-        id: "dns.servfail",
+        id: RuleId::DnsServfail,
+        fires: "DNS failures seen (\"DNS query failed\", \"Name service error … try again\", SERVFAIL), and the domain's servers (or the MX host's address lookup) answer SERVFAIL now — or the failure has cleared and the text names no more.",
         severity: Severity::Error,
         role: Role::Cause,
         title: "The recipient domain's DNS answers SERVFAIL",
@@ -49,10 +50,11 @@ pub static RULES: &[Rule] = &[
             "Confirm with `dig @<the domain's server> <domain> MX` from outside your network.",
             "Tell the recipient's DNS administrator; nothing on the sending side can fix it.",
         ],
-        detect: dns_failure::servfail,
+        detect: None,
     },
     Rule {
-        id: "dns.timeout",
+        id: RuleId::DnsTimeout,
+        fires: "DNS failures seen, and the domain's servers never answer the walk or the resolver's queries time out.",
         severity: Severity::Error,
         role: Role::Cause,
         title: "The recipient domain's DNS servers never answer",
@@ -61,10 +63,11 @@ pub static RULES: &[Rule] = &[
             "Check `dig +trace <domain> MX` and `dig @<each NS> <domain> MX`: which servers stay silent?",
             "If only your network cannot reach them, check outbound UDP and TCP port 53; otherwise tell the domain's DNS administrator.",
         ],
-        detect: dns_failure::timeout,
+        detect: None,
     },
     Rule {
-        id: "dns.mx.nxdomain",
+        id: RuleId::DnsMxNxdomain,
+        fires: "An NDR or log line saying the domain does not exist (NXDOMAIN, \"NonExistentDomain\", \"Host unknown\"), or the probe's MX lookup answering NXDOMAIN.",
         severity: Severity::Error,
         role: Role::Cause,
         title: "The recipient domain does not exist",
@@ -74,10 +77,11 @@ pub static RULES: &[Rule] = &[
             "Confirm with `nslookup -type=MX <domain>` from outside your network; if the outside answer differs, your own DNS or forwarder is at fault.",
             "If the domain should exist, its owner must renew or re-delegate it.",
         ],
-        detect: dns_mx::nxdomain,
+        detect: None,
     },
     Rule {
-        id: "dns.mx.null",
+        id: RuleId::DnsMxNull,
+        fires: "\"null MX\", `556 5.1.10`, or the probe finding `MX 0 .`.",
         severity: Severity::Error,
         role: Role::Cause,
         title: "The recipient domain publishes a null MX: it accepts no mail",
@@ -85,10 +89,11 @@ pub static RULES: &[Rule] = &[
         remediation: &[
             "Use another address for the recipient; the domain does not take mail by design.",
         ],
-        detect: dns_mx::null_mx,
+        detect: None,
     },
     Rule {
-        id: "dns.mx.missing",
+        id: RuleId::DnsMxMissing,
+        fires: "\"no MX and no A\", \"Unable to route\", `5.4.4`, or the probe finding neither MX nor address records.",
         severity: Severity::Error,
         role: Role::Cause,
         title: "The recipient domain has no MX record and no address to fall back on",
@@ -97,10 +102,11 @@ pub static RULES: &[Rule] = &[
             "Ask the recipient's administrator to publish an MX record for the domain.",
             "Check with `nslookup -type=MX <domain>` and `nslookup <domain>`.",
         ],
-        detect: dns_mx::missing,
+        detect: None,
     },
     Rule {
-        id: "dns.mx.target-unresolvable",
+        id: RuleId::DnsMxTargetUnresolvable,
+        fires: "The probe finding every MX host without an address record (NODATA/NXDOMAIN for A and AAAA, not a failed lookup).",
         severity: Severity::Error,
         role: Role::Cause,
         title: "The MX record points at a host name with no address",
@@ -108,10 +114,11 @@ pub static RULES: &[Rule] = &[
         remediation: &[
             "Ask the recipient's administrator to add an address record for the MX host, or fix the MX target.",
         ],
-        detect: dns_mx::target_unresolvable,
+        detect: None,
     },
     Rule {
-        id: "smtp.connect.refused",
+        id: RuleId::SmtpConnectRefused,
+        fires: "Winsock 10061 / \"Connection refused\" in the notices or log; confirmed when the probe's connection is refused.",
         severity: Severity::Error,
         role: Role::Cause,
         title: "The remote MX refuses connections on port 25",
@@ -120,10 +127,11 @@ pub static RULES: &[Rule] = &[
             "Test with `telnet <mx> 25` or `swaks --server <mx>` from outside your network.",
             "The recipient's mail service is down or firewalled; contact its administrator.",
         ],
-        detect: smtp_connect::refused,
+        detect: None,
     },
     Rule {
-        id: "smtp.connect.timeout",
+        id: RuleId::SmtpConnectTimeout,
+        fires: "Winsock 10060 / \"Failed to connect\" / \"Connection timed out\"; confirmed when the probe's connection gets no answer. Met by the probe alone (nothing seen), it is a finding, never the verdict.",
         severity: Severity::Error,
         role: Role::Cause,
         title: "The remote MX does not answer connections",
@@ -132,19 +140,21 @@ pub static RULES: &[Rule] = &[
             "Test `telnet <mx> 25` from the sending server and from outside your network: if only yours fails, check your outbound firewall and route.",
             "If it fails from everywhere, the recipient's server is down: contact its administrator; Exchange keeps retrying until the message expires (2 days).",
         ],
-        detect: smtp_connect::timeout,
+        detect: None,
     },
     Rule {
-        id: "dns.mx.implicit",
+        id: RuleId::DnsMxImplicit,
+        fires: "The probe finding no MX but an address record (RFC 5321 §5.1 fallback).",
         severity: Severity::Warning,
         role: Role::Observation,
         title: "No MX record: mail relies on the A/AAAA fallback",
         explanation: "The domain has no MX record, so senders deliver to its own address (RFC 5321 §5.1). It works, but some senders and filters treat a missing MX as a sign of a domain that takes no mail, and the web server's address must then run SMTP.",
         remediation: &["Publish an MX record naming the mail server explicitly."],
-        detect: dns_mx::implicit,
+        detect: Some(dns_mx::implicit),
     },
     Rule {
-        id: "transport.shadow-redundancy.standalone",
+        id: RuleId::TransportShadowRedundancyStandalone,
+        fires: "HAREDIRECTFAIL \"No suitable shadow server\" in the tracking log for the recipient's message.",
         severity: Severity::Error,
         role: Role::Cause,
         title: "Shadow redundancy on a standalone server",
@@ -153,10 +163,11 @@ pub static RULES: &[Rule] = &[
             "Set-TransportConfig -ShadowRedundancyEnabled $false",
             "Restart the transport service: net stop MSExchangeTransport && net start MSExchangeTransport",
         ],
-        detect: transport::shadow_standalone,
+        detect: None,
     },
     Rule {
-        id: "transport.backlog",
+        id: RuleId::TransportBacklog,
+        fires: "Messages that waited an hour or more between RECEIVE and a first attempt that then succeeded; delay notices that quote no remote error.",
         severity: Severity::Error,
         role: Role::Cause,
         title: "The sending server's own queue is backed up",
@@ -165,10 +176,11 @@ pub static RULES: &[Rule] = &[
             "Look at the queues (Exchange Toolbox, Queue Viewer, Get-Queue): how many messages wait, and in which queue.",
             "Check memory, disk and CPU (Resource Monitor, Event Viewer) and any third-party transport agents; fix what slows the server.",
         ],
-        detect: transport::backlog,
+        detect: None,
     },
     Rule {
-        id: "spf.fail",
+        id: RuleId::SpfFail,
+        fires: "A refusal about SPF (5.7.23, \"SPF\", \"Sender Policy Framework\", Gmail's \"unauthenticated\") and the checker's own RFC 7208 evaluation saying fail; the receiver's code wins when it names the result.",
         severity: Severity::Error,
         role: Role::Cause,
         title: "The sender's SPF policy fails the sending IP; the remote rejects",
@@ -177,10 +189,11 @@ pub static RULES: &[Rule] = &[
             "Add the sending IP (or the provider's include) to the domain's SPF record: `mxlab check spf --ip <IP> --from <sender>` shows which term decided.",
             "Check that mail leaves from the IP you think it does (NAT, a new relay, a cloud gateway).",
         ],
-        detect: spf::fail,
+        detect: None,
     },
     Rule {
-        id: "spf.softfail",
+        id: RuleId::SpfSoftfail,
+        fires: "A refusal about SPF and the checker's own evaluation saying softfail.",
         severity: Severity::Error,
         role: Role::Cause,
         title: "SPF soft-fails the sending IP; the remote defers softfails",
@@ -188,10 +201,11 @@ pub static RULES: &[Rule] = &[
         remediation: &[
             "Add the sending IP to the SPF record, then move to `-all` once every source is listed.",
         ],
-        detect: spf::softfail,
+        detect: None,
     },
     Rule {
-        id: "spf.none",
+        id: RuleId::SpfNone,
+        fires: "A refusal about SPF or authentication and the sender's domain publishing no SPF record.",
         severity: Severity::Error,
         role: Role::Cause,
         title: "The sender's domain publishes no SPF record",
@@ -199,10 +213,11 @@ pub static RULES: &[Rule] = &[
         remediation: &[
             "Publish a `v=spf1 … -all` TXT record listing every IP that sends for the domain.",
         ],
-        detect: spf::none,
+        detect: None,
     },
     Rule {
-        id: "spf.permerror",
+        id: RuleId::SpfPermerror,
+        fires: "5.7.24, or a refusal about SPF and the checker's own evaluation saying permerror.",
         severity: Severity::Error,
         role: Role::Cause,
         title: "The sender's SPF record is broken (permerror)",
@@ -210,10 +225,11 @@ pub static RULES: &[Rule] = &[
         remediation: &[
             "`mxlab check spf` lists the lint findings; merge duplicate records and flatten includes to stay under 10 lookups.",
         ],
-        detect: spf::permerror,
+        detect: None,
     },
     Rule {
-        id: "spf.temperror",
+        id: RuleId::SpfTemperror,
+        fires: "4.7.24, or a refusal about SPF and the checker's own evaluation saying temperror.",
         severity: Severity::Error,
         role: Role::Cause,
         title: "The sender's SPF could not be looked up (temperror)",
@@ -221,10 +237,24 @@ pub static RULES: &[Rule] = &[
         remediation: &[
             "Check the sending domain's own DNS servers: `dig TXT <domain>` against each of them.",
         ],
-        detect: spf::temperror,
+        detect: None,
     },
     Rule {
-        id: "smtp.tls.cert-expired",
+        id: RuleId::SmtpPolicyRejected,
+        fires: "A 5.7.x refusal naming no more specific cause: blocklists (\"blocked using\"), reputation, DMARC, reverse DNS, content.",
+        severity: Severity::Error,
+        role: Role::Cause,
+        title: "The remote server refuses the mail by its policy",
+        explanation: "A 5.7.x refusal that names no more specific cause the checker can confirm: a blocklist, the sending IP's reputation, DMARC, reverse DNS, or content filtering. The reply text says which.",
+        remediation: &[
+            "Read the reply text: it usually names the list or the policy (and a URL to delist or appeal).",
+            "Check the sending IP against the blocklists it names, its reverse DNS, and the sender domain's SPF, DKIM and DMARC.",
+        ],
+        detect: None,
+    },
+    Rule {
+        id: RuleId::SmtpTlsCertExpired,
+        fires: "\"CertificateExpired\" in the sender's error, confirmed by the probe's own TLS handshake.",
         severity: Severity::Error,
         role: Role::Cause,
         title: "The remote MX presents an expired TLS certificate",
@@ -233,10 +263,11 @@ pub static RULES: &[Rule] = &[
             "Check the certificate: `openssl s_client -starttls smtp -connect <mx>:25` shows its dates.",
             "The recipient's administrator must renew it; meanwhile only relaxing the requirement on your side gets mail through.",
         ],
-        detect: tls::expired,
+        detect: None,
     },
     Rule {
-        id: "smtp.tls.cert-name-mismatch",
+        id: RuleId::SmtpTlsCertNameMismatch,
+        fires: "\"CertificateNameMismatch\", confirmed by the probe's handshake.",
         severity: Severity::Error,
         role: Role::Cause,
         title: "The remote MX's TLS certificate is for another name",
@@ -244,10 +275,11 @@ pub static RULES: &[Rule] = &[
         remediation: &[
             "The recipient's administrator must install a certificate that names the MX host (or point the MX at the name the certificate has).",
         ],
-        detect: tls::name_mismatch,
+        detect: None,
     },
     Rule {
-        id: "smtp.tls.cert-untrusted",
+        id: RuleId::SmtpTlsCertUntrusted,
+        fires: "\"UnknownIssuer\", \"self-signed\", confirmed by the probe's handshake.",
         severity: Severity::Error,
         role: Role::Cause,
         title: "The remote MX's TLS certificate is not trusted",
@@ -255,10 +287,37 @@ pub static RULES: &[Rule] = &[
         remediation: &[
             "The recipient's administrator must use a certificate from a public CA, or you must add their CA to the sending server's trust store.",
         ],
-        detect: tls::untrusted,
+        detect: None,
     },
     Rule {
-        id: "smtp.banner.timeout",
+        id: RuleId::SmtpTlsRequired,
+        fires: "\"Must issue a STARTTLS command first\", \"TLS required\", or a sender that requires TLS finding none offered.",
+        severity: Severity::Error,
+        role: Role::Cause,
+        title: "The remote server demands STARTTLS, which the sender did not use",
+        explanation: "The remote server refuses mail over an unencrypted session (530 5.7.0 \"Must issue a STARTTLS command first\"). The sender did not start TLS: TLS is off on its connector, or STARTTLS was not offered to it (a middlebox that strips it from the EHLO reply).",
+        remediation: &[
+            "Check the EHLO reply from the sending server's network: `swaks --server <mx> --quit-after EHLO` must list STARTTLS.",
+            "Enable opportunistic TLS on the send connector (Exchange: it is on by default; check the connector's TLS settings and any SMTP inspection on the firewall).",
+        ],
+        detect: None,
+    },
+    Rule {
+        id: RuleId::SmtpRelayDenied,
+        fires: "\"Relay access denied\", \"relaying denied\", 5.7.64 TenantAttribution, 5.7.54.",
+        severity: Severity::Error,
+        role: Role::Cause,
+        title: "The server the mail went to refuses to relay it",
+        explanation: "The host the sender delivered to does not accept mail for the recipient's domain (\"554 5.7.1 Relay access denied\"; Microsoft 365: 550 5.7.64 TenantAttribution). The domain's MX points at the wrong server, or the sender uses a smart host that does not know it.",
+        remediation: &[
+            "Check `nslookup -type=MX <domain>`: does it name the domain's real mail server?",
+            "If the sender relays through a smart host or connector, check that it accepts mail from this sender for that domain.",
+        ],
+        detect: None,
+    },
+    Rule {
+        id: RuleId::SmtpBannerTimeout,
+        fires: "A connection dropped on a timeout (\"Connection dropped due to TimedOut\", \"… initial server greeting\") where the probe gets no greeting, or the first attempt failed within the greeting timeout.",
         severity: Severity::Error,
         role: Role::Cause,
         title: "The remote MX accepts connections but never greets",
@@ -267,10 +326,11 @@ pub static RULES: &[Rule] = &[
             "Run `telnet <mx> 25` or `swaks --server <mx> --quit-after BANNER` and time the greeting.",
             "If the greeting never comes from anywhere, tell the recipient's administrator; if only from your network, check your firewall's SMTP inspection.",
         ],
-        detect: smtp_session::banner_timeout,
+        detect: None,
     },
     Rule {
-        id: "smtp.rate-limited",
+        id: RuleId::SmtpRateLimited,
+        fires: "Replies about too many connections or messages, rates, throttling, \"server busy\" (Exchange 421 4.3.2, Gmail 421-4.7.0, Microsoft 4.7.500), or a bare 421 4.7.0.",
         severity: Severity::Error,
         role: Role::Cause,
         title: "The remote server limits connections: 421 4.7.0",
@@ -279,10 +339,11 @@ pub static RULES: &[Rule] = &[
             "Lower the sender's concurrency to that domain (Exchange: the send connector's and transport's per-domain connection limits).",
             "Ask the recipient's administrator to raise the limit for your server.",
         ],
-        detect: smtp_session::rate_limited,
+        detect: None,
     },
     Rule {
-        id: "smtp.greylisted",
+        id: RuleId::SmtpGreylisted,
+        fires: "Greylisting wording (\"Greylisted\", postgrey, Mimecast's \"Internal resource temporarily unavailable\"), or an unspecific 4xx (4.7.x or none) that a retry within an hour got past.",
         severity: Severity::Warning,
         role: Role::Cause,
         title: "Greylisting delayed the mail",
@@ -291,10 +352,11 @@ pub static RULES: &[Rule] = &[
             "Nothing to do for this message. If the delays hurt, ask the recipient's administrator to whitelist your sending IP.",
             "Keep the sending IP and envelope sender stable between retries, or greylisting starts over.",
         ],
-        detect: smtp_session::greylisted,
+        detect: None,
     },
     Rule {
-        id: "smtp.rcpt.mailbox-full",
+        id: RuleId::SmtpRcptMailboxFull,
+        fires: "X.2.2, \"mailbox full\", \"over quota\"; the probe's postmaster check tells a mailbox from a domain problem.",
         severity: Severity::Error,
         role: Role::Cause,
         title: "One recipient's mailbox is full (not a domain problem)",
@@ -303,10 +365,24 @@ pub static RULES: &[Rule] = &[
             "Tell the recipient (by another channel) that their mailbox is full.",
             "Nothing is wrong on the sending side; mail to other recipients at the domain flows.",
         ],
-        detect: smtp_session::mailbox_full,
+        detect: None,
     },
     Rule {
-        id: "smtp.rcpt.transient",
+        id: RuleId::SmtpRcptUserUnknown,
+        fires: "5.1.1, 5.1.10, \"User unknown\", \"RecipientNotFound\", \"does not exist\".",
+        severity: Severity::Error,
+        role: Role::Cause,
+        title: "The recipient's mailbox does not exist",
+        explanation: "The remote server refuses the recipient as unknown (550 5.1.1 \"User unknown\"; Exchange: 550 5.1.10 RecipientNotFound). The domain and its server work; the address is wrong, or the mailbox was removed.",
+        remediation: &[
+            "Check the address for a typo (the local part before the @).",
+            "Ask the recipient (by another channel) for their current address; remove the old one from address books and lists.",
+        ],
+        detect: None,
+    },
+    Rule {
+        id: RuleId::SmtpRcptTransient,
+        fires: "Any other temporary refusal from the remote (a 4xx that names no reason the checker knows).",
         severity: Severity::Error,
         role: Role::Cause,
         title: "The remote server defers the recipient at RCPT",
@@ -315,10 +391,11 @@ pub static RULES: &[Rule] = &[
             "Read the reply text: it names the remote side's reason. Test with `swaks --to <recipient> --server <mx>`.",
             "Tell the recipient's administrator; the refusal is theirs.",
         ],
-        detect: smtp_session::rcpt_transient,
+        detect: None,
     },
     Rule {
-        id: "smtp.data.timeout",
+        id: RuleId::SmtpDataTimeout,
+        fires: "A connection dropped on a timeout after the message was sent; the probe's DATA or final dot gets no reply.",
         severity: Severity::Error,
         role: Role::Cause,
         title: "The remote server never confirms the message (protocol timeout)",
@@ -327,10 +404,11 @@ pub static RULES: &[Rule] = &[
             "Test with `swaks` and a realistic message size; watch how long the final reply takes.",
             "Content filters on the remote side are the usual suspect: tell the recipient's administrator.",
         ],
-        detect: smtp_session::data_timeout,
+        detect: None,
     },
     Rule {
-        id: "smtp.data.disconnected",
+        id: RuleId::SmtpDataDisconnected,
+        fires: "\"SocketError\", \"lost connection\", \"Connection reset\" during the session; the probe's connection closes while it sends.",
         severity: Severity::Error,
         role: Role::Cause,
         title: "The connection drops while the message is sent",
@@ -339,10 +417,11 @@ pub static RULES: &[Rule] = &[
             "Send test messages of growing size with `swaks --attach` and see where the connection drops.",
             "Check interface errors and MTU on your side; if the drop happens from everywhere, tell the recipient's administrator.",
         ],
-        detect: smtp_session::data_disconnected,
+        detect: None,
     },
     Rule {
-        id: "smtp.message.header-limit",
+        id: RuleId::SmtpMessageHeaderLimit,
+        fires: "A size refusal that names the header (\"Message header size exceeds limit\").",
         severity: Severity::Error,
         role: Role::Cause,
         title: "The remote server rejects the message for its header size",
@@ -351,10 +430,24 @@ pub static RULES: &[Rule] = &[
             "Look at the original message's headers: which ones are large or repeated?",
             "Strip needless headers at the sending side (a transport rule), or ask the recipient's administrator about the limit.",
         ],
-        detect: smtp_session::header_limit,
+        detect: None,
     },
     Rule {
-        id: "smtp.mx.backup-used",
+        id: RuleId::SmtpMessageTooBig,
+        fires: "X.3.4, X.2.3, \"message size exceeds\", \"too big\", \"too large\".",
+        severity: Severity::Error,
+        role: Role::Cause,
+        title: "The message is larger than the remote server accepts",
+        explanation: "The remote server refuses the message for its size (552 5.3.4 \"message size exceeds fixed limit\", 552 5.2.3, or SIZE refused at MAIL FROM). Attachments grow by a third in transit (base64), so a 20 MB file is a 27 MB message.",
+        remediation: &[
+            "Send the file another way (a sharing link), or split it.",
+            "Check the limit the remote announces in its EHLO SIZE keyword (`swaks --server <mx> --quit-after EHLO`).",
+        ],
+        detect: None,
+    },
+    Rule {
+        id: RuleId::SmtpMxBackupUsed,
+        fires: "The tracking log's SEND going through a host other than the most preferred MX.",
         severity: Severity::Warning,
         role: Role::Observation,
         title: "Mail went to a backup MX",
@@ -362,10 +455,11 @@ pub static RULES: &[Rule] = &[
         remediation: &[
             "Check the primary MX (`telnet <primary> 25`) and tell the recipient's administrator.",
         ],
-        detect: dns_mx::backup_used,
+        detect: Some(dns_mx::backup_used),
     },
     Rule {
-        id: "dsn.expired",
+        id: RuleId::DsnExpired,
+        fires: "An NDR with QUEUE.Expired.",
         severity: Severity::Warning,
         role: Role::Observation,
         title: "The message expired in the queue",
@@ -373,10 +467,11 @@ pub static RULES: &[Rule] = &[
         remediation: &[
             "Fix the cause named by the verdict, then ask the user to send the message again.",
         ],
-        detect: notices::expired,
+        detect: Some(notices::expired),
     },
     Rule {
-        id: "dsn.delayed",
+        id: RuleId::DsnDelayed,
+        fires: "A delay notice (\"400 4.4.7 Message delayed\").",
         severity: Severity::Info,
         role: Role::Observation,
         title: "\"400 4.4.7 Message delayed\" is a symptom, not a cause",
@@ -384,10 +479,11 @@ pub static RULES: &[Rule] = &[
         remediation: &[
             "Read the last error quoted under \"Diagnostic information for administrators\", and diagnose that.",
         ],
-        detect: notices::delayed,
+        detect: Some(notices::delayed),
     },
     Rule {
-        id: "dsn.failed",
+        id: RuleId::DsnFailed,
+        fires: "An NDR for a permanent failure.",
         severity: Severity::Info,
         role: Role::Observation,
         title: "A non-delivery report says delivery failed permanently",
@@ -395,19 +491,21 @@ pub static RULES: &[Rule] = &[
         remediation: &[
             "Read the Diagnostic-Code of the NDR; the verdict names the condition behind it.",
         ],
-        detect: notices::failed,
+        detect: Some(notices::failed),
     },
     Rule {
-        id: "ok.delivered",
+        id: RuleId::OkDelivered,
+        fires: "Every recipient has a SEND in the tracking log and nothing held any of them up.",
         severity: Severity::Info,
         role: Role::Outcome,
         title: "The mail was delivered",
         explanation: "Every message reached the recipient's server and was accepted with 250. Warnings, if any, are worth a look but did not stop delivery.",
         remediation: &[],
-        detect: outcome::delivered,
+        detect: None,
     },
     Rule {
-        id: "inconclusive",
+        id: RuleId::Inconclusive,
+        fires: "No cause explains a recipient that was not delivered.",
         severity: Severity::Warning,
         role: Role::Outcome,
         title: "No rule explains what happened",
@@ -415,10 +513,34 @@ pub static RULES: &[Rule] = &[
         remediation: &[
             "Check the sending server's queue and tracking log, and run `mxlab check` against the recipient domain.",
         ],
-        detect: outcome::never,
+        detect: None,
     },
 ];
 
-pub fn find(id: &str) -> Option<&'static Rule> {
-    RULES.iter().find(|r| r.id == id)
+/// The catalog entry of a rule id: every id has one (a test holds the two lists together).
+pub fn rule(id: RuleId) -> &'static Rule {
+    RULES
+        .iter()
+        .find(|r| r.id == id)
+        .expect("every rule id is in the catalog")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_rule_id_has_one_catalog_entry() {
+        for id in RuleId::ALL {
+            assert_eq!(RULES.iter().filter(|r| r.id == *id).count(), 1, "{id}");
+        }
+        assert_eq!(RULES.len(), RuleId::ALL.len());
+    }
+
+    #[test]
+    fn causes_are_found_by_the_diagnosis_and_observations_by_their_detectors() {
+        for r in RULES {
+            assert_eq!(r.detect.is_some(), r.role == Role::Observation, "{}", r.id);
+        }
+    }
 }

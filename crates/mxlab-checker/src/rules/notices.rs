@@ -1,10 +1,22 @@
-//! Rules that read the notices the user received: what they say, and what they do not.
+//! Observations about the notices the user received: what they say of themselves.
 
+use crate::artifacts::dsn::Dsn;
 use crate::facts::Facts;
 use crate::rule::Hit;
 
+fn named(notices: &[&Dsn], action: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for r in notices.iter().flat_map(|d| &d.recipients) {
+        if r.action.eq_ignore_ascii_case(action) && !out.contains(&r.final_recipient) {
+            out.push(r.final_recipient.clone());
+        }
+    }
+    out
+}
+
 pub fn delayed(facts: &Facts) -> Option<Hit> {
-    let dsn = facts.dsns.iter().find(|d| d.is_delay())?;
+    let delays: Vec<&Dsn> = facts.dsns.iter().filter(|d| d.is_delay()).collect();
+    let dsn = delays.first()?;
     let mut evidence: Vec<String> = dsn
         .recipients
         .iter()
@@ -15,6 +27,9 @@ pub fn delayed(facts: &Facts) -> Option<Hit> {
             )
         })
         .collect();
+    if delays.len() > 1 {
+        evidence.push(format!("… {} delay notices in all", delays.len()));
+    }
     let summary = match dsn.last_real_error() {
         Some(e) => {
             evidence.push(format!("notice \"{}\": last real error '{e}'", dsn.subject));
@@ -22,11 +37,16 @@ pub fn delayed(facts: &Facts) -> Option<Hit> {
         }
         None => "A delay notice (400 4.4.7) arrived without a remote error: the message waited in the sending server's own queue".to_string(),
     };
-    Some(Hit { summary, evidence })
+    Some(Hit {
+        summary,
+        evidence,
+        recipients: named(&delays, "delayed"),
+    })
 }
 
 pub fn expired(facts: &Facts) -> Option<Hit> {
-    let ndr = facts.ndrs.iter().find(|d| d.is_expiry())?;
+    let expiries: Vec<&Dsn> = facts.ndrs.iter().filter(|d| d.is_expiry()).collect();
+    let ndr = expiries.first()?;
     let evidence = ndr
         .recipients
         .iter()
@@ -43,14 +63,20 @@ pub fn expired(facts: &Facts) -> Option<Hit> {
         ),
         None => "The message expired in the queue after retrying".to_string(),
     };
-    Some(Hit { summary, evidence })
+    Some(Hit {
+        summary,
+        evidence,
+        recipients: named(&expiries, "failed"),
+    })
 }
 
 pub fn failed(facts: &Facts) -> Option<Hit> {
-    let ndr = facts
+    let failures: Vec<&Dsn> = facts
         .ndrs
         .iter()
-        .find(|d| d.is_failure() && !d.is_expiry())?;
+        .filter(|d| d.is_failure() && !d.is_expiry())
+        .collect();
+    let ndr = failures.first()?;
     let r = ndr
         .recipients
         .iter()
@@ -64,5 +90,6 @@ pub fn failed(facts: &Facts) -> Option<Hit> {
             "notice \"{}\": {} Action failed Status {} Diagnostic-Code {}",
             ndr.subject, r.final_recipient, r.status, r.diagnostic_code
         )],
+        recipients: named(&failures, "failed"),
     })
 }

@@ -35,3 +35,37 @@ pub fn catalog_text(name: &str) -> String {
         .join(format!("{name}.toml"));
     std::fs::read_to_string(path).unwrap()
 }
+
+/// docs/report.schema.json, compiled once per test binary. `pointer` is a JSON pointer into it
+/// ("" for the whole schema, "/$defs/ruleId" for one definition).
+pub fn report_schema(pointer: &str) -> (boon::Schemas, boon::SchemaIndex) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/report.schema.json");
+    let text = std::fs::read_to_string(&path).expect("docs/report.schema.json");
+    let schema: serde_json::Value = serde_json::from_str(&text).expect("the schema is JSON");
+    let url = "file:///mxlab/docs/report.schema.json";
+    let mut compiler = boon::Compiler::new();
+    // In draft 2020-12 `format` only annotates unless asked: `at` must be a real date-time.
+    compiler.enable_format_assertions();
+    compiler
+        .add_resource(url, schema)
+        .expect("the schema loads");
+    let mut schemas = boon::Schemas::new();
+    let index = compiler
+        .compile(&format!("{url}#{pointer}"), &mut schemas)
+        .unwrap_or_else(|e| panic!("docs/report.schema.json does not compile: {e:#}"));
+    (schemas, index)
+}
+
+/// Whether `value` is a report (or an array of reports) as docs/report.schema.json has it;
+/// the validator's explanation when it is not.
+pub fn check_report(value: &serde_json::Value) -> Result<(), String> {
+    let (schemas, index) = report_schema("");
+    schemas.validate(value, index).map_err(|e| format!("{e}"))
+}
+
+/// `mxlab … --json` output that must be a valid report (or an array of them).
+pub fn assert_valid_report(value: &serde_json::Value, what: &str) {
+    if let Err(e) = check_report(value) {
+        panic!("{what}: not a report as docs/report.schema.json has it:\n{e}");
+    }
+}

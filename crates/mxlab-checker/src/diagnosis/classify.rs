@@ -1,0 +1,809 @@
+//! What an error text says happened, read as an administrator reads it: the reply code and
+//! the RFC 3463 enhanced status first where they are specific, the wording where the code is
+//! generic or shared (a `451 4.7.1` may be greylisting, SPF or a blocklist; a `552` may be a
+//! full mailbox or a message too big), and the table of real-world wordings
+//! ([`super::wordings`]) for what neither pins down.
+//!
+//! These readers are the checker's own: they share no constant or function with the code
+//! that wrote the text, so they read a simulated Exchange and a real Postfix alike.
+
+use mxlab_vocab::{EnhancedStatus, RuleId, SpfResult, TlsFailure};
+
+/// What one error says happened.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Symptom {
+    /// The sending server's own summary of time passing (`400 4.4.7 Message delayed`,
+    /// `QUEUE.Expired`): never a cause.
+    Summary,
+    ConnectTimeout,
+    ConnectRefused,
+    BannerTimeout,
+    DataTimeout,
+    /// The connection was dropped on a timeout after it was made; which stage is not said.
+    DroppedTimedOut,
+    Disconnected,
+    DnsNxDomain,
+    DnsNoMailRecords,
+    DnsNullMx,
+    DnsNoAddress,
+    /// A DNS lookup failed for now (SERVFAIL, timeout, refused); `timeout` when it says so.
+    DnsTempFailure {
+        timeout: bool,
+    },
+    Tls(TlsFailure),
+    TlsRequired,
+    Greylisted,
+    RateLimited,
+    MailboxFull,
+    UserUnknown,
+    RelayDenied,
+    TooBig,
+    HeaderTooBig,
+    /// The receiver blames SPF; the result it implies, when its code says.
+    Spf(Option<SpfResult>),
+    /// A policy refusal: a blocklist, reputation, DMARC, reverse DNS, content, or a bare 5.7.x.
+    Policy {
+        specific: bool,
+    },
+    /// Some other temporary refusal.
+    Transient,
+    /// Some other permanent refusal.
+    Permanent,
+    Unknown,
+}
+
+impl Symptom {
+    /// The cause this symptom names by itself, before probes localise it.
+    pub fn rule(&self) -> RuleId {
+        use Symptom as S;
+        match self {
+            S::Summary | S::Unknown => RuleId::Inconclusive,
+            S::ConnectTimeout => RuleId::SmtpConnectTimeout,
+            S::ConnectRefused => RuleId::SmtpConnectRefused,
+            S::BannerTimeout => RuleId::SmtpBannerTimeout,
+            S::DataTimeout | S::DroppedTimedOut => RuleId::SmtpDataTimeout,
+            S::Disconnected => RuleId::SmtpDataDisconnected,
+            S::DnsNxDomain => RuleId::DnsMxNxdomain,
+            S::DnsNoMailRecords => RuleId::DnsMxMissing,
+            S::DnsNullMx => RuleId::DnsMxNull,
+            S::DnsNoAddress => RuleId::DnsMxTargetUnresolvable,
+            S::DnsTempFailure { timeout: true } => RuleId::DnsTimeout,
+            S::DnsTempFailure { timeout: false } => RuleId::DnsServfail,
+            S::Tls(TlsFailure::CertificateExpired | TlsFailure::CertificateNotYetValid) => {
+                RuleId::SmtpTlsCertExpired
+            }
+            S::Tls(TlsFailure::CertificateNameMismatch) => RuleId::SmtpTlsCertNameMismatch,
+            S::Tls(_) => RuleId::SmtpTlsCertUntrusted,
+            S::TlsRequired => RuleId::SmtpTlsRequired,
+            S::Greylisted => RuleId::SmtpGreylisted,
+            S::RateLimited => RuleId::SmtpRateLimited,
+            S::MailboxFull => RuleId::SmtpRcptMailboxFull,
+            S::UserUnknown => RuleId::SmtpRcptUserUnknown,
+            S::RelayDenied => RuleId::SmtpRelayDenied,
+            S::TooBig => RuleId::SmtpMessageTooBig,
+            S::HeaderTooBig => RuleId::SmtpMessageHeaderLimit,
+            S::Spf(Some(SpfResult::SoftFail)) => RuleId::SpfSoftfail,
+            S::Spf(Some(SpfResult::None)) => RuleId::SpfNone,
+            S::Spf(Some(SpfResult::PermError)) => RuleId::SpfPermerror,
+            S::Spf(Some(SpfResult::TempError)) => RuleId::SpfTemperror,
+            S::Spf(_) => RuleId::SpfFail,
+            S::Policy { .. } | S::Permanent => RuleId::SmtpPolicyRejected,
+            S::Transient => RuleId::SmtpRcptTransient,
+        }
+    }
+
+    /// The symptom a cause in the wordings table stands for.
+    pub fn of_rule(rule: RuleId) -> Option<Symptom> {
+        use Symptom as S;
+        Some(match rule {
+            RuleId::SmtpConnectTimeout => S::ConnectTimeout,
+            RuleId::SmtpConnectRefused => S::ConnectRefused,
+            RuleId::SmtpBannerTimeout => S::BannerTimeout,
+            RuleId::SmtpDataTimeout => S::DataTimeout,
+            RuleId::SmtpDataDisconnected => S::Disconnected,
+            RuleId::DnsMxNxdomain => S::DnsNxDomain,
+            RuleId::DnsMxMissing => S::DnsNoMailRecords,
+            RuleId::DnsMxNull => S::DnsNullMx,
+            RuleId::DnsMxTargetUnresolvable => S::DnsNoAddress,
+            RuleId::DnsTimeout => S::DnsTempFailure { timeout: true },
+            RuleId::DnsServfail | RuleId::DnsLocalResolver | RuleId::DnsLameDelegation => {
+                S::DnsTempFailure { timeout: false }
+            }
+            RuleId::SmtpTlsCertExpired => S::Tls(TlsFailure::CertificateExpired),
+            RuleId::SmtpTlsCertNameMismatch => S::Tls(TlsFailure::CertificateNameMismatch),
+            RuleId::SmtpTlsCertUntrusted => S::Tls(TlsFailure::UnknownIssuer),
+            RuleId::SmtpTlsRequired => S::TlsRequired,
+            RuleId::SmtpGreylisted => S::Greylisted,
+            RuleId::SmtpRateLimited => S::RateLimited,
+            RuleId::SmtpRcptMailboxFull => S::MailboxFull,
+            RuleId::SmtpRcptUserUnknown => S::UserUnknown,
+            RuleId::SmtpRelayDenied => S::RelayDenied,
+            RuleId::SmtpMessageTooBig => S::TooBig,
+            RuleId::SmtpMessageHeaderLimit => S::HeaderTooBig,
+            RuleId::SpfFail => S::Spf(Some(SpfResult::Fail)),
+            RuleId::SpfSoftfail => S::Spf(Some(SpfResult::SoftFail)),
+            RuleId::SpfNone => S::Spf(Some(SpfResult::None)),
+            RuleId::SpfPermerror => S::Spf(Some(SpfResult::PermError)),
+            RuleId::SpfTemperror => S::Spf(Some(SpfResult::TempError)),
+            RuleId::SmtpPolicyRejected => S::Policy { specific: true },
+            RuleId::SmtpRcptTransient => S::Transient,
+            _ => return None,
+        })
+    }
+
+    /// A refusal whose text names no specific reason.
+    pub fn is_generic(&self) -> bool {
+        matches!(
+            self,
+            Symptom::Transient
+                | Symptom::Permanent
+                | Symptom::Unknown
+                | Symptom::Policy { specific: false }
+        )
+    }
+}
+
+/// The reply code and enhanced status at the start of an error, as notices write them:
+/// `550 5.1.1 …`, `550-5.1.1 …`, `smtp; 550 …`, `'441 4.4.1 …'`, or a bare `5.1.1 …`.
+pub fn code_and_status(text: &str) -> (Option<u16>, Option<EnhancedStatus>) {
+    let t = text.trim_start_matches(|c: char| c.is_whitespace() || c == '\'' || c == '"');
+    let t = match t.split_once(';') {
+        Some((kind, rest)) if kind.len() <= 12 && !kind.contains(' ') => rest.trim_start(),
+        _ => t,
+    };
+    let mut words = t.split([' ', '-', '\t']).filter(|w| !w.is_empty());
+    let first = words.next().unwrap_or("");
+    let code = (first.len() == 3 && first.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| first.parse::<u16>().ok())
+        .flatten()
+        .filter(|c| (200..600).contains(c));
+    let status_word = if code.is_some() {
+        words.next()
+    } else {
+        Some(first)
+    };
+    let status = status_word
+        .map(|w| w.trim_end_matches([',', ';', ':']))
+        .and_then(EnhancedStatus::parse)
+        .filter(|s| code.is_none_or(|c| u16::from(s.class) == c / 100 || c / 100 == 5));
+    (code, status)
+}
+
+/// A phrase that names a reason, in any casing; all of its parts must appear.
+struct Phrase {
+    symptom: fn() -> Symptom,
+    any_of: &'static [&'static [&'static str]],
+}
+
+/// Ordered: the first phrase that matches decides, so the more specific come first (a header
+/// that is too large before a message that is too large; a domain that does not exist before
+/// a user that does not).
+static PHRASES: &[Phrase] = &[
+    Phrase {
+        symptom: || Symptom::Summary,
+        any_of: &[&["400 4.4.7 message delayed"], &["queue.expired"]],
+    },
+    Phrase {
+        symptom: || Symptom::ConnectRefused,
+        any_of: &[
+            &["refused to talk to me"],
+            &["winsock error code: 10061"],
+            &["connection refused"],
+            &["actively refused"],
+            &["econnrefused"],
+        ],
+    },
+    Phrase {
+        symptom: || Symptom::ConnectTimeout,
+        any_of: &[
+            &["connection timed out"],
+            &["timed out during user open"],
+            &["winsock error code: 10060"],
+            &["failed to connect"],
+            &["connect to", "timed out"],
+            &["unable to connect"],
+            &["could not connect"],
+            &["did not accept our requests to connect"],
+            &["no route to host"],
+            &["network is unreachable"],
+            &["host is unreachable"],
+            &["connection attempt failed"],
+        ],
+    },
+    Phrase {
+        symptom: || Symptom::BannerTimeout,
+        any_of: &[
+            &["initial server greeting"],
+            &["greeting wait"],
+            &["greeting never"],
+            &["timeout after initial connection"],
+            &["initial server greeting", "timed out"],
+            &["greeting", "timeout"],
+            &["waiting for", "banner"],
+        ],
+    },
+    Phrase {
+        symptom: || Symptom::DataTimeout,
+        any_of: &[
+            &["timeout waiting for data"],
+            &["timed out", "end of data"],
+            &["timed out", "message body"],
+            &["timed out", "after data"],
+            &["data timeout"],
+        ],
+    },
+    Phrase {
+        symptom: || Symptom::Disconnected,
+        any_of: &[
+            &["socketerror"],
+            &["lost connection"],
+            &["connection reset"],
+            &["broken pipe"],
+            &["connection closed"],
+            &["closed connection"],
+            &["closed the connection"],
+            &["connection dropped", "socket"],
+            &["unexpectedly closed"],
+        ],
+    },
+    Phrase {
+        symptom: || Symptom::DroppedTimedOut,
+        any_of: &[
+            &["connection dropped", "timeout"],
+            &["connection dropped", "timedout"],
+            &["connection dropped", "timed out"],
+        ],
+    },
+    Phrase {
+        symptom: || Symptom::Tls(TlsFailure::CertificateExpired),
+        any_of: &[
+            &["certificateexpired"],
+            &["certificate has expired"],
+            &["certificate expired"],
+            &["expired certificate"],
+        ],
+    },
+    Phrase {
+        symptom: || Symptom::Tls(TlsFailure::CertificateNameMismatch),
+        any_of: &[
+            &["certificatenamemismatch"],
+            &["name mismatch"],
+            &["hostname mismatch"],
+            &["certificate is not valid for"],
+            &["does not match", "certificate"],
+        ],
+    },
+    Phrase {
+        symptom: || Symptom::Tls(TlsFailure::UnknownIssuer),
+        any_of: &[
+            &["unknownissuer"],
+            &["self-signed"],
+            &["self signed"],
+            &["unable to get local issuer"],
+            &["untrusted", "certificate"],
+            &["certificate verify failed"],
+        ],
+    },
+    Phrase {
+        symptom: || Symptom::TlsRequired,
+        any_of: &[
+            &["start tls"],
+            &["must issue a starttls"],
+            &["starttls", "required"],
+            &["starttls", "first"],
+            &["tls", "required"],
+            &["requires tls"],
+            &["encryption required"],
+            &["must use tls"],
+            &["starttlsnotoffered"],
+            &["tls is not offered"],
+        ],
+    },
+    Phrase {
+        symptom: || Symptom::Tls(TlsFailure::Other(String::new())),
+        any_of: &[
+            &["tls negotiation failed"],
+            &["tls handshake"],
+            &["ssl handshake"],
+        ],
+    },
+    // Reverse DNS is the receiver's check of the sender, not a lookup of the recipient's.
+    Phrase {
+        symptom: || Symptom::Policy { specific: true },
+        any_of: &[
+            &["reverse dns"],
+            &["rdns"],
+            &["ptr"],
+            &["cannot find your hostname"],
+        ],
+    },
+    Phrase {
+        symptom: || Symptom::DnsNullMx,
+        any_of: &[
+            &["nullmx"],
+            &["does not accept mail"],
+            &["no smtp service"],
+            &["null mx"],
+        ],
+    },
+    Phrase {
+        symptom: || Symptom::DnsTempFailure { timeout: false },
+        any_of: &[
+            &["host not found, try again"],
+            &["name service error", "try again"],
+        ],
+    },
+    Phrase {
+        symptom: || Symptom::DnsNxDomain,
+        any_of: &[
+            &["unrouteable address"],
+            &["domainnonexistent"],
+            &["domain", "does not exist"],
+            &["host unknown"],
+            &["host", "not found"],
+            &["nonexistentdomain"],
+            &["non-existent domain"],
+            &["nonexistent domain"],
+            &["nxdomain"],
+            &["domain not found"],
+            &["no such domain"],
+            &["domain does not exist"],
+            &["domain name not found", "host not found"],
+        ],
+    },
+    Phrase {
+        symptom: || Symptom::DnsNoAddress,
+        any_of: &[
+            &["could not resolve any ip"],
+            &["host found but no data"],
+            &["no address record"],
+            &["point to non-existent hosts"],
+            &["mx", "non-existent host"],
+            &["mx", "has no address"],
+            &["mx", "no a record"],
+        ],
+    },
+    Phrase {
+        symptom: || Symptom::DnsNoMailRecords,
+        any_of: &[
+            &["norecords"],
+            &["no relevant answers"],
+            &["no mx and no a"],
+            &["has no mx"],
+            &["no mx record"],
+            &["no mail exchanger"],
+            &["no valid mx"],
+            &["unable to route"],
+        ],
+    },
+    Phrase {
+        symptom: || Symptom::DnsTempFailure { timeout: true },
+        any_of: &[
+            &["dns", "timed out"],
+            &["dns", "timeout"],
+            &["name service", "timed out"],
+        ],
+    },
+    Phrase {
+        symptom: || Symptom::DnsTempFailure { timeout: false },
+        any_of: &[
+            &["general failure"],
+            &["host name lookup failure"],
+            &["dns lookup failure"],
+            &["failed to resolve"],
+            &["lookup did not complete"],
+            &["lookup", "deferred"],
+            &["dns query failed"],
+            &["name service error"],
+            &["servfail"],
+            &["dns error"],
+            &["dns failure"],
+            &["temporary dns"],
+            &["dns lookup"],
+            &["could not resolve"],
+            &["host not found, try again"],
+        ],
+    },
+    Phrase {
+        symptom: || Symptom::HeaderTooBig,
+        any_of: &[
+            &["header", "exceed"],
+            &["header", "long"],
+            &["header", "exceeds"],
+            &["header", "too large"],
+            &["header", "too long"],
+            &["header", "too big"],
+            &["header", "size limit"],
+            &["header", "limit"],
+        ],
+    },
+    Phrase {
+        symptom: || Symptom::Policy { specific: true },
+        any_of: &[&["dmarc"]],
+    },
+    // "The sender is unauthenticated" (Gmail): SPF or DKIM did not pass; the checker's own
+    // SPF evaluation tells which.
+    Phrase {
+        symptom: || Symptom::Spf(None),
+        any_of: &[
+            &["unauthenticated"],
+            &["authenticate with"],
+            &["not pass", "spf"],
+            &["authentication checks"],
+            &["authentication information"],
+        ],
+    },
+    Phrase {
+        symptom: || Symptom::Policy { specific: true },
+        any_of: &[
+            &["blocked using"],
+            &["blocklist"],
+            &["blacklist"],
+            &["block list"],
+            &["spamhaus"],
+            &["barracuda"],
+            &["spamcop"],
+            &["dnsbl"],
+            &["rbl"],
+            &["reverse dns"],
+            &["rdns"],
+            &["ptr record"],
+            &["cannot find your hostname"],
+        ],
+    },
+    Phrase {
+        symptom: || Symptom::RateLimited,
+        any_of: &[
+            &["too many recipients"],
+            &["concurrency"],
+            &["too quickly"],
+            &["too fast"],
+            &["server busy"],
+            &["submission rate"],
+            &["rate", "exceeded"],
+            &["frequency"],
+            &["too many connections"],
+            &["too many concurrent"],
+            &["concurrent", "connections"],
+            &["connection limit"],
+            &["rate limit"],
+            &["ratelimit"],
+            &["rate-limit"],
+            &["throttl"],
+            &["too many messages"],
+            &["at a rate"],
+            &["unusual rate"],
+            &["exceeded the rate"],
+            &["sending rate"],
+            &["unexpected volume"],
+            &["slow down"],
+            &["try again later", "too many"],
+        ],
+    },
+    Phrase {
+        symptom: || Symptom::Policy { specific: true },
+        any_of: &[&["reputation"]],
+    },
+    Phrase {
+        symptom: || Symptom::Spf(None),
+        any_of: &[&["spf"], &["sender policy framework"]],
+    },
+    Phrase {
+        symptom: || Symptom::Greylisted,
+        any_of: &[
+            &["internal resource", "temporarily unavailable"],
+            &["greylist"],
+            &["graylist"],
+            &["grey list"],
+            &["gray list"],
+            &["greylisted"],
+            &["internal resource temporarily unavailable"],
+            &["not yet authorized to deliver"],
+        ],
+    },
+    Phrase {
+        symptom: || Symptom::RelayDenied,
+        any_of: &[
+            &["relay"],
+            &["relay access denied"],
+            &["relaying denied"],
+            &["relay not permitted"],
+            &["not permitted to relay"],
+            &["unable to relay"],
+            &["relay denied"],
+            &["do not relay"],
+            &["relaying not allowed"],
+            &["not allowed to relay"],
+            &["relay prohibited"],
+            &["tenantattribution"],
+            &["relaying to", "denied"],
+        ],
+    },
+    Phrase {
+        symptom: || Symptom::MailboxFull,
+        any_of: &[
+            &["mailbox", "full"],
+            &["mailbox full"],
+            &["mailbox is full"],
+            &["over quota"],
+            &["overquota"],
+            &["quota exceeded"],
+            &["exceeded", "quota"],
+            &["exceeds", "quota"],
+            &["mailbox", "exceeded"],
+            &["out of storage"],
+            &["storage", "full"],
+            &["storage allocation"],
+            &["user is over"],
+        ],
+    },
+    Phrase {
+        symptom: || Symptom::UserUnknown,
+        any_of: &[
+            &["user not found"],
+            &["no such account"],
+            &["user unknown"],
+            &["unknown user"],
+            &["no such user"],
+            &["unknown recipient"],
+            &["recipient unknown"],
+            &["no such recipient"],
+            &["recipient not found"],
+            &["recipientnotfound"],
+            &["recipnotfound"],
+            &["mailbox not found"],
+            &["mailbox unavailable"],
+            &["mailbox does not exist"],
+            &["no mailbox"],
+            &["invalid recipient"],
+            &["invalid mailbox"],
+            &["address rejected", "access denied"],
+            &["account", "does not exist"],
+            &["address", "does not exist"],
+            &["user", "does not exist"],
+            &["doesn't have a", "account"],
+            &["not a valid", "recipient"],
+        ],
+    },
+    Phrase {
+        symptom: || Symptom::Policy { specific: true },
+        any_of: &[&["ip name lookup"], &["access denied"]],
+    },
+    Phrase {
+        symptom: || Symptom::TooBig,
+        any_of: &[
+            &["message size exceeds"],
+            &["size exceeds"],
+            &["too big"],
+            &["too large"],
+            &["size limit"],
+            &["maximum message size"],
+            &["maximum size"],
+            &["exceeded", "size"],
+            &["exceeds", "size"],
+            &["message exceeded"],
+        ],
+    },
+    Phrase {
+        symptom: || Symptom::DroppedTimedOut,
+        any_of: &[&["timed out"], &["timeout"]],
+    },
+];
+
+fn phrase(lower: &str) -> Option<Symptom> {
+    PHRASES
+        .iter()
+        .find(|p| {
+            p.any_of
+                .iter()
+                .any(|all| all.iter().all(|w| lower.contains(w)))
+        })
+        .map(|p| (p.symptom)())
+}
+
+/// What the enhanced status says by itself, where it is specific.
+fn by_status(s: EnhancedStatus) -> Option<Symptom> {
+    Some(match (s.class, s.subject, s.detail) {
+        (5, 1, 1) | (5, 1, 10) => Symptom::UserUnknown,
+        (_, 1, 2) => Symptom::DnsNxDomain,
+        (_, 2, 2) => Symptom::MailboxFull,
+        (_, 2, 3) | (_, 3, 4) => Symptom::TooBig,
+        (_, 4, 1) => Symptom::ConnectTimeout,
+        (_, 4, 3) => Symptom::DnsTempFailure { timeout: false },
+        (5, 4, 4) => Symptom::DnsNoMailRecords,
+        (5, 7, 23) => Symptom::Spf(Some(SpfResult::Fail)),
+        (4, 7, 24) => Symptom::Spf(Some(SpfResult::TempError)),
+        (5, 7, 24) => Symptom::Spf(Some(SpfResult::PermError)),
+        (_, 7, 25) | (_, 7, 26) => Symptom::Policy { specific: true },
+        (_, 7, 64) | (_, 7, 54) => Symptom::RelayDenied,
+        (5, 7, _) => Symptom::Policy { specific: false },
+        _ => return None,
+    })
+}
+
+/// Reads one error text.
+pub fn classify(text: &str) -> Symptom {
+    read(text, true)
+}
+
+/// The same without the wordings table: what the codes and the checker's own phrases say.
+pub fn classify_without_table(text: &str) -> Symptom {
+    read(text, false)
+}
+
+fn read(text: &str, with_table: bool) -> Symptom {
+    let lower = text.to_ascii_lowercase();
+    let (code, status) = code_and_status(text);
+    // Codes that say exactly what happened outrank wording that could mean several things.
+    if let Some(s) = status {
+        match (s.class, s.subject, s.detail) {
+            (_, 2, 2) if !lower.contains("header") => return Symptom::MailboxFull,
+            (5, 1, 1) if !lower.contains("domain") => return Symptom::UserUnknown,
+            (5, 7, 23) => return Symptom::Spf(Some(SpfResult::Fail)),
+            (4, 7, 24) => return Symptom::Spf(Some(SpfResult::TempError)),
+            (5, 7, 24) => return Symptom::Spf(Some(SpfResult::PermError)),
+            _ => {}
+        }
+    }
+    if let Some(symptom) = phrase(&lower) {
+        let permanent = code.is_some_and(|c| c >= 500);
+        match symptom {
+            // Greylisting is temporary by nature: a permanent refusal that mentions it is not.
+            Symptom::Greylisted if permanent => {}
+            // A permanent refusal over the sender's rate is a block, not a limit to wait out.
+            Symptom::RateLimited
+                if permanent && (lower.contains("block") || lower.contains("spam")) =>
+            {
+                return Symptom::Policy { specific: true };
+            }
+            _ => return symptom,
+        }
+    }
+    // RFC 7505: 556 is the reply for a recipient domain with a null MX.
+    if code == Some(556) {
+        return Symptom::DnsNullMx;
+    }
+    // A bare 421 4.7.0 at the door is the commonest "too many connections".
+    if code == Some(421) && status.is_some_and(|s| s.is(7, 0)) {
+        return Symptom::RateLimited;
+    }
+    if let Some(symptom) = status.and_then(by_status) {
+        return symptom;
+    }
+    if with_table && let Some(symptom) = super::wordings::nearest(text) {
+        return symptom;
+    }
+    match code {
+        Some(c) if (400..500).contains(&c) => Symptom::Transient,
+        Some(c) if c >= 500 => match status {
+            Some(s) if s.subject == 7 => Symptom::Policy { specific: false },
+            _ => Symptom::Permanent,
+        },
+        _ => Symptom::Unknown,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_codes_as_notices_write_them() {
+        let s = |t| code_and_status(t);
+        assert_eq!(
+            s("550 5.1.1 User unknown"),
+            (Some(550), EnhancedStatus::parse("5.1.1"))
+        );
+        assert_eq!(
+            s("smtp; 550-5.7.26 DMARC"),
+            (Some(550), EnhancedStatus::parse("5.7.26"))
+        );
+        assert_eq!(
+            s("'451 4.7.500 later'"),
+            (Some(451), EnhancedStatus::parse("4.7.500"))
+        );
+        assert_eq!(
+            s("451 Internal resource temporarily unavailable"),
+            (Some(451), None)
+        );
+        assert_eq!(
+            s("5.2.2 over quota"),
+            (None, EnhancedStatus::parse("5.2.2"))
+        );
+        assert_eq!(s("hello"), (None, None));
+    }
+
+    #[test]
+    fn the_summary_is_not_a_cause() {
+        assert_eq!(classify("400 4.4.7 Message delayed"), Symptom::Summary);
+        assert_eq!(
+            classify("550 4.4.7 QUEUE.Expired; message expired"),
+            Symptom::Summary
+        );
+        // A remote's own 4.4.7 is a real refusal.
+        assert_eq!(
+            classify("451 4.4.7 Message delayed, try again later"),
+            Symptom::Transient
+        );
+    }
+
+    #[test]
+    fn wording_refines_generic_codes() {
+        assert_eq!(
+            classify("451 4.7.1 Greylisted, please try again later"),
+            Symptom::Greylisted
+        );
+        assert_eq!(
+            classify("451 4.7.1 SPF softfail for your domain"),
+            Symptom::Spf(None)
+        );
+        assert_eq!(
+            classify(
+                "554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org"
+            ),
+            Symptom::Policy { specific: true }
+        );
+        assert_eq!(
+            classify("554 5.7.1 <a@b>: Relay access denied"),
+            Symptom::RelayDenied
+        );
+        assert_eq!(
+            classify("552 5.3.4 Message header size exceeds limit"),
+            Symptom::HeaderTooBig
+        );
+        assert_eq!(
+            classify("552 5.3.4 Message size exceeds fixed limit"),
+            Symptom::TooBig
+        );
+        assert_eq!(
+            classify("550 5.7.1 Message rejected"),
+            Symptom::Policy { specific: false }
+        );
+    }
+
+    #[test]
+    fn codes_decide_where_they_are_specific() {
+        assert_eq!(
+            classify("550 5.1.1 Bad destination mailbox address"),
+            Symptom::UserUnknown
+        );
+        assert_eq!(classify("452 4.2.2 Over the limit"), Symptom::MailboxFull);
+        assert_eq!(
+            classify("550 5.7.23 Sorry"),
+            Symptom::Spf(Some(SpfResult::Fail))
+        );
+        assert_eq!(classify("451 4.3.0 Try later"), Symptom::Transient);
+        assert_eq!(classify("550 5.0.0 No"), Symptom::Permanent);
+        assert_eq!(classify("no code at all"), Symptom::Unknown);
+    }
+
+    #[test]
+    fn what_the_sending_server_writes() {
+        assert_eq!(
+            classify(
+                "441 4.4.1 Error encountered while communicating with primary target IP address: \"Failed to connect. Winsock error code: 10060, Win32 error code: 10060.\""
+            ),
+            Symptom::ConnectTimeout
+        );
+        assert_eq!(
+            classify(
+                "441 4.4.1 Error encountered … \"Failed to connect. Winsock error code: 10061, Win32 error code: 10061.\""
+            ),
+            Symptom::ConnectRefused
+        );
+        assert_eq!(
+            classify("connect to mx.example.com[192.0.2.1]:25: Connection timed out"),
+            Symptom::ConnectTimeout
+        );
+        assert_eq!(
+            classify("554 5.4.4 SMTPSEND.DNS.NonExistentDomain; nonexistent domain"),
+            Symptom::DnsNxDomain
+        );
+        assert_eq!(
+            classify(
+                "Host or domain name not found. Name service error for name=x.test type=MX: Host not found, try again"
+            ),
+            Symptom::DnsTempFailure { timeout: false }
+        );
+    }
+}

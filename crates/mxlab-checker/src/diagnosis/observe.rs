@@ -1,0 +1,283 @@
+//! What happened to each recipient, as the artifacts tell it: delivered, delayed, failed or
+//! expired, and every real error on the way — from the notices' fields and human text, the
+//! message tracking log and the queue's last error. Identical errors fold into one record
+//! with a count, so a day of retries is one line.
+
+use std::collections::BTreeMap;
+
+use mxlab_vocab::EventId;
+
+use crate::artifacts::dsn::Dsn;
+use crate::artifacts::tracking::TrackingEvent;
+
+use super::classify::{Symptom, classify};
+
+/// Where the admin saw an error.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Origin {
+    Notice(String),
+    TrackingLog,
+    Queue,
+}
+
+/// One distinct error, as often as it was seen.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Seen {
+    pub text: String,
+    pub symptom: Symptom,
+    pub origin: Origin,
+    pub count: usize,
+    pub first_at: Option<String>,
+    pub last_at: Option<String>,
+}
+
+impl Seen {
+    /// The evidence line: one per distinct error, with how often and when.
+    pub fn evidence(&self, recipient: &str) -> String {
+        let when = match (&self.first_at, &self.last_at, self.count) {
+            (Some(a), Some(b), n) if n > 1 && a != b => format!(" ×{n}, {a} … {b}"),
+            (_, _, n) if n > 1 => format!(" ×{n}"),
+            (Some(a), _, _) => format!(" at {a}"),
+            _ => String::new(),
+        };
+        match &self.origin {
+            Origin::Notice(subject) => {
+                format!("notice \"{subject}\": {recipient} '{}'{when}", self.text)
+            }
+            Origin::TrackingLog => format!("tracking log: {recipient} '{}'{when}", self.text),
+            Origin::Queue => format!("queue: last error '{}'", self.text),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Fate {
+    Unknown,
+    Delayed,
+    Delivered,
+    Failed,
+    Expired,
+}
+
+#[derive(Clone, Debug)]
+pub struct Story {
+    pub address: String,
+    pub fate: Fate,
+    /// When it was delivered, and through which host (the tracking log's source-context).
+    pub delivered: Option<(String, String)>,
+    /// A delay notice names this recipient.
+    pub delay_notice: bool,
+    /// When its message arrived at the sending server (the tracking log's RECEIVE).
+    pub received: Option<String>,
+    /// Real errors, in order of first sight.
+    pub errors: Vec<Seen>,
+}
+
+impl Story {
+    fn new(address: &str) -> Self {
+        Story {
+            address: address.to_string(),
+            fate: Fate::Unknown,
+            delivered: None,
+            delay_notice: false,
+            received: None,
+            errors: Vec::new(),
+        }
+    }
+
+    /// How long delivery waited after the first error: until delivery, for a recipient
+    /// delivered in the end (from the tracking log's times).
+    pub fn waited(&self) -> Option<time::Duration> {
+        let first = self
+            .errors
+            .iter()
+            .filter_map(|e| at(e.first_at.as_deref()?))
+            .min()?;
+        let (delivered, _) = self.delivered.as_ref()?;
+        Some(at(delivered)? - first)
+    }
+
+    /// A connection dropped on a timeout, stage unnamed: how long the first attempt took
+    /// tells. A greeting is awaited 5 minutes (RFC 5321 §4.5.3.2), the end of data 10.
+    pub fn timed_out_at(&self) -> Symptom {
+        let first = self
+            .errors
+            .iter()
+            .filter(|e| e.symptom == Symptom::DroppedTimedOut)
+            .filter_map(|e| at(e.first_at.as_deref()?))
+            .min();
+        match (self.received.as_deref().and_then(at), first) {
+            (Some(arrived), Some(failed)) if failed - arrived < time::Duration::seconds(450) => {
+                Symptom::BannerTimeout
+            }
+            _ => Symptom::DataTimeout,
+        }
+    }
+
+    pub fn domain(&self) -> String {
+        domain_of(&self.address)
+    }
+
+    /// The error that stands for this recipient: the last real one seen (the queue's last
+    /// error is what the delay notice quotes), preferring errors that name a reason.
+    pub fn decisive(&self) -> Option<&Seen> {
+        let real = self.errors.iter().filter(|e| e.symptom != Symptom::Summary);
+        let named: Vec<&Seen> = real.clone().filter(|e| !e.symptom.is_generic()).collect();
+        let last_named = named
+            .iter()
+            .max_by_key(|e| (e.last_at.clone(), e.count))
+            .copied();
+        last_named.or_else(|| real.max_by_key(|e| (e.last_at.clone(), e.count)))
+    }
+
+    fn saw(&mut self, text: &str, origin: Origin, at: Option<&str>) {
+        let text = text.trim();
+        if text.is_empty() {
+            return;
+        }
+        if let Some(e) = self
+            .errors
+            .iter_mut()
+            .find(|e| e.text == text && e.origin == origin)
+        {
+            e.count += 1;
+            if at.is_some() {
+                e.last_at = at.map(str::to_string);
+            }
+            return;
+        }
+        self.errors.push(Seen {
+            text: text.to_string(),
+            symptom: classify(text),
+            origin,
+            count: 1,
+            first_at: at.map(str::to_string),
+            last_at: at.map(str::to_string),
+        });
+    }
+
+    fn settle(&mut self, fate: Fate) {
+        // Once delivered or failed, a recipient stays so; a later notice cannot undo it.
+        if self.fate < fate || self.fate == Fate::Unknown {
+            self.fate = fate;
+        }
+    }
+}
+
+/// A tracking-log time (RFC 3339).
+fn at(text: &str) -> Option<time::OffsetDateTime> {
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()
+}
+
+pub fn domain_of(address: &str) -> String {
+    address
+        .rsplit_once('@')
+        .map(|(_, d)| d.to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+/// The recipients' stories, in the order the complaint names them.
+pub fn stories(
+    recipients: &[String],
+    notices: &[Dsn],
+    tracking: &[TrackingEvent],
+    queue: Option<&str>,
+) -> Vec<Story> {
+    let mut by: BTreeMap<String, Story> = recipients
+        .iter()
+        .map(|r| (r.to_ascii_lowercase(), Story::new(r)))
+        .collect();
+    for e in tracking {
+        let Ok(event) = e.event_id.parse::<EventId>() else {
+            continue;
+        };
+        for r in &e.recipients {
+            let Some(story) = by.get_mut(&r.to_ascii_lowercase()) else {
+                continue;
+            };
+            let at = Some(e.date_time.as_str());
+            match event {
+                EventId::Receive => {
+                    story.received.get_or_insert_with(|| e.date_time.clone());
+                }
+                EventId::Send | EventId::Deliver => {
+                    story.settle(Fate::Delivered);
+                    story
+                        .delivered
+                        .get_or_insert_with(|| (e.date_time.clone(), e.source_context.clone()));
+                }
+                EventId::Defer => {
+                    story.saw(&e.recipient_status, Origin::TrackingLog, at);
+                    story.settle(Fate::Delayed);
+                }
+                EventId::Fail => {
+                    story.saw(&e.recipient_status, Origin::TrackingLog, at);
+                    let expired = classify(&e.recipient_status) == Symptom::Summary;
+                    story.settle(if expired { Fate::Expired } else { Fate::Failed });
+                }
+                _ => {}
+            }
+        }
+    }
+    for n in notices {
+        for r in &n.recipients {
+            let Some(story) = by.get_mut(&r.final_recipient.to_ascii_lowercase()) else {
+                continue;
+            };
+            let origin = Origin::Notice(n.subject.clone());
+            let at = r.last_attempt_date.as_deref();
+            story.saw(&r.diagnostic_code, origin.clone(), at);
+            for q in &r.quoted {
+                story.saw(q, origin.clone(), None);
+            }
+            match r.action.to_ascii_lowercase().as_str() {
+                "delayed" => {
+                    story.delay_notice = true;
+                    story.settle(Fate::Delayed);
+                }
+                "failed" => {
+                    let expired = classify(&r.diagnostic_code) == Symptom::Summary;
+                    story.settle(if expired { Fate::Expired } else { Fate::Failed });
+                }
+                "delivered" | "relayed" | "expanded" => story.settle(Fate::Delivered),
+                _ => {}
+            }
+        }
+    }
+    if let Some(queue) = queue {
+        for (domain, error) in queue_errors(queue) {
+            for story in by.values_mut() {
+                if story.domain() == domain && story.fate != Fate::Delivered {
+                    story.saw(&error, Origin::Queue, None);
+                }
+            }
+        }
+    }
+    let mut out: Vec<Story> = Vec::new();
+    for r in recipients {
+        if let Some(s) = by.remove(&r.to_ascii_lowercase()) {
+            out.push(s);
+        }
+    }
+    out
+}
+
+/// (next-hop domain, last error) of each queue in a `Get-Queue | Format-List` snapshot.
+fn queue_errors(text: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut domain = String::new();
+    for line in text.lines() {
+        let Some((name, value)) = line.split_once(':') else {
+            continue;
+        };
+        match name.trim() {
+            "Identity" => domain.clear(),
+            "NextHopDomain" => domain = value.trim().to_ascii_lowercase(),
+            "LastError" if !value.trim().is_empty() => {
+                out.push((domain.clone(), value.trim().to_string()));
+            }
+            _ => {}
+        }
+    }
+    out
+}

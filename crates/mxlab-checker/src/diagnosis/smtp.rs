@@ -1,0 +1,91 @@
+//! What the checker's own SMTP probe meets, read as a symptom — so a failure the probe meets
+//! (the MX does not answer the checker either) is an observed failure too, and a failure the
+//! notices report can be confirmed, localised (at the banner or after the data?) or found
+//! cleared.
+
+use crate::probe::smtp::{Outcome, SmtpProbe, SmtpResult, Step};
+
+use super::classify::{Symptom, classify};
+
+/// The symptom the probes of one recipient met, with the probe that met it; `None` when the
+/// probes went through (or there were none).
+pub fn met(probes: &[&SmtpProbe]) -> Option<(Symptom, Option<usize>)> {
+    let results: Vec<&SmtpResult> = probes.iter().map(|p| &p.result).collect();
+    if results.is_empty() {
+        return None;
+    }
+    let greeted = results
+        .iter()
+        .position(|r| matches!(r, SmtpResult::Greeted { .. }));
+    let Some(i) = greeted else {
+        // No host greeted: the first failure in routing order names it.
+        let symptom = match results[0] {
+            SmtpResult::ConnectTimeout => Symptom::ConnectTimeout,
+            SmtpResult::Refused(_) => Symptom::ConnectRefused,
+            SmtpResult::BannerTimeout => Symptom::BannerTimeout,
+            SmtpResult::ClosedBeforeBanner => Symptom::Disconnected,
+            SmtpResult::Rejected(reply) => classify(&reply.one_line()),
+            SmtpResult::Greeted { .. } => unreachable!("none greeted"),
+        };
+        return Some((symptom, Some(0)));
+    };
+    let step = results[i].failed_step()?;
+    let symptom = match (&step.outcome, step.step) {
+        (Outcome::TlsFailed(kind), _) => Symptom::Tls(kind.clone()),
+        (Outcome::Timeout, Step::Data | Step::EndOfData) => Symptom::DataTimeout,
+        (Outcome::Timeout, _) => Symptom::DroppedTimedOut,
+        (Outcome::Closed, _) => Symptom::Disconnected,
+        (Outcome::Reply(r), _) => classify(&r.one_line()),
+        (Outcome::TlsEstablished, _) => return None,
+    };
+    Some((symptom, Some(i)))
+}
+
+/// Failures of the connection itself, whose stage the probe can tell.
+pub fn is_connection(s: &Symptom) -> bool {
+    matches!(
+        s,
+        Symptom::ConnectTimeout
+            | Symptom::ConnectRefused
+            | Symptom::BannerTimeout
+            | Symptom::DataTimeout
+            | Symptom::DroppedTimedOut
+            | Symptom::Disconnected
+    )
+}
+
+fn line(p: &SmtpProbe, what: String) -> String {
+    format!("probe: {} ({}:{}) {what}", p.host, p.ip, p.port)
+}
+
+/// The probe's conversation as evidence lines.
+pub fn evidence(p: &SmtpProbe) -> Vec<String> {
+    match &p.result {
+        SmtpResult::Refused(e) => vec![line(p, format!("connect → refused ({e})"))],
+        SmtpResult::ConnectTimeout => vec![line(p, "connect → no answer (timed out)".into())],
+        SmtpResult::BannerTimeout => vec![line(
+            p,
+            "connect → accepted, but no greeting within 5 minutes".into(),
+        )],
+        SmtpResult::ClosedBeforeBanner => {
+            vec![line(p, "connect → closed before greeting".into())]
+        }
+        SmtpResult::Rejected(r) => vec![line(p, format!("greeted '{}'", r.first_line()))],
+        SmtpResult::Greeted { banner, steps } => {
+            let mut out = vec![line(p, format!("greeted '{}'", banner.first_line()))];
+            out.extend(
+                steps
+                    .iter()
+                    .map(|s| line(p, format!("{} → {}", s.sent, s.outcome.text()))),
+            );
+            out
+        }
+    }
+}
+
+/// The postmaster check: the domain accepts postmaster while refusing the recipient.
+pub fn domain_accepts_postmaster(p: &SmtpProbe) -> bool {
+    p.result
+        .step(Step::RcptPostmaster)
+        .is_some_and(|s| s.outcome.positive())
+}

@@ -1,0 +1,189 @@
+//! The diagnosis on typed evidence: each cause fires on the failure it explains and not on
+//! its neighbours', per recipient, whatever the order of the recipients.
+
+use mxlab_vocab::RuleId;
+
+use super::*;
+use crate::artifacts::tracking::TrackingEvent;
+
+fn event(at: &str, id: &str, rcpt: &str, status: &str) -> TrackingEvent {
+    TrackingEvent {
+        date_time: at.into(),
+        event_id: id.into(),
+        message_id: "<1@x>".into(),
+        source: "SMTP".into(),
+        source_context: String::new(),
+        recipients: vec![rcpt.into()],
+        recipient_status: status.into(),
+        ..TrackingEvent::default()
+    }
+}
+
+fn facts(recipients: &[&str], tracking: Vec<TrackingEvent>) -> Facts {
+    Facts {
+        recipients: recipients.iter().map(|s| s.to_string()).collect(),
+        tracking,
+        ..Facts::default()
+    }
+}
+
+fn cause(d: &Diagnosis, who: &str) -> RuleId {
+    d.recipients.iter().find(|r| r.address == who).unwrap().rule
+}
+
+#[test]
+fn nothing_known_is_inconclusive() {
+    let d = diagnose(&Facts::default());
+    assert_eq!(d.verdict, RuleId::Inconclusive);
+}
+
+#[test]
+fn a_full_mailbox_explains_only_its_recipient() {
+    for order in [
+        ["hanako@p.test", "jiro@p.test"],
+        ["jiro@p.test", "hanako@p.test"],
+    ] {
+        let d = diagnose(&facts(
+            &order,
+            vec![
+                event(
+                    "2024-05-08T19:40:00.000Z",
+                    "DEFER",
+                    "hanako@p.test",
+                    "452 4.2.2 Mailbox full",
+                ),
+                event(
+                    "2024-05-08T19:40:00.000Z",
+                    "SEND",
+                    "jiro@p.test",
+                    "250 2.6.0 Queued",
+                ),
+            ],
+        ));
+        assert_eq!(d.verdict, RuleId::SmtpRcptMailboxFull);
+        assert_eq!(cause(&d, "hanako@p.test"), RuleId::SmtpRcptMailboxFull);
+        assert_eq!(cause(&d, "jiro@p.test"), RuleId::OkDelivered);
+    }
+}
+
+#[test]
+fn greylisting_is_a_deferral_that_a_retry_clears() {
+    let tracking = |status: &str| {
+        vec![
+            event("2024-05-08T19:40:00.000Z", "DEFER", "a@p.test", status),
+            event(
+                "2024-05-08T19:55:00.000Z",
+                "SEND",
+                "a@p.test",
+                "250 2.0.0 OK",
+            ),
+        ]
+    };
+    for status in [
+        "451 4.7.1 Greylisted, please try again later",
+        "451 Internal resource temporarily unavailable",
+        "450 4.2.0 <a@p.test>: Recipient address rejected: Greylisted",
+        "451 4.7.1 Please try again later",
+    ] {
+        let d = diagnose(&facts(&["a@p.test"], tracking(status)));
+        assert_eq!(d.verdict, RuleId::SmtpGreylisted, "{status}");
+        assert!(
+            d.findings
+                .iter()
+                .any(|f| f.rule == RuleId::SmtpGreylisted && f.cleared)
+        );
+    }
+    // A remote that defers with a reason, then relents, is not greylisting.
+    let d = diagnose(&facts(
+        &["a@p.test"],
+        tracking("451 4.4.7 Message delayed, try again later"),
+    ));
+    assert_eq!(d.verdict, RuleId::SmtpRcptTransient);
+}
+
+#[test]
+fn a_cause_that_cleared_keeps_its_name() {
+    let mut tracking: Vec<TrackingEvent> = (0..42)
+        .map(|i| {
+            event(
+                &format!("2024-05-08T{:02}:{:02}:00.000Z", 19 + i / 12, (i % 12) * 5),
+                "DEFER",
+                "a@p.test",
+                "451 4.4.0 DNS query failed. The error was: p.test MX: SERVFAIL",
+            )
+        })
+        .collect();
+    tracking.push(event(
+        "2024-05-08T23:40:00.000Z",
+        "SEND",
+        "a@p.test",
+        "250 2.0.0 OK",
+    ));
+    let d = diagnose(&facts(&["a@p.test"], tracking));
+    assert_eq!(d.verdict, RuleId::DnsServfail);
+    let f = d
+        .findings
+        .iter()
+        .find(|f| f.rule == RuleId::DnsServfail)
+        .unwrap();
+    assert!(f.cleared);
+    // 42 deferrals are one evidence line.
+    assert_eq!(
+        f.evidence
+            .iter()
+            .filter(|e| e.contains("DNS query failed"))
+            .count(),
+        1
+    );
+    assert!(f.evidence[0].contains("×42"), "{:?}", f.evidence);
+}
+
+#[test]
+fn delivered_with_nothing_in_the_way_is_ok() {
+    let d = diagnose(&facts(
+        &["a@p.test"],
+        vec![event(
+            "2024-05-08T19:40:00.000Z",
+            "SEND",
+            "a@p.test",
+            "250 2.0.0 OK",
+        )],
+    ));
+    assert_eq!(d.verdict, RuleId::OkDelivered);
+    assert_eq!(cause(&d, "a@p.test"), RuleId::OkDelivered);
+}
+
+#[test]
+fn the_verdict_is_the_cause_of_the_most_recipients() {
+    let d = diagnose(&facts(
+        &["a@p.test", "b@p.test", "c@q.test"],
+        vec![
+            event(
+                "2024-05-08T19:40:00.000Z",
+                "FAIL",
+                "a@p.test",
+                "550 5.1.1 User unknown",
+            ),
+            event(
+                "2024-05-08T19:40:00.000Z",
+                "FAIL",
+                "c@q.test",
+                "552 5.3.4 Message size exceeds fixed limit",
+            ),
+            event(
+                "2024-05-08T19:40:00.000Z",
+                "FAIL",
+                "b@p.test",
+                "550 5.1.1 <b@p.test>: Recipient address rejected: User unknown in virtual mailbox table",
+            ),
+        ],
+    ));
+    assert_eq!(d.verdict, RuleId::SmtpRcptUserUnknown);
+    assert_eq!(cause(&d, "c@q.test"), RuleId::SmtpMessageTooBig);
+    let f = d
+        .findings
+        .iter()
+        .find(|f| f.rule == RuleId::SmtpRcptUserUnknown)
+        .unwrap();
+    assert_eq!(f.recipients, ["a@p.test", "b@p.test"]);
+}
