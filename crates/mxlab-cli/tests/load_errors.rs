@@ -108,3 +108,22 @@ fn an_unreadable_file() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("/nonexistent/dir/story.toml: cannot read"));
 }
+
+#[test]
+fn an_unknown_rule_id_in_expect_is_a_load_error() {
+    let text = catalog_text("seed-447").replace(
+        "verdict = \"smtp.connect.timeout\"",
+        "verdict = \"smtp.connect.timout\"",
+    );
+    let line = line_of(&text, "smtp.connect.timout");
+    fails_at("unknown-verdict", &text, line, 11, "`smtp.connect.timout` is not a rule id");
+    let text = catalog_text("seed-447").replace("\"dsn.expired\"", "\"dsn.expird\"");
+    let line = line_of(&text, "dsn.expird");
+    fails_at("unknown-finding", &text, line, 12, "`dsn.expird` is not a rule id");
+    let text = format!(
+        "{}\n[[expect.recipients]]\naddress = \"hanako@partner.test\"\ncause = \"ok.deliverd\"\n",
+        catalog_text("seed-447")
+    );
+    let line = line_of(&text, "ok.deliverd");
+    fails_at("unknown-cause", &text, line, 9, "`ok.deliverd` is not a rule id");
+}

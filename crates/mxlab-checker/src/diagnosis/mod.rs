@@ -650,11 +650,11 @@ fn outcome_finding(
 
 /// Findings that explain no recipient's failure: what the notices say of themselves, how
 /// mail is routed, and faults the probes meet now that no failure the admin saw shows.
-fn observations<'a>(
+fn observations(
     facts: &Facts,
     stories: &[Story],
     causes: &BTreeMap<RuleId, Vec<&(&Story, Attribution)>>,
-    findings: &mut Vec<(usize, &'a Rule, Finding)>,
+    findings: &mut Vec<(usize, &Rule, Finding)>,
 ) {
     for (order, r) in RULES.iter().enumerate() {
         if r.role != Role::Observation {

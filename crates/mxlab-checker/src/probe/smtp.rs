@@ -142,7 +142,7 @@ impl SmtpResult {
             .any(|s| s.step == Step::Helo && s.outcome.positive());
         steps
             .iter()
-            .find(|s| !s.outcome.positive() && !(s.step == Step::Ehlo && helo_ok))
+            .find(|s| !(s.outcome.positive() || s.step == Step::Ehlo && helo_ok))
     }
 
     /// A whole transaction went through: the test message was accepted.
