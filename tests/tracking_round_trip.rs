@@ -5,6 +5,7 @@
 use mxlab_checker::artifacts::tracking::{TrackingEvent, read};
 use mxlab_sim::format::tracking;
 use mxlab_sim::tracking::{Event, Log};
+use mxlab_vocab::EventId;
 use proptest::prelude::*;
 use time::{OffsetDateTime, UtcOffset};
 
@@ -22,8 +23,8 @@ fn address() -> impl Strategy<Value = String> {
     prop_oneof!["[a-z]{1,8}@[a-z]{1,8}\\.test", "[^;]{1,16}"]
 }
 
-/// The writer takes `source` and `event-id` as `&'static str`; leaking a few short strings per
-/// case is fine in a test.
+/// The writer takes `source` as `&'static str`; leaking a few short strings per case is fine in
+/// a test.
 fn leaked() -> impl Strategy<Value = &'static str> {
     text().prop_map(|s| &*Box::leak(s.into_boxed_str()))
 }
@@ -47,12 +48,37 @@ fn instant() -> impl Strategy<Value = OffsetDateTime> {
         })
 }
 
+/// Every event id the log knows.
+fn event_id() -> impl Strategy<Value = EventId> {
+    use EventId as E;
+    prop::sample::select(vec![
+        E::Receive,
+        E::Submit,
+        E::Send,
+        E::Deliver,
+        E::Defer,
+        E::Dsn,
+        E::Fail,
+        E::HaRedirect,
+        E::HaReceive,
+        E::HaDiscard,
+        E::HaRedirectFail,
+        E::Expand,
+        E::Redirect,
+        E::Resubmit,
+        E::Transfer,
+        E::Drop,
+        E::Poison,
+    ])
+}
+
 prop_compose! {
     fn event()(
         hosts in prop::array::uniform4(text()),
         (source_context, connector_id, message_id, recipient_status) in (text(), text(), text(), text()),
         (subject, sender) in (text(), text()),
-        (source, event_id) in (leaked(), leaked()),
+        source in leaked(),
+        event_id in event_id(),
         internal_message_id in any::<usize>(),
         total_bytes in any::<usize>(),
         recipients in prop::collection::vec(address(), 0..4),

@@ -21,11 +21,12 @@ use mxlab_checker::{Complaint, Diagnosis, RecipientCause, investigate};
 use mxlab_dns::DnsWorld;
 use mxlab_net::Clock;
 use mxlab_scenario::Scenario;
-use mxlab_sim::attempt::TlsClients;
+use mxlab_sim::attempt::{Failure, TlsClients};
+use mxlab_sim::dsn;
 use mxlab_sim::format::rfc3339;
 use mxlab_sim::{RecipientState, Sim};
 use mxlab_smtp::{FakeSmtpHost, Limits, Transcript};
-use mxlab_vocab::RuleId;
+use mxlab_vocab::{EnhancedStatus, RuleId};
 
 use crate::expect;
 use crate::spf_gate::{DnsOnly, SpfGate};
@@ -290,7 +291,7 @@ fn recipient_report(r: &mxlab_sim::Recipient, causes: &[RecipientCause]) -> Reci
             summary: "The complaint does not name this recipient".into(),
         });
     let last = r.last_error.as_ref().map(|(f, _)| f);
-    let remote = |f: Option<&mxlab_sim::attempt::Failure>| {
+    let remote = |f: Option<&Failure>| {
         f.and_then(|f| f.remote.as_ref())
             .map(|(h, _)| h.clone())
             .unwrap_or_default()
@@ -298,33 +299,36 @@ fn recipient_report(r: &mxlab_sim::Recipient, causes: &[RecipientCause]) -> Reci
     let (outcome, status, diagnostic, remote_mta) = match &r.state {
         RecipientState::Delivered { reply, host } => {
             let status = reply
-                .split_whitespace()
-                .nth(1)
-                .filter(|s| s.starts_with("2."))
-                .unwrap_or("2.0.0")
-                .to_string();
-            ("delivered", status, reply.clone(), host.clone())
+                .status
+                .filter(|s| s.class == 2)
+                .unwrap_or(EnhancedStatus::new(2, 0, 0));
+            (
+                "delivered",
+                status.to_string(),
+                reply.to_string(),
+                host.clone(),
+            )
         }
         RecipientState::Failed { failure } => (
             "failed",
-            failure.status.clone(),
-            failure.reply.clone(),
+            failure.status().to_string(),
+            failure.reply.to_string(),
             remote(Some(failure)),
         ),
         RecipientState::Expired => (
             "expired",
-            "4.4.7".to_string(),
-            "550 4.4.7 QUEUE.Expired; message expired".to_string(),
+            dsn::TIME_EXPIRED.to_string(),
+            dsn::expired().to_string(),
             remote(last),
         ),
         RecipientState::Pending => (
             "delayed",
             if r.delayed {
-                "4.4.7".to_string()
+                dsn::TIME_EXPIRED.to_string()
             } else {
-                last.map(|f| f.status.clone()).unwrap_or_default()
+                last.map(|f| f.status().to_string()).unwrap_or_default()
             },
-            last.map(|f| f.reply.clone()).unwrap_or_default(),
+            last.map(|f| f.reply.to_string()).unwrap_or_default(),
             remote(last),
         ),
     };

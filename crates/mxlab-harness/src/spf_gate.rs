@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use mxlab_dns::{DnsWorld, Transport};
 use mxlab_net::{BoxStream, Clock, DnsClient, Network};
 use mxlab_smtp::spf::SpfCheck;
-use mxlab_spf::{NetResolver, Request, check_host};
+use mxlab_spf::{NetResolver, Request, SpfResult, check_host};
 
 /// A network with only the scenario's DNS in it: what a remote host needs to check SPF in a
 /// run, without a handle on the whole world (which holds the host).
@@ -76,7 +76,7 @@ const ATTEMPTS: u32 = 2;
 
 #[async_trait]
 impl<N: Network> SpfCheck for SpfGate<N> {
-    async fn check(&self, ip: IpAddr, mail_from: &str, helo: &str) -> String {
+    async fn check(&self, ip: IpAddr, mail_from: &str, helo: &str) -> SpfResult {
         let client = DnsClient::new(
             &self.net,
             self.clock.clone(),
@@ -88,10 +88,6 @@ impl<N: Network> SpfCheck for SpfGate<N> {
         let mut request = Request::mail_from(ip, mail_from, helo);
         request.receiver = self.receiver.clone();
         request.timestamp = self.clock.now().unix_timestamp().max(0) as u64;
-        check_host(&resolver, &request)
-            .await
-            .result
-            .as_str()
-            .to_string()
+        check_host(&resolver, &request).await.result
     }
 }

@@ -19,4 +19,3 @@ pub mod zone;
 pub use duration::Dur;
 pub use error::LoadError;
 pub use load::{Scenario, load_path, load_str};
-pub use values::ReplySpec;

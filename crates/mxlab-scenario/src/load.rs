@@ -4,10 +4,11 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::ops::Range;
 use std::path::Path;
 
+use mxlab_vocab::Stage;
 use toml::Spanned;
 
 use crate::error::LoadError;
-use crate::model::{ScenarioFile, SmtpAction, Stage};
+use crate::model::{ScenarioFile, SmtpAction};
 use crate::topology::{self, Topology};
 use crate::zone::{ParsedZone, parse_zone};
 

@@ -11,7 +11,9 @@ use toml::Spanned;
 use std::net::IpAddr;
 
 use crate::duration::Dur;
-use crate::values::{CountRange, Instant, Pattern, QType, ReplySpec};
+use mxlab_vocab::{Reply, SpfResult, Stage};
+
+use crate::values::{CountRange, Instant, Pattern, QType};
 
 /// One scenario file.
 #[derive(Debug, Clone, Deserialize)]
@@ -198,65 +200,6 @@ pub enum SpfPolicy {
     Strict,
 }
 
-/// An SPF result by its RFC 7208 name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SpfResultName {
-    Pass,
-    Fail,
-    Softfail,
-    Neutral,
-    None,
-    Temperror,
-    Permerror,
-}
-
-impl SpfResultName {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SpfResultName::Pass => "pass",
-            SpfResultName::Fail => "fail",
-            SpfResultName::Softfail => "softfail",
-            SpfResultName::Neutral => "neutral",
-            SpfResultName::None => "none",
-            SpfResultName::Temperror => "temperror",
-            SpfResultName::Permerror => "permerror",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Stage {
-    Connect,
-    Banner,
-    Ehlo,
-    Starttls,
-    Auth,
-    Mail,
-    Rcpt,
-    Data,
-    EndOfData,
-    Quit,
-}
-
-impl Stage {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Stage::Connect => "connect",
-            Stage::Banner => "banner",
-            Stage::Ehlo => "ehlo",
-            Stage::Starttls => "starttls",
-            Stage::Auth => "auth",
-            Stage::Mail => "mail",
-            Stage::Rcpt => "rcpt",
-            Stage::Data => "data",
-            Stage::EndOfData => "end-of-data",
-            Stage::Quit => "quit",
-        }
-    }
-}
-
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SmtpRule {
@@ -265,11 +208,13 @@ pub struct SmtpRule {
     /// `"1"`, `"1-3"`, `"4-"`.
     #[serde(default)]
     pub attempts: Option<CountRange>,
-    /// Condition: the recipient (RCPT and later), exact or with `*` wildcards.
+    /// Condition: the recipient (RCPT and later), exact or with `*` wildcards. At DATA and
+    /// end-of-data it holds when any recipient accepted in the transaction matches.
     #[serde(default)]
     pub recipient: Option<String>,
     /// Condition (rcpt and later): less than this long since this client IP, sender and
-    /// recipient were first seen: greylisting.
+    /// recipient were first seen: greylisting. At DATA and end-of-data, for any accepted
+    /// recipient (with `recipient`, for one that matches it).
     #[serde(default)]
     pub within: Option<Dur>,
     /// Condition (banner and later): more than this many sessions open at the host, this one
@@ -286,14 +231,14 @@ pub struct SmtpRule {
     /// (`pass`, `fail`, `softfail`, `neutral`, `none`, `temperror`, `permerror`). The host
     /// evaluates SPF when a rule asks for it or its `spf` is `strict`.
     #[serde(default)]
-    pub spf: Option<SpfResultName>,
+    pub spf: Option<SpfResult>,
     /// What to do; default `reply` when `reply` is set, else `accept`.
     #[serde(default)]
     pub action: Option<SmtpAction>,
     /// The reply line(s), e.g. `"451 4.4.7 Message delayed"`; `\n` separates lines of a
     /// multi-line reply.
     #[serde(default)]
-    pub reply: Option<ReplySpec>,
+    pub reply: Option<Reply>,
     /// Wait this long before acting.
     #[serde(default)]
     pub delay: Option<Dur>,

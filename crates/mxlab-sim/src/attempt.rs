@@ -1,5 +1,5 @@
 //! One delivery attempt to one domain: route it (MX, RFC 5321 §5.1), connect to each target in
-//! turn, and speak SMTP with mail-send. Failures are worded in Exchange's manner, because those
+//! turn, and speak SMTP (`client`). Failures are worded in Exchange's manner, because those
 //! words are what an administrator gets to read. From docs/FACTS.md (Exchange's own text): the
 //! Winsock 10060/10061 connect failures and `554 5.4.4 SMTPSEND.DNS.NonExistentDomain`. Modelled
 //! on its style, with no verified original: the no-MX `554 5.4.4 Unable to route`, the DNS
@@ -9,13 +9,13 @@
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-use mail_send::SmtpClient;
-use mail_send::smtp::message::Parameters;
 use mxlab_net::mx::{self, Route};
 use mxlab_net::{Answer, BoxStream, Clock, DnsClient, Network};
 use mxlab_scenario::model::Transport;
-use smtp_proto::Response;
+use mxlab_tls::TlsFailure;
+use mxlab_vocab::{EnhancedStatus, Reply};
 
+use crate::client::{Broken, Client};
 use crate::schedule::FailureKind;
 
 /// Where the attempt goes out from and how it behaves.
@@ -41,76 +41,171 @@ pub struct TlsClients {
     pub opportunistic: Arc<rustls::ClientConfig>,
 }
 
-fn tls_failure(why: &str, target: &(String, IpAddr), port: u16) -> Failure {
-    Failure {
-        reply: format!(
-            "451 4.4.317 Cannot connect to remote server [Message=TLS negotiation failed with error {why}] [LastAttemptedServerName={}] [LastAttemptedIP={}:{port}]",
-            target.0, target.1
-        ),
-        status: "4.4.317".into(),
-        permanent: false,
-        kind: FailureKind::Transient,
-        remote: Some(target.clone()),
-    }
-}
-
 /// Why a recipient was not delivered this time.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Failure {
-    /// The line an Exchange DSN quotes: `441 4.4.1 Error encountered …`.
-    pub reply: String,
-    /// Enhanced status (`4.4.1`).
-    pub status: String,
-    pub permanent: bool,
-    pub kind: FailureKind,
+    pub cause: Cause,
+    /// What the sender reports: the remote host's own reply, or for a failure that is not
+    /// one, the line the sender writes for it (`441 4.4.1 Error encountered …`).
+    pub reply: Reply,
     /// The host and address that produced it, when one was reached or tried.
     pub remote: Option<(String, IpAddr)>,
 }
 
+/// What went wrong, as a kind.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Cause {
+    /// The remote host refused: `reply` is what it said.
+    Remote,
+    /// DNS gave no way to the domain.
+    Dns(DnsFailure),
+    /// No connection to the target.
+    Connect(ConnectFailure),
+    /// The session broke off without a reply.
+    Dropped(Broken),
+    /// TLS was required and could not be had, or its handshake failed.
+    Tls(TlsProblem),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DnsFailure {
+    NonExistentDomain,
+    /// No MX and no address records.
+    NoMailRecords,
+    /// RFC 7505: the domain accepts no mail.
+    NullMx,
+    /// A lookup failed (SERVFAIL, a timeout, no address for an MX host).
+    LookupFailed,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConnectFailure {
+    /// The SYN went unanswered (Winsock 10060).
+    TimedOut,
+    /// The port is closed (Winsock 10061).
+    Refused,
+}
+
+impl ConnectFailure {
+    pub fn winsock(self) -> u32 {
+        match self {
+            ConnectFailure::TimedOut => 10060,
+            ConnectFailure::Refused => 10061,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TlsProblem {
+    /// TLS is required and the host does not offer STARTTLS.
+    NotOffered,
+    /// TLS is required and the host answered STARTTLS with this.
+    Refused(Reply),
+    Handshake(TlsFailure),
+}
+
+impl TlsProblem {
+    /// As Exchange names it after `TLS negotiation failed with error`.
+    fn name(&self) -> String {
+        match self {
+            TlsProblem::NotOffered => "StartTlsNotOffered".into(),
+            TlsProblem::Refused(reply) => format!("StartTlsRefused ({reply})"),
+            TlsProblem::Handshake(failure) => failure.as_str().to_string(),
+        }
+    }
+}
+
+const FAILOVER: &str = "Attempted failover to alternate host, but that did not succeed. Either there are no alternate hosts, or delivery failed to all alternate hosts.";
+
+fn status(class: u8, subject: u16, detail: u16) -> Option<EnhancedStatus> {
+    Some(EnhancedStatus::new(class, subject, detail))
+}
+
 impl Failure {
-    fn dns(reply: String, status: &str, permanent: bool) -> Self {
+    /// The remote host's reply.
+    fn remote(reply: Reply, target: &(String, IpAddr)) -> Self {
         Failure {
+            cause: Cause::Remote,
             reply,
-            status: status.into(),
-            permanent,
-            kind: FailureKind::Transient,
+            remote: Some(target.clone()),
+        }
+    }
+
+    fn dns(failure: DnsFailure, reply: Reply) -> Self {
+        Failure {
+            cause: Cause::Dns(failure),
+            reply,
             remote: None,
         }
     }
 
-    fn from_reply(r: &Response<String>, remote: &(String, IpAddr)) -> Self {
-        let (reply, status) = reply_line(r);
+    fn connect(why: ConnectFailure, target: &(String, IpAddr), primary: bool, port: u16) -> Self {
+        let which = if primary { "primary" } else { "alternate" };
+        let code = why.winsock();
+        let text = format!(
+            "Error encountered while communicating with {which} target IP address: \"Failed to connect. Winsock error code: {code}, Win32 error code: {code}.\" {FAILOVER} The last endpoint attempted was {}:{port}",
+            target.1
+        );
         Failure {
-            reply,
-            status,
-            permanent: r.code >= 500,
-            kind: FailureKind::Transient,
-            remote: Some(remote.clone()),
+            cause: Cause::Connect(why),
+            reply: Reply::new(441, status(4, 4, 1), &text),
+            remote: Some(target.clone()),
+        }
+    }
+
+    fn dropped(why: Broken, target: &(String, IpAddr), primary: bool, port: u16) -> Self {
+        let which = if primary { "Primary" } else { "Alternate" };
+        let text = format!(
+            "{which} target IP address responded with: \"421 4.4.2 Connection dropped due to {}.\" {FAILOVER} The last endpoint attempted was {}:{port}",
+            why.as_str(),
+            target.1
+        );
+        Failure {
+            cause: Cause::Dropped(why),
+            reply: Reply::new(451, status(4, 4, 0), &text),
+            remote: Some(target.clone()),
+        }
+    }
+
+    fn tls(problem: TlsProblem, target: &(String, IpAddr), port: u16) -> Self {
+        let text = format!(
+            "Cannot connect to remote server [Message=TLS negotiation failed with error {}] [LastAttemptedServerName={}] [LastAttemptedIP={}:{port}]",
+            problem.name(),
+            target.0,
+            target.1
+        );
+        Failure {
+            cause: Cause::Tls(problem),
+            reply: Reply::new(451, status(4, 4, 317), &text),
+            remote: Some(target.clone()),
+        }
+    }
+
+    /// The enhanced status reported for it: the reply's own, or `4.0.0` / `5.0.0` when the
+    /// remote host gave none.
+    pub fn status(&self) -> EnhancedStatus {
+        self.reply
+            .status
+            .unwrap_or(EnhancedStatus::new((self.reply.code / 100) as u8, 0, 0))
+    }
+
+    pub fn is_permanent(&self) -> bool {
+        self.reply.is_permanent()
+    }
+
+    /// Which retry interval applies after it.
+    pub fn kind(&self) -> FailureKind {
+        match self.cause {
+            Cause::Connect(_) => FailureKind::Connection,
+            _ => FailureKind::Transient,
         }
     }
 }
 
-/// A reply on one line with its enhanced status (`451 4.4.7 Message delayed`), and that
-/// status (`4.4.7`; `4.0.0` when the server gave none).
-pub fn reply_line(r: &Response<String>) -> (String, String) {
-    let status = if r.esc[0] > 0 {
-        format!("{}.{}.{}", r.esc[0], r.esc[1], r.esc[2])
-    } else {
-        format!("{}.0.0", r.code / 100)
-    };
-    let mut line = r.code.to_string();
-    if r.esc[0] > 0 {
-        line.push(' ');
-        line.push_str(&status);
-    }
-    line.push(' ');
-    line.push_str(&r.message.replace(['\r', '\n'], " "));
-    (line, status)
-}
-
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Delivered {
-    pub reply: String,
+    /// The remote host's reply to the message.
+    pub reply: Reply,
     pub host: String,
     pub ip: IpAddr,
 }
@@ -121,36 +216,6 @@ pub type Outcome = Vec<(String, Result<Delivered, Failure>)>;
 /// A failure of the connection or session itself (as opposed to a reply to one recipient);
 /// Exchange then fails over to the next target.
 struct SessionFailure(Failure);
-
-const FAILOVER: &str = "Attempted failover to alternate host, but that did not succeed. Either there are no alternate hosts, or delivery failed to all alternate hosts.";
-
-fn connect_failure(code: u32, target: &(String, IpAddr), primary: bool, port: u16) -> Failure {
-    let which = if primary { "primary" } else { "alternate" };
-    Failure {
-        reply: format!(
-            "441 4.4.1 Error encountered while communicating with {which} target IP address: \"Failed to connect. Winsock error code: {code}, Win32 error code: {code}.\" {FAILOVER} The last endpoint attempted was {}:{port}",
-            target.1
-        ),
-        status: "4.4.1".into(),
-        permanent: false,
-        kind: FailureKind::Connection,
-        remote: Some(target.clone()),
-    }
-}
-
-fn dropped(why: &str, target: &(String, IpAddr), primary: bool, port: u16) -> Failure {
-    let which = if primary { "Primary" } else { "Alternate" };
-    Failure {
-        reply: format!(
-            "451 4.4.0 {which} target IP address responded with: \"421 4.4.2 Connection dropped due to {why}.\" {FAILOVER} The last endpoint attempted was {}:{port}",
-            target.1
-        ),
-        status: "4.4.0".into(),
-        permanent: false,
-        kind: FailureKind::Transient,
-        remote: Some(target.clone()),
-    }
-}
 
 /// Delivers `message` for `recipients` (all at `domain`) from `from`.
 pub async fn attempt(
@@ -177,31 +242,36 @@ pub async fn attempt(
     let targets = match &resolution.route {
         Route::NxDomain => {
             return all(Failure::dns(
-                "554 5.4.4 SMTPSEND.DNS.NonExistentDomain; nonexistent domain".into(),
-                "5.4.4",
-                true,
+                DnsFailure::NonExistentDomain,
+                Reply::new(
+                    554,
+                    status(5, 4, 4),
+                    "SMTPSEND.DNS.NonExistentDomain; nonexistent domain",
+                ),
             ));
         }
         Route::NoMailRecords => {
             return all(Failure::dns(
-                format!("554 5.4.4 Unable to route: {domain} has no MX and no A or AAAA records"),
-                "5.4.4",
-                true,
+                DnsFailure::NoMailRecords,
+                Reply::new(
+                    554,
+                    status(5, 4, 4),
+                    &format!("Unable to route: {domain} has no MX and no A or AAAA records"),
+                ),
             ));
         }
         Route::NullMx => {
             return all(Failure::dns(
-                format!("556 5.1.10 Recipient address has null MX: {domain} accepts no mail"),
-                "5.1.10",
-                true,
+                DnsFailure::NullMx,
+                Reply::new(
+                    556,
+                    status(5, 1, 10),
+                    &format!("Recipient address has null MX: {domain} accepts no mail"),
+                ),
             ));
         }
         Route::LookupFailed { question, answer } => {
-            return all(Failure::dns(
-                dns_failure_text(question, answer),
-                "4.4.0",
-                false,
-            ));
+            return all(lookup_failed(question, answer));
         }
         Route::Mx(_) | Route::Implicit(_) => resolution.targets(),
     };
@@ -218,11 +288,7 @@ pub async fn attempt(
                 .unwrap_or_else(|| (domain.to_string(), Answer::NoData)),
             _ => (domain.to_string(), Answer::NoData),
         };
-        return all(Failure::dns(
-            dns_failure_text(&question, &answer),
-            "4.4.0",
-            false,
-        ));
+        return all(lookup_failed(&question, &answer));
     }
 
     let mut last = None;
@@ -238,11 +304,13 @@ pub async fn attempt(
             .await
         {
             None => {
-                last = Some(connect_failure(10060, target, primary, env.smtp_port));
+                let why = ConnectFailure::TimedOut;
+                last = Some(Failure::connect(why, target, primary, env.smtp_port));
                 continue;
             }
             Some(Err(_)) => {
-                last = Some(connect_failure(10061, target, primary, env.smtp_port));
+                let why = ConnectFailure::Refused;
+                last = Some(Failure::connect(why, target, primary, env.smtp_port));
                 continue;
             }
             Some(Ok(stream)) => stream,
@@ -255,75 +323,107 @@ pub async fn attempt(
     all(last.expect("at least one target was tried"))
 }
 
-fn dns_failure_text(question: &str, answer: &Answer) -> String {
-    format!(
-        "451 4.4.0 DNS query failed. The error was: {question}: {}",
+fn lookup_failed(question: &str, answer: &Answer) -> Failure {
+    let text = format!(
+        "DNS query failed. The error was: {question}: {}",
         answer.status()
+    );
+    Failure::dns(
+        DnsFailure::LookupFailed,
+        Reply::new(451, status(4, 4, 0), &text),
     )
 }
 
-fn classify_error(
-    e: mail_send::Error,
-    stage_timeout: &str,
-    target: &(String, IpAddr),
+/// One SMTP session: the client end, the target it talks to, and whether that is the first.
+struct Session<'e> {
+    env: &'e Env<'e>,
+    client: Client,
+    target: &'e (String, IpAddr),
     primary: bool,
-    port: u16,
-) -> SessionFailure {
-    SessionFailure(match e {
-        mail_send::Error::UnexpectedReply(r) => Failure::from_reply(&r, target),
-        mail_send::Error::Timeout => dropped(stage_timeout, target, primary, port),
-        _ => dropped("SocketError", target, primary, port),
-    })
 }
 
-/// STARTTLS when offered (and when required, insisting on it and on a certificate that
-/// verifies on the story clock), then EHLO again.
-async fn starttls(
-    env: &Env<'_>,
-    client: &mut SmtpClient<BoxStream>,
-    offered: bool,
-    target: &(String, IpAddr),
-    primary: bool,
-) -> Result<(), SessionFailure> {
-    let port = env.smtp_port;
-    let Some(tls) = env.tls.filter(|_| offered) else {
-        if env.require_tls {
-            return Err(SessionFailure(tls_failure(
-                "StartTlsNotOffered",
-                target,
-                port,
-            )));
-        }
-        return Ok(());
-    };
-    let go = client
-        .cmd(b"STARTTLS\r\n")
-        .await
-        .map_err(|e| classify_error(e, "TimedOut", target, primary, port))?;
-    if go.code != 220 {
-        if env.require_tls {
-            return Err(SessionFailure(tls_failure(
-                &format!("StartTlsRefused ({})", reply_line(&go).0),
-                target,
-                port,
-            )));
-        }
-        return Ok(());
+impl Session<'_> {
+    /// A session failure for a session that broke off.
+    fn dropped(&self, why: Broken) -> SessionFailure {
+        SessionFailure(Failure::dropped(
+            why,
+            self.target,
+            self.primary,
+            self.env.smtp_port,
+        ))
     }
-    let config = if env.require_tls {
-        tls.verifying.clone()
-    } else {
-        tls.opportunistic.clone()
-    };
-    let limit = env.transport.command_timeout.get();
-    mxlab_tls::upgrade(&mut client.stream, config, &target.0, env.clock, limit)
+
+    /// A session failure for a refusal that ends the session.
+    fn refused(&self, reply: Reply) -> SessionFailure {
+        SessionFailure(Failure::remote(reply, self.target))
+    }
+
+    /// A command and its reply within the command timeout.
+    async fn command(&mut self, line: &str) -> Result<Reply, SessionFailure> {
+        let limit = self.env.transport.command_timeout.get();
+        let reply = self.client.command(self.env.clock, limit, line).await;
+        reply.map_err(|why| self.dropped(why))
+    }
+
+    /// STARTTLS when offered (and when required, insisting on it and on a certificate that
+    /// verifies on the story clock), then EHLO again.
+    async fn starttls(&mut self, offered: bool) -> Result<(), SessionFailure> {
+        let (env, target) = (self.env, self.target);
+        let tls_failure = |problem| SessionFailure(Failure::tls(problem, target, env.smtp_port));
+        let Some(tls) = env.tls.filter(|_| offered) else {
+            if env.require_tls {
+                return Err(tls_failure(TlsProblem::NotOffered));
+            }
+            return Ok(());
+        };
+        let go = self.command("STARTTLS").await?;
+        if go.code != 220 {
+            if env.require_tls {
+                return Err(tls_failure(TlsProblem::Refused(go)));
+            }
+            return Ok(());
+        }
+        self.client.discard_buffered();
+        let config = if env.require_tls {
+            tls.verifying.clone()
+        } else {
+            tls.opportunistic.clone()
+        };
+        let limit = env.transport.command_timeout.get();
+        mxlab_tls::upgrade(
+            &mut self.client.stream,
+            config,
+            &self.target.0,
+            env.clock,
+            limit,
+        )
         .await
-        .map_err(|why| SessionFailure(tls_failure(&why, target, port)))?;
-    client
-        .ehlo(env.helo)
-        .await
-        .map_err(|e| classify_error(e, "TimedOut", target, primary, port))?;
-    Ok(())
+        .map_err(|why| tls_failure(TlsProblem::Handshake(why)))?;
+        let ehlo = self.command(&format!("EHLO {}", env.helo)).await?;
+        if ehlo.code != 250 {
+            return Err(self.refused(ehlo));
+        }
+        Ok(())
+    }
+
+    /// QUIT, waiting the command timeout for the answer, whatever it is.
+    async fn quit(&mut self) {
+        let _ = self.command("QUIT").await;
+    }
+}
+
+/// A positive completion reply (2xx).
+fn completed(reply: &Reply) -> bool {
+    (200..300).contains(&reply.code)
+}
+
+/// Whether an EHLO reply lists STARTTLS among its keywords (the lines after the first).
+fn offers_starttls(ehlo: &Reply) -> bool {
+    ehlo.lines.iter().skip(1).any(|line| {
+        line.split(' ')
+            .next()
+            .is_some_and(|keyword| keyword.eq_ignore_ascii_case("STARTTLS"))
+    })
 }
 
 async fn session(
@@ -336,120 +436,76 @@ async fn session(
     message: &[u8],
 ) -> Result<Outcome, SessionFailure> {
     let t = env.transport;
-    let mut client = SmtpClient {
-        stream,
-        timeout: t.command_timeout.get(),
+    let mut s = Session {
+        env,
+        client: Client::new(stream),
+        target,
+        primary,
     };
-    // mail-send reads the greeting without a timeout of its own.
-    let greeting = env
-        .clock
-        .timeout(t.banner_timeout.get(), client.read())
+    let greeting = s
+        .client
+        .read_within(env.clock, t.banner_timeout.get())
         .await
-        .ok_or_else(|| SessionFailure(dropped("TimedOut", target, primary, env.smtp_port)))?
-        .map_err(|_| SessionFailure(dropped("SocketError", target, primary, env.smtp_port)))?;
+        .map_err(|why| s.dropped(why))?;
     if greeting.code != 220 {
-        return Err(SessionFailure(Failure::from_reply(&greeting, target)));
+        return Err(s.refused(greeting));
     }
-    let mut offers_tls = false;
-    match client.ehlo(env.helo).await {
-        Ok(ehlo) => offers_tls = ehlo.has_capability(smtp_proto::EXT_START_TLS),
-        Err(mail_send::Error::UnexpectedReply(r)) if r.code >= 500 => {
-            let helo = client
-                .cmd(format!("HELO {}\r\n", env.helo))
-                .await
-                .map_err(|e| classify_error(e, "TimedOut", target, primary, env.smtp_port))?;
+    let ehlo = s.command(&format!("EHLO {}", env.helo)).await?;
+    let offers_tls = match ehlo.code {
+        250 => offers_starttls(&ehlo),
+        500.. => {
+            let helo = s.command(&format!("HELO {}", env.helo)).await?;
             if helo.code != 250 {
-                return Err(SessionFailure(Failure::from_reply(&helo, target)));
+                return Err(s.refused(helo));
             }
+            false
         }
-        Err(e) => {
-            return Err(classify_error(
-                e,
-                "TimedOut",
-                target,
-                primary,
-                env.smtp_port,
-            ));
-        }
+        _ => return Err(s.refused(ehlo)),
+    };
+    s.starttls(offers_tls).await?;
+    let mail = s.command(&format!("MAIL FROM:<{from}>")).await?;
+    if !completed(&mail) {
+        return Err(s.refused(mail));
     }
-    starttls(env, &mut client, offers_tls, target, primary).await?;
-    client
-        .mail_from(from, &Parameters::default())
-        .await
-        .map_err(|e| classify_error(e, "TimedOut", target, primary, env.smtp_port))?;
 
     let mut outcome: Outcome = Vec::new();
     let mut accepted = Vec::new();
     for rcpt in recipients {
-        match client.rcpt_to(rcpt, &Parameters::default()).await {
-            Ok(()) => accepted.push(rcpt.clone()),
-            Err(mail_send::Error::UnexpectedReply(r)) => {
-                outcome.push((rcpt.clone(), Err(Failure::from_reply(&r, target))))
-            }
-            Err(e) => {
-                return Err(classify_error(
-                    e,
-                    "TimedOut",
-                    target,
-                    primary,
-                    env.smtp_port,
-                ));
-            }
+        let reply = s.command(&format!("RCPT TO:<{rcpt}>")).await?;
+        if completed(&reply) {
+            accepted.push(rcpt.clone());
+        } else {
+            outcome.push((rcpt.clone(), Err(Failure::remote(reply, target))));
         }
     }
     if accepted.is_empty() {
-        let _ = client.quit().await;
+        s.quit().await;
         return Ok(outcome);
     }
 
-    client.timeout = t.data_timeout.get();
-    let go_ahead = client
-        .cmd(b"DATA\r\n")
+    let go_ahead = s
+        .client
+        .command(env.clock, t.data_timeout.get(), "DATA")
         .await
-        .map_err(|e| classify_error(e, "TimedOut", target, primary, env.smtp_port))?;
+        .map_err(|why| s.dropped(why))?;
     let end = if go_ahead.code != 354 {
-        Err(Failure::from_reply(&go_ahead, target))
+        Err(Failure::remote(go_ahead, target))
     } else {
-        let sent = env
-            .clock
-            .timeout(t.data_termination_timeout.get(), async {
-                client
-                    .write_message(message)
-                    .await
-                    .map_err(mail_send::Error::Io)?;
-                client.read().await
-            })
-            .await;
-        match sent {
-            None => {
-                return Err(SessionFailure(dropped(
-                    "TimedOut",
-                    target,
-                    primary,
-                    env.smtp_port,
-                )));
-            }
-            Some(Err(_)) => {
-                return Err(SessionFailure(dropped(
-                    "SocketError",
-                    target,
-                    primary,
-                    env.smtp_port,
-                )));
-            }
-            Some(Ok(r)) if r.code == 250 => Ok(Delivered {
-                reply: reply_line(&r).0,
+        let limit = t.data_termination_timeout.get();
+        match s.client.message(env.clock, limit, message).await {
+            Err(why) => return Err(s.dropped(why)),
+            Ok(reply) if reply.code == 250 => Ok(Delivered {
+                reply,
                 host: target.0.clone(),
                 ip: target.1,
             }),
-            Some(Ok(r)) => Err(Failure::from_reply(&r, target)),
+            Ok(reply) => Err(Failure::remote(reply, target)),
         }
     };
     for rcpt in accepted {
         outcome.push((rcpt, end.clone()));
     }
-    client.timeout = t.command_timeout.get();
-    let _ = client.quit().await;
+    s.quit().await;
     // Recipients in the order given, whatever order their replies came in.
     outcome.sort_by_key(|(r, _)| recipients.iter().position(|x| x == r));
     Ok(outcome)

@@ -7,10 +7,30 @@
 //! from the clock, randomness and the host name, and it would quoted-printable-encode the long
 //! human lines that administrators (and scenario expectations) read verbatim.
 
+use mxlab_vocab::{EnhancedStatus, Reply};
 use time::OffsetDateTime;
 
 use crate::attempt::Failure;
 use crate::format::{exchange_local, rfc5322};
+
+/// The status of a delay notice and of an expired message: delivery time expired (RFC 3463).
+pub const TIME_EXPIRED: EnhancedStatus = EnhancedStatus::new(4, 4, 7);
+
+/// What a delay notice says of each recipient: `400 4.4.7 Message delayed`.
+pub fn delayed() -> Reply {
+    Reply::new(400, Some(TIME_EXPIRED), "Message delayed")
+}
+
+/// What Exchange says of a message that expired in its queue, a 5xx code with a 4.x.x status:
+/// `550 4.4.7 QUEUE.Expired; message expired`.
+pub fn expired() -> Reply {
+    Reply::new(550, Some(TIME_EXPIRED), "QUEUE.Expired; message expired")
+}
+
+/// What an NDR says of a recipient with no error on record.
+fn failed() -> Reply {
+    Reply::new(550, Some(EnhancedStatus::new(5, 0, 0)), "delivery failed")
+}
 
 /// What every notice about one message shares.
 pub struct Notice<'a> {
@@ -125,10 +145,7 @@ pub fn render(notice: &Notice<'_>, kind: &Kind, about: &[About<'_>]) -> String {
         line(a.address);
         match (kind, a.last_error) {
             (Kind::Delayed { .. }, Some((failure, at))) => {
-                line(&format!(
-                    "{} '400 4.4.7 Message delayed'",
-                    remote_phrase(failure)
-                ));
+                line(&format!("{} '{}'", remote_phrase(failure), delayed()));
                 line(&format!(
                     "{} - {} '{}'",
                     exchange_local(at),
@@ -137,13 +154,10 @@ pub fn render(notice: &Notice<'_>, kind: &Kind, about: &[About<'_>]) -> String {
                 ));
             }
             (Kind::Delayed { .. }, None) => {
-                line("Remote Server returned '400 4.4.7 Message delayed'")
+                line(&format!("Remote Server returned '{}'", delayed()))
             }
             (Kind::Expired, Some((failure, at))) => {
-                line(&format!(
-                    "{} '550 4.4.7 QUEUE.Expired; message expired'",
-                    remote_phrase(failure)
-                ));
+                line(&format!("{} '{}'", remote_phrase(failure), expired()));
                 line(&format!(
                     "{} - {} '{}'",
                     exchange_local(at),
@@ -151,13 +165,11 @@ pub fn render(notice: &Notice<'_>, kind: &Kind, about: &[About<'_>]) -> String {
                     failure.reply
                 ));
             }
-            (Kind::Expired, None) => {
-                line("Remote Server returned '550 4.4.7 QUEUE.Expired; message expired'")
-            }
+            (Kind::Expired, None) => line(&format!("Remote Server returned '{}'", expired())),
             (Kind::Failed, Some((failure, _))) => {
                 line(&format!("{} '{}'", remote_phrase(failure), failure.reply))
             }
-            (Kind::Failed, None) => line("Remote Server returned '550 5.0.0 delivery failed'"),
+            (Kind::Failed, None) => line(&format!("Remote Server returned '{}'", failed())),
         }
         line("");
     }
@@ -181,15 +193,10 @@ pub fn render(notice: &Notice<'_>, kind: &Kind, about: &[About<'_>]) -> String {
         line(&format!("Final-Recipient: rfc822;{}", a.address));
         line(&format!("Action: {action}"));
         let (status, diagnostic) = match (kind, a.last_error) {
-            (Kind::Delayed { .. }, _) => {
-                ("4.4.7".to_string(), "400 4.4.7 Message delayed".to_string())
-            }
-            (Kind::Expired, _) => (
-                "4.4.7".to_string(),
-                "550 4.4.7 QUEUE.Expired; message expired".to_string(),
-            ),
-            (Kind::Failed, Some((f, _))) => (f.status.clone(), f.reply.clone()),
-            (Kind::Failed, None) => ("5.0.0".to_string(), "550 5.0.0 delivery failed".to_string()),
+            (Kind::Delayed { .. }, _) => (TIME_EXPIRED, delayed()),
+            (Kind::Expired, _) => (TIME_EXPIRED, expired()),
+            (Kind::Failed, Some((f, _))) => (f.status(), f.reply.clone()),
+            (Kind::Failed, None) => (EnhancedStatus::new(5, 0, 0), failed()),
         };
         line(&format!("Status: {status}"));
         if let Some((host, _)) = a.last_error.and_then(|(f, _)| f.remote.clone()) {

@@ -2,10 +2,12 @@
 //!
 //! - [`queue`]: the event loop — submit, attempt, notify, expire — and its [`queue::Output`].
 //! - [`schedule`]: the retry model of docs/FACTS.md, as pure arithmetic.
-//! - [`attempt`]: one delivery attempt (MX routing, connect, SMTP via mail-send).
+//! - [`attempt`]: one delivery attempt (MX routing, connect, the session) and its failures.
+//! - [`client`]: the SMTP client end, reading every reply with the vocabulary's wire parser.
 //! - [`dsn`], [`message`], [`tracking`], [`format`]: what the queue writes.
 
 pub mod attempt;
+pub mod client;
 pub mod dsn;
 pub mod format;
 pub mod message;

@@ -10,6 +10,7 @@ use std::time::Duration;
 use mxlab_net::{Clock, Network};
 use mxlab_scenario::Scenario;
 use mxlab_scenario::model::SenderTopology;
+use mxlab_vocab::{EventId, Reply};
 
 use crate::attempt::{self, Env, Failure, TlsClients};
 use crate::dsn::{self, About, Kind, Notice};
@@ -28,7 +29,7 @@ pub struct TimelineEvent {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RecipientState {
     Pending,
-    Delivered { reply: String, host: String },
+    Delivered { reply: Reply, host: String },
     Failed { failure: Failure },
     Expired,
 }
@@ -69,7 +70,7 @@ impl Message {
 
 /// The event-specific part of a tracking-log line.
 struct Track {
-    event_id: &'static str,
+    event_id: EventId,
     source: &'static str,
     recipients: Vec<String>,
     status: String,
@@ -275,7 +276,7 @@ impl<'a> Sim<'a> {
             log,
             m,
             Track {
-                event_id: "RECEIVE",
+                event_id: EventId::Receive,
                 source: "SMTP",
                 recipients: all.clone(),
                 status: String::new(),
@@ -286,7 +287,7 @@ impl<'a> Sim<'a> {
             log,
             m,
             Track {
-                event_id: "SUBMIT",
+                event_id: EventId::Submit,
                 source: "STOREDRIVER",
                 recipients: all.clone(),
                 status: String::new(),
@@ -300,7 +301,7 @@ impl<'a> Sim<'a> {
                 log,
                 m,
                 Track {
-                    event_id: "HAREDIRECTFAIL",
+                    event_id: EventId::HaRedirectFail,
                     source: "SMTP",
                     recipients: all.clone(),
                     status: String::new(),
@@ -391,17 +392,21 @@ impl<'a> Sim<'a> {
                             log,
                             m,
                             Track {
-                                event_id: "SEND",
+                                event_id: EventId::Send,
                                 source: "SMTP",
                                 recipients: vec![address],
-                                status: d.reply,
+                                status: d.reply.to_string(),
                                 context: format!("{} ({})", d.host, d.ip),
                             },
                         );
                     }
                     Err(f) => {
-                        all_connection_failures &= f.kind == FailureKind::Connection;
-                        let what = if f.permanent { "failed" } else { "deferred" };
+                        all_connection_failures &= f.kind() == FailureKind::Connection;
+                        let what = if f.is_permanent() {
+                            "failed"
+                        } else {
+                            "deferred"
+                        };
                         // Attempts are shown when they started, as the retry schedule counts them.
                         self.note_at(
                             start,
@@ -410,17 +415,17 @@ impl<'a> Sim<'a> {
                             format!("#{} {address} {what}: {}", m.attempts, f.reply),
                         );
                         r.last_error = Some((f.clone(), at));
-                        if f.permanent {
+                        if f.is_permanent() {
                             r.state = RecipientState::Failed { failure: f.clone() };
                             failed_now.push(address.clone());
                             self.track(
                                 log,
                                 m,
                                 Track {
-                                    event_id: "FAIL",
+                                    event_id: EventId::Fail,
                                     source: "SMTP",
                                     recipients: vec![address],
-                                    status: f.reply.clone(),
+                                    status: f.reply.to_string(),
                                     context: String::new(),
                                 },
                             );
@@ -429,10 +434,10 @@ impl<'a> Sim<'a> {
                                 log,
                                 m,
                                 Track {
-                                    event_id: "DEFER",
+                                    event_id: EventId::Defer,
                                     source: "SMTP",
                                     recipients: vec![address],
-                                    status: f.reply.clone(),
+                                    status: f.reply.to_string(),
                                     context: String::new(),
                                 },
                             );
@@ -526,10 +531,10 @@ impl<'a> Sim<'a> {
             log,
             m,
             Track {
-                event_id: "DSN",
+                event_id: EventId::Dsn,
                 source: "DSN",
                 recipients: delayed,
-                status: "400 4.4.7 Message delayed".into(),
+                status: dsn::delayed().to_string(),
                 context: "delay".into(),
             },
         );
@@ -568,7 +573,7 @@ impl<'a> Sim<'a> {
             log,
             m,
             Track {
-                event_id: "DSN",
+                event_id: EventId::Dsn,
                 source: "DSN",
                 recipients: recipients.to_vec(),
                 status: "failed".into(),
@@ -584,10 +589,10 @@ impl<'a> Sim<'a> {
                 log,
                 m,
                 Track {
-                    event_id: "FAIL",
+                    event_id: EventId::Fail,
                     source: "QUEUE",
                     recipients: vec![address.clone()],
-                    status: "550 4.4.7 QUEUE.Expired; message expired".into(),
+                    status: dsn::expired().to_string(),
                     context: String::new(),
                 },
             );
@@ -630,7 +635,7 @@ impl<'a> Sim<'a> {
                 .flat_map(|m| m.pending().filter(|r| r.domain == *domain))
                 .filter_map(|r| r.last_error.as_ref())
                 .max_by_key(|(_, t)| *t)
-                .map(|(f, _)| f.reply.clone());
+                .map(|(f, _)| f.reply.to_string());
             let next = waiting.iter().filter_map(|m| m.next).min();
             let status = if last_error.is_some() {
                 "Retry"

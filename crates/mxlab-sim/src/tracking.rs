@@ -1,6 +1,7 @@
 //! The message tracking log, in the CSV layout of Exchange's `MSGTRK` files (the fields an
 //! administrator reads with Get-MessageTrackingLog; docs/FACTS.md lists them).
 
+use mxlab_vocab::EventId;
 use time::OffsetDateTime;
 
 use crate::format::tracking;
@@ -8,7 +9,7 @@ use crate::format::tracking;
 pub const FIELDS: &str = "date-time,client-ip,client-hostname,server-ip,server-hostname,source-context,connector-id,source,event-id,internal-message-id,message-id,network-message-id,recipient-address,recipient-status,total-bytes,recipient-count,related-recipient-address,reference,message-subject,sender-address,return-path,message-info,directionality";
 
 /// One line of the log.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Event {
     pub client_ip: String,
     pub client_hostname: String,
@@ -17,7 +18,7 @@ pub struct Event {
     pub source_context: String,
     pub connector_id: String,
     pub source: &'static str,
-    pub event_id: &'static str,
+    pub event_id: EventId,
     pub internal_message_id: usize,
     pub message_id: String,
     pub recipients: Vec<String>,
@@ -97,6 +98,27 @@ impl Log {
 mod tests {
     use super::*;
 
+    /// An event with nothing in it but its id.
+    fn blank(event_id: EventId) -> Event {
+        Event {
+            client_ip: String::new(),
+            client_hostname: String::new(),
+            server_ip: String::new(),
+            server_hostname: String::new(),
+            source_context: String::new(),
+            connector_id: String::new(),
+            source: "",
+            event_id,
+            internal_message_id: 0,
+            message_id: String::new(),
+            recipients: Vec::new(),
+            recipient_status: String::new(),
+            total_bytes: 0,
+            subject: String::new(),
+            sender: String::new(),
+        }
+    }
+
     #[test]
     fn quotes_fields_that_need_it() {
         let at = time::macros::datetime!(2024-05-08 20:40 +1);
@@ -106,7 +128,7 @@ mod tests {
                 at,
                 Event {
                     subject: subject.into(),
-                    ..Event::default()
+                    ..blank(EventId::Receive)
                 },
             );
         }
@@ -124,9 +146,8 @@ mod tests {
         log.push(
             time::macros::datetime!(2024-05-08 20:40 +1),
             Event {
-                event_id: "RECEIVE",
                 source: "SMTP",
-                ..Event::default()
+                ..blank(EventId::Receive)
             },
         );
         let last = log.text().lines().last().unwrap().to_string();

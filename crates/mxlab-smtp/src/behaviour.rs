@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use mxlab_scenario::ReplySpec;
-use mxlab_scenario::model::{SmtpAction, SmtpRule, Stage};
+use mxlab_scenario::model::{SmtpAction, SmtpRule};
+use mxlab_vocab::{EnhancedStatus, Reply, SpfResult, Stage};
 
 /// One decided step: wait `delay`, then act.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -17,7 +17,7 @@ pub struct Step {
 pub enum Act {
     /// Do what a healthy server does here.
     Accept,
-    Reply(ReplySpec),
+    Reply(Reply),
     /// connect: the port is closed.
     Refuse,
     /// connect: the SYN goes unanswered.
@@ -32,21 +32,29 @@ pub enum Act {
     Throttle(u64),
 }
 
+/// A recipient a stage is about.
+#[derive(Clone, Copy, Debug)]
+pub struct Recipient<'a> {
+    pub address: &'a str,
+    /// Story time since this client, sender and recipient were first seen (greylisting);
+    /// `None` when the host remembers no such thing.
+    pub since_first_seen: Option<Duration>,
+}
+
 /// What a rule's conditions are tested against.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Context<'a> {
     /// This client's connection count at this host, from 1.
     pub attempt: u32,
-    /// The recipient, from RCPT on.
-    pub recipient: Option<&'a str>,
-    /// Story time since this client, sender and recipient were first seen (from RCPT on).
-    pub since_first_seen: Option<Duration>,
+    /// The recipients the stage is about: at RCPT the one given; at DATA and end-of-data every
+    /// one accepted in this transaction. None before RCPT.
+    pub recipients: &'a [Recipient<'a>],
     /// Sessions open at the host, this one included.
     pub concurrent: u32,
     /// The message, at end-of-data.
     pub message: Option<&'a [u8]>,
-    /// The sender's SPF result as this host evaluated it (from MAIL on), by RFC 7208 name.
-    pub spf: Option<&'a str>,
+    /// The sender's SPF result as this host evaluated it (from MAIL on).
+    pub spf: Option<SpfResult>,
 }
 
 /// The size of a message's header section: up to the first empty line.
@@ -78,21 +86,26 @@ pub fn glob_matches(pattern: &str, text: &str) -> bool {
     true
 }
 
+/// A rule's per-recipient conditions (`recipient`, `within`) for one recipient.
+fn recipient_matches(rule: &SmtpRule, r: &Recipient<'_>) -> bool {
+    rule.recipient
+        .as_deref()
+        .is_none_or(|pattern| glob_matches(pattern, r.address))
+        && rule
+            .within
+            .is_none_or(|window| r.since_first_seen.is_some_and(|since| since < window.get()))
+}
+
 fn rule_applies(rule: &SmtpRule, stage: Stage, ctx: &Context<'_>) -> bool {
+    let per_recipient = rule.recipient.is_some() || rule.within.is_some();
     rule.stage == stage
         && rule
             .attempts
             .is_none_or(|range| range.contains(ctx.attempt))
-        && rule
-            .recipient
-            .as_deref()
-            .is_none_or(|pattern| ctx.recipient.is_some_and(|r| glob_matches(pattern, r)))
-        && rule.within.is_none_or(|window| {
-            ctx.since_first_seen
-                .is_some_and(|since| since < window.get())
-        })
+        // At DATA and end-of-data: when any recipient of the transaction matches.
+        && (!per_recipient || ctx.recipients.iter().any(|r| recipient_matches(rule, r)))
         && rule.connections_over.is_none_or(|n| ctx.concurrent > n)
-        && rule.spf.is_none_or(|want| ctx.spf == Some(want.as_str()))
+        && rule.spf.is_none_or(|want| ctx.spf == Some(want))
         && rule
             .size_over
             .is_none_or(|n| ctx.message.is_some_and(|m| m.len() as u64 > n))
@@ -111,24 +124,24 @@ pub fn decide(rules: &[SmtpRule], stage: Stage, ctx: &Context<'_>) -> Step {
 
 /// What a strict receiver answers at MAIL FROM for an SPF result (RFC 7372 codes), when no
 /// rule scripts otherwise. `None`: accept.
-pub fn strict_spf(result: &str) -> Option<ReplySpec> {
+pub fn strict_spf(result: SpfResult) -> Option<Reply> {
     match result {
-        "fail" => Some(ReplySpec::new(
+        SpfResult::Fail => Some(Reply::new(
             550,
-            Some((5, 7, 23)),
+            Some(EnhancedStatus::new(5, 7, 23)),
             "SPF validation failed",
         )),
-        "temperror" => Some(ReplySpec::new(
+        SpfResult::TempError => Some(Reply::new(
             451,
-            Some((4, 7, 24)),
+            Some(EnhancedStatus::new(4, 7, 24)),
             "SPF validation error, try again later",
         )),
-        "permerror" => Some(ReplySpec::new(
+        SpfResult::PermError => Some(Reply::new(
             550,
-            Some((5, 7, 24)),
+            Some(EnhancedStatus::new(5, 7, 24)),
             "SPF validation error: the sender's SPF record is invalid",
         )),
-        _ => None,
+        SpfResult::Pass | SpfResult::None | SpfResult::Neutral | SpfResult::SoftFail => None,
     }
 }
 
@@ -193,21 +206,21 @@ mod tests {
         grey.within = Some(mxlab_scenario::Dur::from_mins(15));
         grey.reply = Some("451 4.7.1 Greylisted, try again later".parse().unwrap());
         let rules = [grey];
-        let at = |mins: u64| Context {
-            attempt: 1,
-            recipient: Some("a@b"),
-            since_first_seen: Some(Duration::from_secs(mins * 60)),
-            ..Context::default()
+        let at = |mins: u64| {
+            decide(
+                &rules,
+                Stage::Rcpt,
+                &Context {
+                    attempt: 1,
+                    recipients: &[seen("a@b", mins)],
+                    ..Context::default()
+                },
+            )
+            .act
         };
-        assert!(matches!(
-            decide(&rules, Stage::Rcpt, &at(0)).act,
-            Act::Reply(_)
-        ));
-        assert!(matches!(
-            decide(&rules, Stage::Rcpt, &at(14)).act,
-            Act::Reply(_)
-        ));
-        assert_eq!(decide(&rules, Stage::Rcpt, &at(15)).act, Act::Accept);
+        assert!(matches!(at(0), Act::Reply(_)));
+        assert!(matches!(at(14), Act::Reply(_)));
+        assert_eq!(at(15), Act::Accept);
     }
 
     #[test]
@@ -269,18 +282,102 @@ mod tests {
         full.recipient = Some("bob@*".into());
         full.reply = Some("452 4.2.2 mailbox full".parse().unwrap());
         let rules = [full, first_two];
-        let ctx = |attempt, recipient| Context {
-            attempt,
-            recipient: Some(recipient),
-            ..Context::default()
+        let code = |stage, attempt, recipient| {
+            let ctx = Context {
+                attempt,
+                recipients: &[to(recipient)],
+                ..Context::default()
+            };
+            code(decide(&rules, stage, &ctx))
         };
-        let code = |step: Step| match step.act {
+        assert_eq!(code(Stage::Rcpt, 1, "alice@x"), 451);
+        assert_eq!(code(Stage::Rcpt, 3, "alice@x"), 250);
+        assert_eq!(code(Stage::Rcpt, 3, "bob@x"), 452);
+        assert_eq!(code(Stage::Mail, 1, "alice@x"), 250);
+    }
+
+    fn to(address: &str) -> Recipient<'_> {
+        Recipient {
+            address,
+            since_first_seen: None,
+        }
+    }
+
+    fn seen(address: &str, mins: u64) -> Recipient<'_> {
+        Recipient {
+            address,
+            since_first_seen: Some(Duration::from_secs(mins * 60)),
+        }
+    }
+
+    fn code(step: Step) -> u16 {
+        match step.act {
             Act::Reply(r) => r.code,
             _ => 250,
+        }
+    }
+
+    #[test]
+    fn a_recipient_condition_at_data_and_end_of_data_holds_for_any_accepted_recipient() {
+        for stage in [Stage::Data, Stage::EndOfData] {
+            let mut not_bob = rule(stage);
+            not_bob.recipient = Some("bob@*".into());
+            not_bob.reply = Some("554 5.7.1 Not for bob".parse().unwrap());
+            let rules = [not_bob];
+            let with = |recipients: &[Recipient<'_>]| {
+                let ctx = Context {
+                    attempt: 1,
+                    recipients,
+                    ..Context::default()
+                };
+                code(decide(&rules, stage, &ctx))
+            };
+            assert_eq!(with(&[to("alice@x")]), 250, "{stage}");
+            assert_eq!(with(&[to("alice@x"), to("Bob@x")]), 554, "{stage}");
+            assert_eq!(with(&[to("bob@x"), to("carol@x")]), 554, "{stage}");
+            assert_eq!(with(&[]), 250, "{stage}: no recipient, no match");
+        }
+    }
+
+    #[test]
+    fn greylisting_at_data_holds_while_any_accepted_recipient_is_inside_its_window() {
+        for stage in [Stage::Data, Stage::EndOfData] {
+            let mut grey = rule(stage);
+            grey.within = Some(mxlab_scenario::Dur::from_mins(15));
+            grey.reply = Some("451 4.7.1 Greylisted, try again later".parse().unwrap());
+            let rules = [grey];
+            let with = |recipients: &[Recipient<'_>]| {
+                let ctx = Context {
+                    attempt: 1,
+                    recipients,
+                    ..Context::default()
+                };
+                code(decide(&rules, stage, &ctx))
+            };
+            assert_eq!(with(&[seen("a@x", 20), seen("b@x", 3)]), 451, "{stage}");
+            assert_eq!(with(&[seen("a@x", 20), seen("b@x", 15)]), 250, "{stage}");
+            // Nothing remembered: nothing is inside a window.
+            assert_eq!(with(&[to("a@x")]), 250, "{stage}");
+        }
+    }
+
+    #[test]
+    fn recipient_and_within_together_hold_for_the_same_recipient() {
+        let mut grey_bob = rule(Stage::Data);
+        grey_bob.recipient = Some("bob@*".into());
+        grey_bob.within = Some(mxlab_scenario::Dur::from_mins(15));
+        grey_bob.reply = Some("451 4.7.1 Greylisted".parse().unwrap());
+        let rules = [grey_bob];
+        let with = |recipients: &[Recipient<'_>]| {
+            let ctx = Context {
+                attempt: 1,
+                recipients,
+                ..Context::default()
+            };
+            code(decide(&rules, Stage::Data, &ctx))
         };
-        assert_eq!(code(decide(&rules, Stage::Rcpt, &ctx(1, "alice@x"))), 451);
-        assert_eq!(code(decide(&rules, Stage::Rcpt, &ctx(3, "alice@x"))), 250);
-        assert_eq!(code(decide(&rules, Stage::Rcpt, &ctx(3, "bob@x"))), 452);
-        assert_eq!(code(decide(&rules, Stage::Mail, &ctx(1, "alice@x"))), 250);
+        // Bob was first seen long ago; alice just now: neither matches both conditions.
+        assert_eq!(with(&[seen("bob@x", 30), seen("alice@x", 0)]), 250);
+        assert_eq!(with(&[seen("alice@x", 30), seen("bob@x", 0)]), 451);
     }
 }

@@ -7,7 +7,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use mxlab_net::Clock;
-use mxlab_scenario::model::{Certificate, SmtpHost, SmtpRule, SpfPolicy, Stage, Tls};
+use mxlab_scenario::model::{Certificate, SmtpHost, SmtpRule, SpfPolicy, Tls};
+use mxlab_vocab::{SpfResult, Stage};
 
 use crate::behaviour::{Act, Context, Step, decide, scripted, strict_spf};
 use crate::spf::SpfCheck;
@@ -251,7 +252,7 @@ impl FakeSmtpHost {
         client: IpAddr,
         mail_from: &str,
         helo: &str,
-    ) -> Option<String> {
+    ) -> Option<SpfResult> {
         let wanted =
             self.spf_policy == SpfPolicy::Strict || self.rules.iter().any(|r| r.spf.is_some());
         match self.spf_check.get() {

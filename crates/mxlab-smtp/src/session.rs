@@ -5,13 +5,12 @@
 use std::net::IpAddr;
 
 use mxlab_net::BoxStream;
-use mxlab_scenario::ReplySpec;
-use mxlab_scenario::model::Stage;
+use mxlab_vocab::{EnhancedStatus, Reply, SpfResult, Stage};
 use smtp_proto::request::receiver::{DataReceiver, RequestReceiver};
 use smtp_proto::{Error as ParseError, Request};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-use crate::behaviour::{Act, Context};
+use crate::behaviour::{Act, Context, Recipient, Step};
 use crate::host::{Captured, FakeSmtpHost, Line, Transcript};
 
 /// Lines kept of one session's transcript; the rest are counted, not kept.
@@ -42,7 +41,7 @@ struct Session<'h> {
     /// Transcript lines past the limit.
     omitted: usize,
     /// The sender's SPF result, once MAIL FROM was evaluated.
-    spf: Option<String>,
+    spf: Option<SpfResult>,
     in_tls: bool,
     transcript: Transcript,
     buf: Vec<u8>,
@@ -116,7 +115,8 @@ impl Session<'_> {
         });
     }
 
-    async fn send(&mut self, wire: &str) -> Flow {
+    async fn send(&mut self, reply: &Reply) -> Flow {
+        let wire = reply.to_wire();
         for line in wire.lines() {
             self.note('S', line.to_string());
         }
@@ -151,9 +151,10 @@ impl Session<'_> {
                 Some(r) => r,
                 None => {
                     self.note('*', "client idle too long".into());
-                    let bye = format!(
-                        "421 4.4.2 {} Idle timeout, closing connection\r\n",
-                        self.host.name
+                    let bye = reply(
+                        421,
+                        (4, 4, 2),
+                        &format!("{} Idle timeout, closing connection", self.host.name),
                     );
                     let _ = self.send(&bye).await;
                     return false;
@@ -178,29 +179,47 @@ impl Session<'_> {
         }
     }
 
-    /// Executes a decided step for `stage`; `healthy` is the reply a healthy server gives.
-    async fn step(&mut self, stage: Stage, recipient: Option<&str>, healthy: &str) -> (Flow, bool) {
-        let since_first_seen = match (recipient, &self.mail_from) {
-            (Some(rcpt), Some(from)) => self.host.seen(self.client, from, rcpt),
-            _ => None,
-        };
-        let ctx = Context {
-            attempt: self.attempt,
-            recipient,
-            since_first_seen,
-            concurrent: self.concurrent,
-            message: None,
-            spf: self.spf.as_deref(),
-        };
-        let step = self.host.decide(stage, &ctx);
+    /// What the host decides at `stage`. `recipients` are those the stage is about: at RCPT
+    /// the one given, at DATA and end-of-data every one accepted in this transaction.
+    fn decide(&self, stage: Stage, recipients: &[String], message: Option<&[u8]>) -> Step {
+        let recipients: Vec<Recipient<'_>> = recipients
+            .iter()
+            .map(|address| Recipient {
+                address,
+                since_first_seen: self
+                    .mail_from
+                    .as_deref()
+                    .and_then(|from| self.host.seen(self.client, from, address)),
+            })
+            .collect();
+        self.host.decide(
+            stage,
+            &Context {
+                attempt: self.attempt,
+                recipients: &recipients,
+                concurrent: self.concurrent,
+                message,
+                spf: self.spf,
+            },
+        )
+    }
+
+    /// Decides and executes a stage that is about no recipient.
+    async fn step(&mut self, stage: Stage, healthy: Reply) -> (Flow, bool) {
+        let step = self.decide(stage, &[], None);
+        self.act(step, healthy).await
+    }
+
+    /// Executes a decided step; `healthy` is the reply a healthy server gives.
+    async fn act(&mut self, step: Step, healthy: Reply) -> (Flow, bool) {
         if !step.delay.is_zero() {
             self.host.clock.sleep(step.delay).await;
         }
         match step.act {
-            Act::Accept | Act::Refuse | Act::Drop => (self.send(healthy).await, true),
+            Act::Accept | Act::Refuse | Act::Drop => (self.send(&healthy).await, true),
             Act::Reply(reply) => {
-                let positive = reply.code < 400;
-                let flow = self.send(&reply.to_wire()).await;
+                let positive = reply.is_positive();
+                let flow = self.send(&reply).await;
                 // 421 means the server is closing the channel (RFC 5321 §3.8).
                 if reply.code == 421 {
                     (Flow::Close, false)
@@ -218,18 +237,18 @@ impl Session<'_> {
             }
             Act::CloseAfter(bytes) => {
                 self.cut_after = Some(bytes);
-                (self.send(healthy).await, true)
+                (self.send(&healthy).await, true)
             }
             Act::Throttle(rate) => {
                 self.read_rate = Some(rate);
-                (self.send(healthy).await, true)
+                (self.send(&healthy).await, true)
             }
         }
     }
 
     async fn serve(&mut self) {
-        let banner = format!("220 {}\r\n", self.host.banner);
-        let (flow, ok) = self.step(Stage::Banner, None, &banner).await;
+        let banner = Reply::new(220, None, &self.host.banner);
+        let (flow, ok) = self.step(Stage::Banner, banner).await;
         if matches!(flow, Flow::Close) || !ok {
             return;
         }
@@ -237,7 +256,7 @@ impl Session<'_> {
             match self.next_command().await {
                 None => return,
                 Some(Err(reply)) => {
-                    if let Flow::Close = self.send(&reply.to_wire()).await {
+                    if let Flow::Close = self.send(&reply).await {
                         return;
                     }
                 }
@@ -252,7 +271,7 @@ impl Session<'_> {
     }
 
     /// The next command, or the reply for a line that is not one. `None` at end of stream.
-    async fn next_command(&mut self) -> Option<Result<(Request<String>, String), ReplySpec>> {
+    async fn next_command(&mut self) -> Option<Result<(Request<String>, String), Reply>> {
         let mut receiver = RequestReceiver::default();
         loop {
             if let Some(end) = self.buf[self.pos..].iter().position(|&b| b == b'\n') {
@@ -268,7 +287,7 @@ impl Session<'_> {
                             line_bytes.len()
                         ),
                     );
-                    return Some(Err(ReplySpec::new(500, Some((5, 5, 2)), "Line too long")));
+                    return Some(Err(reply(500, (5, 5, 2), "Line too long")));
                 }
                 let mut iter = line_bytes.iter();
                 return Some(match receiver.ingest(&mut iter) {
@@ -293,7 +312,7 @@ impl Session<'_> {
                     self.pos = self.buf.len();
                 }
                 self.note('C', "(overlong line)".into());
-                return Some(Err(ReplySpec::new(500, Some((5, 5, 2)), "Line too long")));
+                return Some(Err(reply(500, (5, 5, 2), "Line too long")));
             }
             if !self.fill().await {
                 return None;
@@ -309,36 +328,33 @@ impl Session<'_> {
                 if self.host.offers_starttls() && !self.in_tls {
                     extensions.push("STARTTLS".into());
                 }
-                let mut reply = format!("250-{} greets {host}\r\n", self.host.name);
-                for (i, ext) in extensions.iter().enumerate() {
-                    let sep = if i + 1 == extensions.len() { ' ' } else { '-' };
-                    reply.push_str(&format!("250{sep}{ext}\r\n"));
-                }
-                if extensions.is_empty() {
-                    reply = format!("250 {} greets {host}\r\n", self.host.name);
-                }
-                let (flow, ok) = self.step(Stage::Ehlo, None, &reply).await;
+                let mut greets =
+                    Reply::new(250, None, &format!("{} greets {host}", self.host.name));
+                greets.lines.extend(extensions);
+                let (flow, ok) = self.step(Stage::Ehlo, greets).await;
                 self.helo |= ok;
                 self.reset();
                 flow
             }
             Request::Mail { from } => {
                 if !self.helo {
-                    return self.send("503 5.5.1 Say EHLO first\r\n").await;
+                    return self.send(&reply(503, (5, 5, 1), "Say EHLO first")).await;
                 }
                 if self.mail_from.is_some() {
-                    return self.send("503 5.5.1 Sender already given\r\n").await;
+                    return self
+                        .send(&reply(503, (5, 5, 1), "Sender already given"))
+                        .await;
                 }
                 self.spf = self
                     .host
                     .spf_result(self.client, &from.address, &self.helo_name)
                     .await;
-                if let Some(result) = &self.spf {
+                if let Some(result) = self.spf {
                     let note = format!("SPF {result} for <{}> from {}", from.address, self.client);
                     self.note('*', note);
                 }
                 let (flow, ok) = self
-                    .step(Stage::Mail, None, "250 2.1.0 Sender OK\r\n")
+                    .step(Stage::Mail, reply(250, (2, 1, 0), "Sender OK"))
                     .await;
                 if ok {
                     self.mail_from = Some(from.address);
@@ -347,11 +363,10 @@ impl Session<'_> {
             }
             Request::Rcpt { to } => {
                 if self.mail_from.is_none() {
-                    return self.send("503 5.5.1 Need MAIL first\r\n").await;
+                    return self.send(&reply(503, (5, 5, 1), "Need MAIL first")).await;
                 }
-                let (flow, ok) = self
-                    .step(Stage::Rcpt, Some(&to.address), "250 2.1.5 Recipient OK\r\n")
-                    .await;
+                let step = self.decide(Stage::Rcpt, std::slice::from_ref(&to.address), None);
+                let (flow, ok) = self.act(step, reply(250, (2, 1, 5), "Recipient OK")).await;
                 if ok {
                     self.rcpt_to.push(to.address);
                 }
@@ -359,15 +374,11 @@ impl Session<'_> {
             }
             Request::Data => {
                 if self.rcpt_to.is_empty() {
-                    return self.send("503 5.5.1 Need RCPT first\r\n").await;
+                    return self.send(&reply(503, (5, 5, 1), "Need RCPT first")).await;
                 }
-                let (flow, ok) = self
-                    .step(
-                        Stage::Data,
-                        None,
-                        "354 Start mail input; end with <CRLF>.<CRLF>\r\n",
-                    )
-                    .await;
+                let go_ahead = Reply::new(354, None, "Start mail input; end with <CRLF>.<CRLF>");
+                let step = self.decide(Stage::Data, &self.rcpt_to, None);
+                let (flow, ok) = self.act(step, go_ahead).await;
                 if !ok || matches!(flow, Flow::Close) {
                     return flow;
                 }
@@ -375,19 +386,25 @@ impl Session<'_> {
             }
             Request::Rset => {
                 self.reset();
-                self.send("250 2.0.0 Reset\r\n").await
+                self.send(&reply(250, (2, 0, 0), "Reset")).await
             }
-            Request::Noop { .. } => self.send("250 2.0.0 OK\r\n").await,
+            Request::Noop { .. } => self.send(&reply(250, (2, 0, 0), "OK")).await,
             Request::Quit => {
-                let _ = self.step(Stage::Quit, None, "221 2.0.0 Bye\r\n").await;
+                let _ = self.step(Stage::Quit, reply(221, (2, 0, 0), "Bye")).await;
                 Flow::Close
             }
             Request::StartTls => self.starttls().await,
-            Request::Bdat { .. } => self.send("502 5.5.1 CHUNKING not offered\r\n").await,
+            Request::Bdat { .. } => {
+                self.send(&reply(502, (5, 5, 1), "CHUNKING not offered"))
+                    .await
+            }
             Request::Auth {
                 initial_response, ..
             } => self.auth(initial_response.is_empty()).await,
-            _ => self.send("502 5.5.1 Command not implemented\r\n").await,
+            _ => {
+                self.send(&reply(502, (5, 5, 1), "Command not implemented"))
+                    .await
+            }
         }
     }
 
@@ -400,10 +417,10 @@ impl Session<'_> {
             .iter()
             .any(|e| e.to_ascii_uppercase().starts_with("AUTH"))
         {
-            return self.send("502 5.5.1 AUTH not offered\r\n").await;
+            return self.send(&reply(502, (5, 5, 1), "AUTH not offered")).await;
         }
         if needs_challenge {
-            if let Flow::Close = self.send("334 \r\n").await {
+            if let Flow::Close = self.send(&Reply::new(334, None, "")).await {
                 return Flow::Close;
             }
             // The credentials line; its content does not matter here.
@@ -411,32 +428,24 @@ impl Session<'_> {
                 return Flow::Close;
             }
         }
-        self.step(Stage::Auth, None, "235 2.7.0 Authentication successful\r\n")
-            .await
-            .0
+        let welcome = reply(235, (2, 7, 0), "Authentication successful");
+        self.step(Stage::Auth, welcome).await.0
     }
 
     /// RFC 3207: 220, the handshake, and a fresh start — the client must EHLO again.
     async fn starttls(&mut self) -> Flow {
         let Some(config) = self.host.tls_config().filter(|_| !self.in_tls) else {
-            return self.send("454 4.7.0 TLS not available\r\n").await;
+            return self.send(&reply(454, (4, 7, 0), "TLS not available")).await;
         };
-        let ctx = Context {
-            attempt: self.attempt,
-            concurrent: self.concurrent,
-            ..Context::default()
-        };
-        if self.host.decide(Stage::Starttls, &ctx).act == Act::Close {
+        if self.decide(Stage::Starttls, &[], None).act == Act::Close {
             // `close` at STARTTLS: say yes, then hang up in the middle of the handshake.
-            let _ = self.send("220 2.0.0 Ready to start TLS\r\n").await;
+            let _ = self.send(&ready_for_tls()).await;
             let mut hello = [0u8; 64];
             let _ = self.stream.read(&mut hello).await;
             self.note('*', "server aborts the TLS handshake".into());
             return Flow::Close;
         }
-        let (flow, ok) = self
-            .step(Stage::Starttls, None, "220 2.0.0 Ready to start TLS\r\n")
-            .await;
+        let (flow, ok) = self.step(Stage::Starttls, ready_for_tls()).await;
         if !ok || matches!(flow, Flow::Close) {
             return flow;
         }
@@ -512,7 +521,9 @@ impl Session<'_> {
         self.note('C', format!("(message, {} octets) .", message.len()));
         if too_big {
             self.reset();
-            return self.send("552 5.3.4 Message too big for system\r\n").await;
+            return self
+                .send(&reply(552, (5, 3, 4), "Message too big for system"))
+                .await;
         }
         // RFC 5321 §4.5.3.1.6: a text line is at most 1000 octets with its CRLF.
         if message
@@ -520,20 +531,14 @@ impl Session<'_> {
             .any(|line| line.len() + 1 > 1000)
         {
             self.reset();
-            return self
-                .send("500 5.5.2 Line too long: at most 1000 octets per line\r\n")
-                .await;
+            let refused = reply(
+                500,
+                (5, 5, 2),
+                "Line too long: at most 1000 octets per line",
+            );
+            return self.send(&refused).await;
         }
-        let step = self.host.decide(
-            Stage::EndOfData,
-            &Context {
-                attempt: self.attempt,
-                concurrent: self.concurrent,
-                message: Some(&message),
-                spf: self.spf.as_deref(),
-                ..Context::default()
-            },
-        );
+        let step = self.decide(Stage::EndOfData, &self.rcpt_to, Some(&message));
         if !step.delay.is_zero() {
             self.host.clock.sleep(step.delay).await;
         }
@@ -552,13 +557,13 @@ impl Session<'_> {
                     .await;
                 match kept {
                     Ok(id) => {
-                        self.send(&format!("250 2.6.0 Queued as {id:08X}\r\n"))
-                            .await
+                        let queued = reply(250, (2, 6, 0), &format!("Queued as {id:08X}"));
+                        self.send(&queued).await
                     }
-                    Err(e) => self.send(&format!("451 4.3.0 {e}\r\n")).await,
+                    Err(e) => self.send(&reply(451, (4, 3, 0), &e.to_string())).await,
                 }
             }
-            Act::Reply(reply) => self.send(&reply.to_wire()).await,
+            Act::Reply(reply) => self.send(&reply).await,
             Act::Stall => {
                 self.stall().await;
                 Flow::Close
@@ -573,20 +578,27 @@ impl Session<'_> {
     }
 }
 
-fn parse_error_reply(error: &ParseError) -> ReplySpec {
+/// A reply with an enhanced status code, as this server words its own.
+fn reply(code: u16, (class, subject, detail): (u8, u16, u16), text: &str) -> Reply {
+    Reply::new(
+        code,
+        Some(EnhancedStatus::new(class, subject, detail)),
+        text,
+    )
+}
+
+fn ready_for_tls() -> Reply {
+    reply(220, (2, 0, 0), "Ready to start TLS")
+}
+
+fn parse_error_reply(error: &ParseError) -> Reply {
     match error {
-        ParseError::UnknownCommand => ReplySpec::new(500, Some((5, 5, 1)), "Command unrecognized"),
-        ParseError::InvalidSenderAddress => {
-            ReplySpec::new(501, Some((5, 1, 7)), "Bad sender address syntax")
-        }
+        ParseError::UnknownCommand => reply(500, (5, 5, 1), "Command unrecognized"),
+        ParseError::InvalidSenderAddress => reply(501, (5, 1, 7), "Bad sender address syntax"),
         ParseError::InvalidRecipientAddress => {
-            ReplySpec::new(501, Some((5, 1, 3)), "Bad recipient address syntax")
+            reply(501, (5, 1, 3), "Bad recipient address syntax")
         }
-        ParseError::ResponseTooLong => ReplySpec::new(500, Some((5, 5, 2)), "Line too long"),
-        _ => ReplySpec::new(
-            501,
-            Some((5, 5, 4)),
-            "Syntax error in parameters or arguments",
-        ),
+        ParseError::ResponseTooLong => reply(500, (5, 5, 2), "Line too long"),
+        _ => reply(501, (5, 5, 4), "Syntax error in parameters or arguments"),
     }
 }

@@ -5,10 +5,10 @@
 use std::net::IpAddr;
 
 use async_trait::async_trait;
+use mxlab_vocab::SpfResult;
 
 #[async_trait]
 pub trait SpfCheck: Send + Sync {
-    /// The RFC 7208 result name (`pass`, `fail`, …) for mail from `mail_from` sent by `ip`
-    /// after HELO `helo`.
-    async fn check(&self, ip: IpAddr, mail_from: &str, helo: &str) -> String;
+    /// The RFC 7208 result for mail from `mail_from` sent by `ip` after HELO `helo`.
+    async fn check(&self, ip: IpAddr, mail_from: &str, helo: &str) -> SpfResult;
 }

@@ -194,3 +194,83 @@ async fn a_text_line_over_1000_octets_is_refused_and_the_session_goes_on() {
     let fits = format!("Subject: fits\r\n\r\n{}\r\n.\r\n", "y".repeat(998));
     assert!(say(&mut c, &fits).await.starts_with("250"));
 }
+
+/// MAIL, then RCPT for each of `to` (the replies), then DATA (its reply).
+async fn transaction(c: &mut BufReader<DuplexStream>, to: &[&str]) -> (Vec<String>, String) {
+    assert!(
+        say(c, "MAIL FROM:<a@mycompany.test>\r\n")
+            .await
+            .starts_with("250")
+    );
+    let mut rcpts = Vec::new();
+    for rcpt in to {
+        rcpts.push(say(c, &format!("RCPT TO:<{rcpt}>\r\n")).await);
+    }
+    (rcpts, say(c, "DATA\r\n").await)
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_recipient_condition_holds_at_data_when_an_accepted_recipient_matches() {
+    let (host, _) = host(
+        "[[smtp.hosts.rules]]\nstage = \"rcpt\"\nrecipient = \"nobody@*\"\nreply = \"550 5.1.1 No such user\"\n\n[[smtp.hosts.rules]]\nstage = \"data\"\nrecipient = \"bob@*\"\nreply = \"554 5.7.1 Not for bob\"\n",
+        "",
+    );
+    let mut c = start(&host);
+    reply(&mut c).await;
+    say(&mut c, "EHLO c\r\n").await;
+    let (_, go) = transaction(&mut c, &["alice@partner.test"]).await;
+    assert!(go.starts_with("354"), "{go}");
+    assert!(
+        say(&mut c, "Subject: x\r\n\r\nhi\r\n.\r\n")
+            .await
+            .starts_with("250")
+    );
+    let (_, go) = transaction(&mut c, &["alice@partner.test", "Bob@partner.test"]).await;
+    assert!(go.starts_with("554 5.7.1 Not for bob"), "{go}");
+    assert!(say(&mut c, "RSET\r\n").await.starts_with("250"));
+    // A recipient the server refused is not part of the transaction.
+    let (rcpts, go) = transaction(&mut c, &["nobody@partner.test", "alice@partner.test"]).await;
+    assert!(rcpts[0].starts_with("550"), "{rcpts:?}");
+    assert!(go.starts_with("354"), "{go}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_recipient_condition_holds_at_end_of_data() {
+    let (host, _) = host(
+        "[[smtp.hosts.rules]]\nstage = \"end-of-data\"\nrecipient = \"bob@*\"\nreply = \"550 5.7.1 Content refused for bob\"\n",
+        "",
+    );
+    let mut c = start(&host);
+    reply(&mut c).await;
+    say(&mut c, "EHLO c\r\n").await;
+    transaction(&mut c, &["alice@partner.test"]).await;
+    assert!(
+        say(&mut c, "Subject: x\r\n\r\nhi\r\n.\r\n")
+            .await
+            .starts_with("250")
+    );
+    transaction(&mut c, &["bob@partner.test"]).await;
+    let done = say(&mut c, "Subject: x\r\n\r\nhi\r\n.\r\n").await;
+    assert!(done.starts_with("550 5.7.1 Content refused"), "{done}");
+    assert_eq!(host.messages().len(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn greylisting_at_data_holds_inside_its_window() {
+    let (host, clock) = host(
+        "[[smtp.hosts.rules]]\nstage = \"data\"\nwithin = \"15m\"\nreply = \"451 4.7.1 Greylisted, please try again later\"\n",
+        "",
+    );
+    let mut c = start(&host);
+    reply(&mut c).await;
+    say(&mut c, "EHLO c\r\n").await;
+    let (_, go) = transaction(&mut c, &["b@partner.test"]).await;
+    assert!(go.starts_with("451 4.7.1"), "{go}");
+    say(&mut c, "RSET\r\n").await;
+    clock.sleep(Duration::from_secs(16 * 60)).await;
+    let mut c = start(&host);
+    reply(&mut c).await;
+    say(&mut c, "EHLO c\r\n").await;
+    let (_, go) = transaction(&mut c, &["b@partner.test"]).await;
+    assert!(go.starts_with("354"), "{go}");
+}

@@ -18,6 +18,7 @@ use rustls::time_provider::TimeProvider;
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, ServerConfig, SignatureScheme};
 use time::OffsetDateTime;
 
+pub use mxlab_vocab::TlsFailure;
 pub use tokio_rustls::{TlsAcceptor, TlsConnector};
 
 /// How long before and after the anchor a good certificate is valid.
@@ -189,43 +190,44 @@ impl ServerCertVerifier for AnyCertificate {
 }
 
 /// Why a TLS handshake failed, in Exchange's words for it (`CertificateExpired`, …).
-pub fn failure_name(error: &std::io::Error) -> String {
+pub fn failure_name(error: &std::io::Error) -> TlsFailure {
     use rustls::CertificateError as C;
     match error
         .get_ref()
         .and_then(|e| e.downcast_ref::<rustls::Error>())
     {
         Some(rustls::Error::InvalidCertificate(c)) => match c {
-            C::Expired | C::ExpiredContext { .. } => "CertificateExpired".into(),
-            C::NotValidYet | C::NotValidYetContext { .. } => "CertificateNotYetValid".into(),
+            C::Expired | C::ExpiredContext { .. } => TlsFailure::CertificateExpired,
+            C::NotValidYet | C::NotValidYetContext { .. } => TlsFailure::CertificateNotYetValid,
             C::NotValidForName | C::NotValidForNameContext { .. } => {
-                "CertificateNameMismatch".into()
+                TlsFailure::CertificateNameMismatch
             }
-            C::UnknownIssuer => "UnknownIssuer".into(),
-            other => format!("{other:?}"),
+            C::UnknownIssuer => TlsFailure::UnknownIssuer,
+            other => TlsFailure::Other(format!("{other:?}")),
         },
-        Some(other) => other.to_string(),
-        None => error.to_string(),
+        Some(other) => TlsFailure::Other(other.to_string()),
+        None => TlsFailure::Other(error.to_string()),
     }
 }
 
 /// The client side of STARTTLS: takes the plain stream out of `stream`, shakes hands with
-/// `host` within `limit` of story time, and puts the TLS stream in its place. `Err` names the
-/// failure as Exchange does (`CertificateExpired`, `Timeout`, …); the stream is then unusable.
+/// `host` within `limit` of story time, and puts the TLS stream in its place. `Err` says why
+/// it failed, in the words Exchange uses (`CertificateExpired`, `Timeout`, …); the stream is
+/// then unusable.
 pub async fn upgrade(
     stream: &mut mxlab_net::BoxStream,
     config: Arc<ClientConfig>,
     host: &str,
     clock: &Clock,
     limit: Duration,
-) -> Result<(), String> {
-    let name = server_name(host)?;
+) -> Result<(), TlsFailure> {
+    let name = server_name(host).map_err(TlsFailure::Other)?;
     let plain = std::mem::replace(stream, Box::new(tokio::io::duplex(1).0));
     match clock
         .timeout(limit, TlsConnector::from(config).connect(name, plain))
         .await
     {
-        None => Err("Timeout".into()),
+        None => Err(TlsFailure::Timeout),
         Some(Err(e)) => Err(failure_name(&e)),
         Some(Ok(tls)) => {
             *stream = Box::new(tls);
@@ -245,8 +247,8 @@ mod tests {
     use time::macros::datetime;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-    /// A handshake over an in-memory pipe at story time `start`; Ok, or the failure's name.
-    async fn handshake(kind: Certificate, verify: bool) -> Result<(), String> {
+    /// A handshake over an in-memory pipe at story time `start`; Ok, or why it failed.
+    async fn handshake(kind: Certificate, verify: bool) -> Result<(), TlsFailure> {
         let start = datetime!(2024-05-08 20:40 +1);
         let world = TlsWorld::new(start).unwrap();
         let server = TlsAcceptor::from(world.server_config("mx1.partner.test", kind).unwrap());
@@ -268,7 +270,9 @@ mod tests {
         {
             Ok(mut tls) => {
                 let mut buf = [0u8; 2];
-                tls.read_exact(&mut buf).await.map_err(|e| e.to_string())?;
+                tls.read_exact(&mut buf)
+                    .await
+                    .map_err(|e| TlsFailure::Other(e.to_string()))?;
                 Ok(())
             }
             Err(e) => Err(failure_name(&e)),
@@ -282,15 +286,15 @@ mod tests {
         assert_eq!(handshake(Certificate::Valid, true).await, Ok(()));
         assert_eq!(
             handshake(Certificate::Expired, true).await,
-            Err("CertificateExpired".into())
+            Err(TlsFailure::CertificateExpired)
         );
         assert_eq!(
             handshake(Certificate::WrongName, true).await,
-            Err("CertificateNameMismatch".into())
+            Err(TlsFailure::CertificateNameMismatch)
         );
         assert_eq!(
             handshake(Certificate::SelfSigned, true).await,
-            Err("UnknownIssuer".into())
+            Err(TlsFailure::UnknownIssuer)
         );
         // Opportunistic TLS takes whatever it is given.
         assert_eq!(handshake(Certificate::Expired, false).await, Ok(()));

@@ -298,6 +298,11 @@ mod tests {
             "451-4.7.1 x",
             "451 5.7.1 class differs",
             "abc",
+            "451x",
+            "999 x",
+            "250 a\n251 b",
+            "A\u{11347}",
+            "45\u{11347}",
         ] {
             assert!(s.parse::<Reply>().is_err(), "{s}");
         }
@@ -305,7 +310,23 @@ mod tests {
         assert!(Reply::parse_wire("250-a\r\n251 b\r\n").is_err());
     }
 
+    #[test]
+    fn reply_lines_are_at_most_512_octets_on_the_wire() {
+        let fits = format!("451 4.4.7 {}", "x".repeat(500));
+        assert_eq!(fits.len() + 2, MAX_LINE);
+        assert!(fits.parse::<Reply>().is_ok());
+        assert!(format!("{fits}x").parse::<Reply>().is_err());
+    }
+
     proptest! {
+        #[test]
+        fn one_line_round_trip(code in 200u16..600, text in "[a-zA-Z][a-zA-Z ]{0,40}") {
+            let line = format!("{code} {}", text.trim_end());
+            if let Ok(reply) = line.parse::<Reply>() {
+                prop_assert_eq!(reply.one_line().parse::<Reply>().unwrap(), reply);
+            }
+        }
+
         #[test]
         fn wire_round_trip(code in 200u16..600, esc in proptest::option::of((0u16..1000, 0u16..1000)),
                            lines in prop::collection::vec("[ -~]{0,60}", 1..5)) {

@@ -291,7 +291,7 @@ async fn transaction(s: &mut Session<'_>, env: &ProbeEnv<'_>, host: &str, recipi
             mxlab_tls::upgrade(&mut s.conn.stream, config.clone(), host, s.clock, t.command).await;
         let handshake = match upgraded {
             Ok(()) => Outcome::TlsEstablished,
-            Err(why) => Outcome::TlsFailed(tls_failure(&why)),
+            Err(why) => Outcome::TlsFailed(why),
         };
         if !s.record(Step::Tls, "TLS handshake", handshake) {
             return;
@@ -345,16 +345,4 @@ async fn transaction(s: &mut Session<'_>, env: &ProbeEnv<'_>, host: &str, recipi
 
 async fn quit(s: &mut Session<'_>, limit: Duration) {
     let _ = s.conn.exchange(s.clock, limit, b"QUIT\r\n").await;
-}
-
-/// The TLS layer names its failures as Exchange does; as a type here.
-fn tls_failure(name: &str) -> TlsFailure {
-    match name {
-        "CertificateExpired" => TlsFailure::CertificateExpired,
-        "CertificateNotYetValid" => TlsFailure::CertificateNotYetValid,
-        "CertificateNameMismatch" => TlsFailure::CertificateNameMismatch,
-        "UnknownIssuer" => TlsFailure::UnknownIssuer,
-        "Timeout" => TlsFailure::Timeout,
-        other => TlsFailure::Other(other.to_string()),
-    }
 }
