@@ -38,7 +38,7 @@ fn probe_env<'a>(
         from_ip: scenario.sender_ip,
         helo: "checker.test".into(),
         mail_from: "checker@mycompany.test".into(),
-        tls: None,
+        trust: None,
         smtp_port,
         smtp: SmtpTimeouts::default(),
     }

@@ -72,7 +72,7 @@ async fn replay(scenario: &Scenario) -> Result<Report, String> {
 struct Stage {
     clock: Clock,
     world: World,
-    tls: mxlab_tls::TlsWorld,
+    tls: mxlab_ca::TlsWorld,
     client_dns: SocketAddr,
 }
 
@@ -105,7 +105,7 @@ impl Stage {
             })
             .collect();
         // The scenario's own CA, its certificates dated around the story's start.
-        let tls = mxlab_tls::TlsWorld::new(scenario.file.start.0)?;
+        let tls = mxlab_ca::TlsWorld::new(scenario.file.start.0)?;
         for host in &hosts {
             if let Some(kind) = host.tls_certificate() {
                 host.set_tls(tls.server_config(&host.name, kind)?);
@@ -160,7 +160,7 @@ impl Stage {
             from_ip: scenario.sender_ip,
             helo: sender.hostname.clone(),
             mail_from: sender.messages[0].from.clone(),
-            tls: Some(self.tls.client_config(self.clock.clone(), true)?),
+            trust: Some(self.tls.trust()?),
             smtp_port: 25,
             smtp: SmtpTimeouts::default(),
         })

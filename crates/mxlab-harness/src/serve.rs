@@ -189,7 +189,7 @@ impl Served {
             (None, false) => Capture::Memory,
         };
         let tls =
-            mxlab_tls::TlsWorld::new(time::OffsetDateTime::now_utc()).map_err(io::Error::other)?;
+            mxlab_ca::TlsWorld::new(time::OffsetDateTime::now_utc()).map_err(io::Error::other)?;
         let mut smtp = Vec::new();
         for (config, ip) in scenario
             .file

@@ -127,7 +127,7 @@ async fn starttls_can_be_aborted_mid_handshake() {
         "[[smtp.hosts.rules]]\nstage = \"starttls\"\naction = \"close\"\n",
         "[smtp.hosts.tls]\ncertificate = \"valid\"\n",
     );
-    let tls = mxlab_tls::TlsWorld::new(clock.start()).unwrap();
+    let tls = mxlab_ca::TlsWorld::new(clock.start()).unwrap();
     host.set_tls(
         tls.server_config(
             "mx1.partner.test",

@@ -1,132 +1,53 @@
-//! The TLS side of a scenario's world: a CA of its own, a certificate per host as the
-//! scenario asks (valid, expired, for the wrong name, self-signed), and rustls configurations
-//! that judge validity on the story clock — so an "expired" certificate is expired in the
-//! story, in a run replayed years later too.
+//! The client side of TLS, as the sending server and the checker's probe use it: rustls
+//! configurations that judge validity on the story clock (so an "expired" certificate is
+//! expired in the story, in a run replayed years later too), STARTTLS on any stream, and why a
+//! handshake failed, as a [`TlsFailure`].
 //!
-//! Keys are random (rcgen); nothing derived from them ever reaches a report.
+//! It knows nothing of scenarios and mints no certificate: the scenario's CA and the fake
+//! servers' certificates are `mxlab-ca`'s, so nothing here reaches into the checker's view.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use mxlab_net::Clock;
-use mxlab_scenario::model::Certificate;
-use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{CryptoProvider, ring};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::time_provider::TimeProvider;
-use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, ServerConfig, SignatureScheme};
-use time::OffsetDateTime;
+use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 
 pub use mxlab_vocab::TlsFailure;
 pub use tokio_rustls::{TlsAcceptor, TlsConnector};
 
-/// How long before and after the anchor a good certificate is valid.
-const GOOD: (time::Duration, time::Duration) =
-    (time::Duration::days(30), time::Duration::days(365));
-
-fn provider() -> Arc<CryptoProvider> {
+/// Exactly one crypto provider (ring): two make rustls' builders panic at run time.
+pub fn provider() -> Arc<CryptoProvider> {
     Arc::new(ring::default_provider())
-}
-
-/// A scenario's certificate authority and what it signs.
-pub struct TlsWorld {
-    ca: CertifiedIssuer<'static, KeyPair>,
-    anchor: OffsetDateTime,
-}
-
-impl std::fmt::Debug for TlsWorld {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TlsWorld")
-            .field("anchor", &self.anchor)
-            .finish_non_exhaustive()
-    }
 }
 
 fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
 }
 
-impl TlsWorld {
-    /// A CA whose certificates are dated around `anchor`: the story's start in a run, the
-    /// real now under `serve` (real clients judge validity on the real clock).
-    pub fn new(anchor: OffsetDateTime) -> Result<Self, String> {
-        let mut params = CertificateParams::new(Vec::<String>::new()).map_err(err)?;
-        params
-            .distinguished_name
-            .push(DnType::CommonName, "mxlab scenario CA");
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params.not_before = anchor - time::Duration::days(3650);
-        params.not_after = anchor + time::Duration::days(3650);
-        let ca =
-            CertifiedIssuer::self_signed(params, KeyPair::generate().map_err(err)?).map_err(err)?;
-        Ok(TlsWorld { ca, anchor })
-    }
+/// A client that trusts `roots` and judges validity on `clock`.
+pub fn verifying_client(roots: RootCertStore, clock: Clock) -> Result<Arc<ClientConfig>, String> {
+    let config = ClientConfig::builder_with_details(provider(), Arc::new(StoryTime(clock)))
+        .with_safe_default_protocol_versions()
+        .map_err(err)?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Arc::new(config))
+}
 
-    /// The CA certificate in PEM, for real clients' trust stores.
-    pub fn ca_pem(&self) -> String {
-        self.ca.pem()
-    }
-
-    fn ca_der(&self) -> CertificateDer<'static> {
-        self.ca.der().clone()
-    }
-
-    /// A server configuration presenting `kind` of certificate for `host`.
-    pub fn server_config(
-        &self,
-        host: &str,
-        kind: Certificate,
-    ) -> Result<Arc<ServerConfig>, String> {
-        let name = match kind {
-            Certificate::WrongName => "mail.elsewhere.invalid".to_string(),
-            _ => host.to_string(),
-        };
-        let mut params = CertificateParams::new(vec![name.clone()]).map_err(err)?;
-        params.distinguished_name.push(DnType::CommonName, name);
-        let (before, after) = match kind {
-            Certificate::Expired => (
-                self.anchor - time::Duration::days(730),
-                self.anchor - time::Duration::days(10),
-            ),
-            _ => (self.anchor - GOOD.0, self.anchor + GOOD.1),
-        };
-        params.not_before = before;
-        params.not_after = after;
-        let key = KeyPair::generate().map_err(err)?;
-        let cert = match kind {
-            Certificate::SelfSigned => params.self_signed(&key).map_err(err)?,
-            _ => params.signed_by(&key, &self.ca).map_err(err)?,
-        };
-        let chain = vec![cert.der().clone()];
-        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
-        let config = ServerConfig::builder_with_provider(provider())
-            .with_safe_default_protocol_versions()
-            .map_err(err)?
-            .with_no_client_auth()
-            .with_single_cert(chain, key)
-            .map_err(err)?;
-        Ok(Arc::new(config))
-    }
-
-    /// A client that trusts this world's CA and judges validity on `clock` (`verify`), or
-    /// one that takes any certificate, as opportunistic TLS does.
-    pub fn client_config(&self, clock: Clock, verify: bool) -> Result<Arc<ClientConfig>, String> {
-        let builder = ClientConfig::builder_with_details(provider(), Arc::new(StoryTime(clock)))
-            .with_safe_default_protocol_versions()
-            .map_err(err)?;
-        let config = if verify {
-            let mut roots = RootCertStore::empty();
-            roots.add(self.ca_der()).map_err(err)?;
-            builder.with_root_certificates(roots).with_no_client_auth()
-        } else {
-            builder
-                .dangerous()
-                .with_custom_certificate_verifier(Arc::new(AnyCertificate(provider())))
-                .with_no_client_auth()
-        };
-        Ok(Arc::new(config))
-    }
+/// A client that takes any certificate, as opportunistic TLS does (signatures are still
+/// checked).
+pub fn opportunistic_client(clock: Clock) -> Result<Arc<ClientConfig>, String> {
+    let config = ClientConfig::builder_with_details(provider(), Arc::new(StoryTime(clock)))
+        .with_safe_default_protocol_versions()
+        .map_err(err)?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(AnyCertificate(provider())))
+        .with_no_client_auth();
+    Ok(Arc::new(config))
 }
 
 /// The story clock as rustls' notion of now.
@@ -239,64 +160,4 @@ pub async fn upgrade(
 /// A server name for rustls from a host name.
 pub fn server_name(host: &str) -> Result<ServerName<'static>, String> {
     ServerName::try_from(host.trim_end_matches('.').to_string()).map_err(err)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use time::macros::datetime;
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-    /// A handshake over an in-memory pipe at story time `start`; Ok, or why it failed.
-    async fn handshake(kind: Certificate, verify: bool) -> Result<(), TlsFailure> {
-        let start = datetime!(2024-05-08 20:40 +1);
-        let world = TlsWorld::new(start).unwrap();
-        let server = TlsAcceptor::from(world.server_config("mx1.partner.test", kind).unwrap());
-        let client = TlsConnector::from(
-            world
-                .client_config(Clock::starting_now(start, 1.0), verify)
-                .unwrap(),
-        );
-        let (a, b) = tokio::io::duplex(64 * 1024);
-        let serving = tokio::spawn(async move {
-            if let Ok(mut tls) = server.accept(b).await {
-                let _ = tls.write_all(b"hi").await;
-                let _ = tls.shutdown().await;
-            }
-        });
-        let result = match client
-            .connect(server_name("mx1.partner.test").unwrap(), a)
-            .await
-        {
-            Ok(mut tls) => {
-                let mut buf = [0u8; 2];
-                tls.read_exact(&mut buf)
-                    .await
-                    .map_err(|e| TlsFailure::Other(e.to_string()))?;
-                Ok(())
-            }
-            Err(e) => Err(failure_name(&e)),
-        };
-        let _ = serving.await;
-        result
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn each_certificate_kind_fails_as_it_should() {
-        assert_eq!(handshake(Certificate::Valid, true).await, Ok(()));
-        assert_eq!(
-            handshake(Certificate::Expired, true).await,
-            Err(TlsFailure::CertificateExpired)
-        );
-        assert_eq!(
-            handshake(Certificate::WrongName, true).await,
-            Err(TlsFailure::CertificateNameMismatch)
-        );
-        assert_eq!(
-            handshake(Certificate::SelfSigned, true).await,
-            Err(TlsFailure::UnknownIssuer)
-        );
-        // Opportunistic TLS takes whatever it is given.
-        assert_eq!(handshake(Certificate::Expired, false).await, Ok(()));
-    }
 }

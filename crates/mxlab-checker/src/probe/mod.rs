@@ -29,9 +29,9 @@ pub struct ProbeEnv<'a> {
     pub helo: String,
     /// The sender address the SMTP probe uses (the complaining user's, in a story).
     pub mail_from: String,
-    /// STARTTLS when offered, verifying the certificate with this client (trust store and
-    /// clock); `None`: the probe stays in plain text.
-    pub tls: Option<std::sync::Arc<rustls::ClientConfig>>,
+    /// STARTTLS when offered, verifying the certificate against this trust store on the
+    /// probe's clock; `None`: the probe stays in plain text.
+    pub trust: Option<rustls::RootCertStore>,
     pub smtp_port: u16,
     pub smtp: SmtpTimeouts,
 }

@@ -283,12 +283,16 @@ async fn transaction(s: &mut Session<'_>, env: &ProbeEnv<'_>, host: &str, recipi
         .last()
         .and_then(Outcome::reply)
         .is_some_and(|r| r.lines.iter().any(|l| l.eq_ignore_ascii_case("STARTTLS")));
-    if offers_tls && let Some(config) = &env.tls {
+    let client = env
+        .trust
+        .clone()
+        .and_then(|roots| mxlab_tls::verifying_client(roots, s.clock.clone()).ok());
+    if offers_tls && let Some(config) = client {
         if !s.step(Step::Starttls, t.command, "STARTTLS").await {
             return;
         }
         let upgraded =
-            mxlab_tls::upgrade(&mut s.conn.stream, config.clone(), host, s.clock, t.command).await;
+            mxlab_tls::upgrade(&mut s.conn.stream, config, host, s.clock, t.command).await;
         let handshake = match upgraded {
             Ok(()) => Outcome::TlsEstablished,
             Err(why) => Outcome::TlsFailed(why),
