@@ -199,7 +199,11 @@ fn assemble(
         .map(|e| TimelineEntry {
             at: at(e.at),
             event: e.event.clone(),
-            detail: e.detail.clone(),
+            detail: match e.attempt {
+                Some(n) => format!("#{n} {}", e.detail),
+                None => e.detail.clone(),
+            },
+            alike: e.detail.clone(),
         })
         .collect();
     let mut domains: Vec<String> = Vec::new();
@@ -213,13 +217,15 @@ fn assemble(
             domains.push(d);
         }
     }
+    let detail = format!(
+        "the checker probes {} with what the sender was handed",
+        domains.join(", ")
+    );
     timeline.push(TimelineEntry {
         at: at(investigated_at),
         event: "investigate".into(),
-        detail: format!(
-            "the checker probes {} with what the sender was handed",
-            domains.join(", ")
-        ),
+        alike: detail.clone(),
+        detail,
     });
 
     let mut transcripts: Vec<Transcript> = stage

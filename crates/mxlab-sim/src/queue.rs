@@ -24,6 +24,9 @@ pub struct TimelineEvent {
     pub at: Duration,
     pub event: String,
     pub detail: String,
+    /// The message's attempt number, for attempts (the report shows `#12 …` and folds runs
+    /// of alike attempts by `detail`).
+    pub attempt: Option<u32>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -222,6 +225,7 @@ impl<'a> Sim<'a> {
             at,
             event: event.into(),
             detail,
+            attempt: None,
         });
     }
 
@@ -408,12 +412,12 @@ impl<'a> Sim<'a> {
                             "deferred"
                         };
                         // Attempts are shown when they started, as the retry schedule counts them.
-                        self.note_at(
-                            start,
-                            out,
-                            "attempt",
-                            format!("#{} {address} {what}: {}", m.attempts, f.reply),
-                        );
+                        out.timeline.push(TimelineEvent {
+                            at: start,
+                            event: "attempt".into(),
+                            detail: format!("{address} {what}: {}", f.reply),
+                            attempt: Some(m.attempts),
+                        });
                         r.last_error = Some((f.clone(), at));
                         if f.is_permanent() {
                             r.state = RecipientState::Failed { failure: f.clone() };
