@@ -247,7 +247,12 @@ impl Session<'_> {
     }
 
     async fn serve(&mut self) {
-        let banner = Reply::new(220, None, &self.host.banner);
+        // A banner of several lines is a multi-line 220 (`220-…` then `220 …`).
+        let banner = Reply {
+            code: 220,
+            status: None,
+            lines: self.host.banner.lines().map(str::to_string).collect(),
+        };
         let (flow, ok) = self.step(Stage::Banner, banner).await;
         if matches!(flow, Flow::Close) || !ok {
             return;

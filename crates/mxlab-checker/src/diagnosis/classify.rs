@@ -504,6 +504,9 @@ static PHRASES: &[Phrase] = &[
     Phrase {
         symptom: || Symptom::RelayDenied,
         any_of: &[
+            &["rcpthosts"],
+            &["not in my list of allowed"],
+            &["isn't in my list"],
             &["relay"],
             &["relay access denied"],
             &["relaying denied"],

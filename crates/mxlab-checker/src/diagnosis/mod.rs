@@ -171,6 +171,18 @@ fn explain(facts: &Facts, story: &Story, seen: &Seen) -> Attribution {
             a.rule = spf_cause(facts, *hint);
             a.evidence = spf_evidence(facts);
         }
+        Symptom::Policy { specific: true } => {
+            // A policy refusal (DMARC, "unauthenticated", a blocklist) from a receiver whose
+            // sender fails SPF: the cause stays the policy, but the SPF result goes with it.
+            if facts.spf.as_ref().is_some_and(|t| {
+                matches!(
+                    t.result,
+                    SpfResult::Fail | SpfResult::SoftFail | SpfResult::PermError
+                )
+            }) {
+                a.evidence = spf_evidence(facts);
+            }
+        }
         Symptom::Policy { specific: false } => {
             // A bare policy refusal from a receiver whose sender fails SPF: SPF is the reason.
             if let Some(rule) = facts
@@ -226,6 +238,17 @@ fn confirm_by_smtp(
     for p in &probes {
         a.evidence.extend(smtp::evidence(p));
     }
+    // The probe's short test message is no fair test of a failure that struck during the
+    // data (a large message, a content scanner): only delivery clears those.
+    let fair = !matches!(
+        symptom,
+        Symptom::DataTimeout
+            | Symptom::DroppedTimedOut
+            | Symptom::Disconnected
+            | Symptom::TooBig
+            | Symptom::HeaderTooBig
+            | Symptom::Policy { .. }
+    );
     match smtp::met(&probes) {
         Some((now, _)) => {
             // Timeouts and drops: the probe tells at which stage they happen.
@@ -243,7 +266,7 @@ fn confirm_by_smtp(
             }
             a.cleared = delivered;
         }
-        None => a.cleared = true,
+        None => a.cleared = delivered || fair,
     }
 }
 
@@ -328,7 +351,16 @@ fn blame_local_resolver(attributions: &mut [(&Story, Attribution)]) {
         .collect();
     domains.sort();
     domains.dedup();
-    if domains.len() < 2 {
+    // One failing name behind several domains (their shared provider's MX host) is that
+    // name's DNS, not the resolver: the errors must differ, each about its own domain.
+    let mut texts: Vec<&str> = attributions
+        .iter()
+        .filter(|(_, a)| unplaced(a))
+        .filter_map(|(s, _)| s.decisive().map(|e| e.text.as_str()))
+        .collect();
+    texts.sort();
+    texts.dedup();
+    if domains.len() < 2 || texts.len() < 2 {
         return;
     }
     for (_, a) in attributions.iter_mut().filter(|(_, a)| unplaced(a)) {

@@ -187,3 +187,49 @@ fn the_verdict_is_the_cause_of_the_most_recipients() {
         .unwrap();
     assert_eq!(f.recipients, ["a@p.test", "b@p.test"]);
 }
+
+#[test]
+fn a_message_never_attempted_waits_in_the_local_queue() {
+    let mut received = event("2024-05-08T19:40:00.000Z", "RECEIVE", "a@p.test", "");
+    received.message_id = "<2@x>".into();
+    let d = diagnose(&facts(
+        &["a@p.test", "b@p.test"],
+        vec![
+            received,
+            event("2024-05-08T19:40:00.000Z", "RECEIVE", "b@p.test", ""),
+            event(
+                "2024-05-08T19:41:00.000Z",
+                "SEND",
+                "b@p.test",
+                "250 2.0.0 OK",
+            ),
+            event("2024-05-08T22:10:00.000Z", "RECEIVE", "c@p.test", ""),
+        ],
+    ));
+    assert_eq!(cause(&d, "a@p.test"), RuleId::TransportBacklog);
+    assert_eq!(cause(&d, "b@p.test"), RuleId::OkDelivered);
+}
+
+#[test]
+fn dns_failures_of_unrelated_domains_that_cleared_point_at_the_resolver() {
+    let run = |a: &str, b: &str| {
+        diagnose(&facts(
+            &["x@one.test", "y@two.test"],
+            vec![
+                event("2024-05-08T19:40:00.000Z", "DEFER", "x@one.test", a),
+                event("2024-05-08T19:40:00.000Z", "DEFER", "y@two.test", b),
+                event("2024-05-08T20:40:00.000Z", "SEND", "x@one.test", "250 OK"),
+                event("2024-05-08T20:40:00.000Z", "SEND", "y@two.test", "250 OK"),
+            ],
+        ))
+    };
+    let d = run(
+        "451 4.4.0 DNS query failed. The error was: one.test MX: SERVFAIL",
+        "451 4.4.0 DNS query failed. The error was: two.test MX: SERVFAIL",
+    );
+    assert_eq!(d.verdict, RuleId::DnsLocalResolver);
+    // One MX host at a shared provider failing is that provider's DNS, not the resolver.
+    let shared = "451 4.4.0 DNS query failed. The error was: mx01.provider.test A: SERVFAIL";
+    let d = run(shared, shared);
+    assert_eq!(d.verdict, RuleId::DnsServfail);
+}

@@ -1,8 +1,8 @@
 //! The sending server itself as the cause — the seed's "the problem is on our side" paths,
 //! read from the message tracking log as Get-MessageTrackingLog shows it: shadow redundancy
 //! on a standalone server (HAREDIRECTFAIL "No suitable shadow server"), and a server too slow
-//! to work off its own queue (messages wait an hour or more before a first attempt that then
-//! goes through).
+//! to work off its own queue (messages wait a quarter of an hour or more before a first attempt
+//! that then goes through, or have had none yet).
 
 use std::collections::BTreeMap;
 
@@ -20,11 +20,25 @@ use super::observe::Story;
 pub struct Local {
     /// Recipient → the HAREDIRECTFAIL events of its messages (first, count).
     shadow: BTreeMap<String, (TrackingEvent, usize)>,
-    /// Recipient → (message id, how long it waited before its first attempt).
-    backlog: BTreeMap<String, (String, time::Duration)>,
+    /// Recipient → (message id, how long it waited before its first attempt, or has waited
+    /// so far with none).
+    backlog: BTreeMap<String, Wait>,
     /// Delay notices that quote no remote error.
     silent_notices: usize,
 }
+
+#[derive(Clone, Debug)]
+struct Wait {
+    message: String,
+    waited: time::Duration,
+    /// Still waiting: no attempt at all by the log's last entry.
+    still: bool,
+}
+
+/// A message that waits this long in its own server's queue before a first attempt was held
+/// up there: a healthy transport hands a message on within seconds (a submission delay of a
+/// few minutes is not yet a backlog).
+const HELD_UP: time::Duration = time::Duration::minutes(15);
 
 fn parse(at: &str) -> Option<OffsetDateTime> {
     OffsetDateTime::parse(at, &Rfc3339).ok()
@@ -75,21 +89,33 @@ impl Local {
                 shadow.insert(r.clone(), fail.clone());
             }
         }
-        let mut backlog = BTreeMap::new();
-        for (id, (at, first)) in &first_try {
-            let Some(arrived) = received.get(id) else {
-                continue;
+        // The log's last entry stands for "now": a message received an hour before it and
+        // never attempted has been waiting in this server's queue all that time.
+        let now = tracking.iter().filter_map(|e| parse(&e.date_time)).max();
+        let mut waits: Vec<(&str, Wait)> = Vec::new();
+        for (id, arrived) in &received {
+            let wait = match (first_try.get(id), now) {
+                (Some((at, EventId::Send | EventId::Deliver)), _) => Wait {
+                    message: id.to_string(),
+                    waited: *at - *arrived,
+                    still: false,
+                },
+                (None, Some(now)) => Wait {
+                    message: id.to_string(),
+                    waited: now - *arrived,
+                    still: true,
+                },
+                _ => continue,
             };
-            let wait = *at - *arrived;
-            if matches!(first, EventId::Send | EventId::Deliver) && wait >= time::Duration::hours(1)
-            {
-                for r in recipients.get(id).into_iter().flatten() {
-                    let longer = backlog
-                        .get(r)
-                        .is_none_or(|(_, w): &(String, time::Duration)| wait > *w);
-                    if longer {
-                        backlog.insert(r.clone(), (id.to_string(), wait));
-                    }
+            if wait.waited >= HELD_UP {
+                waits.push((id, wait));
+            }
+        }
+        let mut backlog: BTreeMap<String, Wait> = BTreeMap::new();
+        for (id, wait) in waits {
+            for r in recipients.get(id).into_iter().flatten() {
+                if backlog.get(r).is_none_or(|w| wait.waited > w.waited) {
+                    backlog.insert(r.clone(), wait.clone());
                 }
             }
         }
@@ -122,20 +148,31 @@ impl Local {
             }
             return Some(a);
         }
-        let (message, wait) = self.backlog.get(&key)?;
-        let mut a = Attribution::new(
-            RuleId::TransportBacklog,
-            format!(
-                "The sending server itself is the bottleneck: mail waited up to {}h{:02}m in its own queue before a first attempt, and the remote accepted it at once",
-                wait.whole_hours(),
-                wait.whole_minutes() % 60
-            ),
-        );
-        a.evidence.push(format!(
-            "tracking log: message {message} waited {}h{:02}m between RECEIVE and its first attempt, which succeeded",
-            wait.whole_hours(),
-            wait.whole_minutes() % 60
-        ));
+        let w = self.backlog.get(&key)?;
+        let (h, m) = (w.waited.whole_hours(), w.waited.whole_minutes() % 60);
+        let (summary, line) = if w.still {
+            (
+                format!(
+                    "The sending server itself is the bottleneck: the message has waited {h}h{m:02}m in its own queue without a single delivery attempt"
+                ),
+                format!(
+                    "tracking log: message {} received, then no attempt in {h}h{m:02}m",
+                    w.message
+                ),
+            )
+        } else {
+            (
+                format!(
+                    "The sending server itself is the bottleneck: mail waited up to {h}h{m:02}m in its own queue before a first attempt, and the remote accepted it at once"
+                ),
+                format!(
+                    "tracking log: message {} waited {h}h{m:02}m between RECEIVE and its first attempt, which succeeded",
+                    w.message
+                ),
+            )
+        };
+        let mut a = Attribution::new(RuleId::TransportBacklog, summary);
+        a.evidence.push(line);
         if self.silent_notices > 0 {
             a.evidence.push(format!(
                 "{} delay notice(s) quote no remote error: the messages waited in this server's own queue",

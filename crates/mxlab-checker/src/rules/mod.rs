@@ -167,7 +167,7 @@ pub static RULES: &[Rule] = &[
     },
     Rule {
         id: RuleId::TransportBacklog,
-        fires: "Messages that waited an hour or more between RECEIVE and a first attempt that then succeeded; delay notices that quote no remote error.",
+        fires: "Messages that waited a quarter of an hour or more between RECEIVE and a first attempt that then succeeded, or that have had no attempt at all by the log's last entry; delay notices that quote no remote error.",
         severity: Severity::Error,
         role: Role::Cause,
         title: "The sending server's own queue is backed up",
