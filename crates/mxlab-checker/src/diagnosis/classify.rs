@@ -543,6 +543,14 @@ static PHRASES: &[Phrase] = &[
     Phrase {
         symptom: || Symptom::UserUnknown,
         any_of: &[
+            // A mailbox that exists but is switched off takes no mail either; to the sender
+            // it is an address that no longer works.
+            &["account", "disabled"],
+            &["mailbox", "disabled"],
+            &["recipient", "disabled"],
+            &["account", "inactive"],
+            &["account", "suspended"],
+            &["mailbox", "suspended"],
             &["user not found"],
             &["no such account"],
             &["user unknown"],

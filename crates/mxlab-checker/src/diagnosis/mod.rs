@@ -171,17 +171,17 @@ fn explain(facts: &Facts, story: &Story, seen: &Seen) -> Attribution {
             a.rule = spf_cause(facts, *hint);
             a.evidence = spf_evidence(facts);
         }
-        Symptom::Policy { specific: true } => {
-            // A policy refusal (DMARC, "unauthenticated", a blocklist) from a receiver whose
-            // sender fails SPF: the cause stays the policy, but the SPF result goes with it.
+        // A policy refusal (DMARC, "unauthenticated", a blocklist) from a receiver whose
+        // sender fails SPF: the cause stays the policy, but the SPF result goes with it.
+        Symptom::Policy { specific: true }
             if facts.spf.as_ref().is_some_and(|t| {
                 matches!(
                     t.result,
                     SpfResult::Fail | SpfResult::SoftFail | SpfResult::PermError
                 )
-            }) {
-                a.evidence = spf_evidence(facts);
-            }
+            }) =>
+        {
+            a.evidence = spf_evidence(facts);
         }
         Symptom::Policy { specific: false } => {
             // A bare policy refusal from a receiver whose sender fails SPF: SPF is the reason.
