@@ -154,17 +154,19 @@ fn explain(facts: &Facts, story: &Story, seen: &Seen) -> Attribution {
         | Symptom::DnsNoMailRecords
         | Symptom::DnsNullMx
         | Symptom::DnsNoAddress => {
-            match probe.and_then(dns::locate) {
-                Some(found) => {
+            match probe.map(|d| (d, dns::locate(d))) {
+                Some((_, Some(found))) => {
                     a.rule = found.rule;
                     a.summary = found.summary;
                     a.evidence = found.evidence;
                 }
-                None => {
+                Some((d, None)) => {
                     // DNS answers now: the failure has cleared, and its text names it.
                     a.cleared = true;
-                    a.evidence = probe.map(dns::evidence).unwrap_or_default();
+                    a.evidence = dns::evidence(d);
                 }
+                // Not probed: what the text says is all there is.
+                None => {}
             }
         }
         Symptom::Spf(hint) => {

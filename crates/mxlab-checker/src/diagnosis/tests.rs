@@ -233,3 +233,119 @@ fn dns_failures_of_unrelated_domains_that_cleared_point_at_the_resolver() {
     let d = run(shared, shared);
     assert_eq!(d.verdict, RuleId::DnsServfail);
 }
+
+/// Each cause fires on an error that names it — and on no other row's error: a confusion
+/// table over typed evidence (one tracking-log failure per recipient).
+#[test]
+fn each_cause_fires_on_its_own_evidence_and_no_other() {
+    let rows: &[(RuleId, &str)] = &[
+        (
+            RuleId::SmtpConnectTimeout,
+            "441 4.4.1 Error encountered while communicating with primary target IP address: \"Failed to connect. Winsock error code: 10060, Win32 error code: 10060.\"",
+        ),
+        (
+            RuleId::SmtpConnectRefused,
+            "connect to mx.p.test[192.0.2.1]:25: Connection refused",
+        ),
+        (
+            RuleId::SmtpBannerTimeout,
+            "conversation with mx.p.test[192.0.2.1] timed out while receiving the initial server greeting",
+        ),
+        (
+            RuleId::SmtpDataTimeout,
+            "conversation with mx.p.test[192.0.2.1] timed out while sending end of data -- message may be sent more than once",
+        ),
+        (
+            RuleId::SmtpDataDisconnected,
+            "lost connection with mx.p.test[192.0.2.1] while sending message body",
+        ),
+        (
+            RuleId::SmtpRateLimited,
+            "421 4.3.2 The maximum number of concurrent server connections has exceeded a limit, closing transmission channel",
+        ),
+        (
+            RuleId::SmtpRcptMailboxFull,
+            "552 5.2.2 <a@p.test>: Mailbox full",
+        ),
+        (
+            RuleId::SmtpRcptUserUnknown,
+            "550 5.1.1 <a@p.test>: Recipient address rejected: User unknown in virtual mailbox table",
+        ),
+        (
+            RuleId::SmtpRelayDenied,
+            "554 5.7.1 <a@p.test>: Relay access denied",
+        ),
+        (
+            RuleId::SmtpMessageTooBig,
+            "552 5.3.4 Message size exceeds fixed limit",
+        ),
+        (
+            RuleId::SmtpMessageHeaderLimit,
+            "552 5.3.4 Message header size exceeds limit",
+        ),
+        (
+            RuleId::SmtpTlsRequired,
+            "530 5.7.0 Must issue a STARTTLS command first",
+        ),
+        (
+            RuleId::SmtpTlsCertExpired,
+            "451 4.4.317 Cannot connect to remote server [Message=TLS negotiation failed with error CertificateExpired]",
+        ),
+        (
+            RuleId::SmtpTlsCertNameMismatch,
+            "451 4.4.317 Cannot connect to remote server [Message=TLS negotiation failed with error CertificateNameMismatch]",
+        ),
+        (
+            RuleId::SmtpTlsCertUntrusted,
+            "451 4.4.317 Cannot connect to remote server [Message=TLS negotiation failed with error UnknownIssuer]",
+        ),
+        (
+            RuleId::SmtpPolicyRejected,
+            "554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org",
+        ),
+        (
+            RuleId::SmtpRcptTransient,
+            "451 4.3.0 <a@p.test>: Temporary lookup failure",
+        ),
+        (RuleId::SpfFail, "550 5.7.23 SPF validation failed"),
+        (
+            RuleId::SpfTemperror,
+            "451 4.7.24 SPF validation error, try again later",
+        ),
+        (RuleId::SpfPermerror, "550 5.7.24 SPF validation error"),
+        (
+            RuleId::DnsMxNxdomain,
+            "554 5.4.4 SMTPSEND.DNS.NonExistentDomain; nonexistent domain",
+        ),
+        (
+            RuleId::DnsMxMissing,
+            "554 5.4.4 Unable to route: p.test has no MX and no A or AAAA records",
+        ),
+        (
+            RuleId::DnsMxNull,
+            "556 5.1.10 Recipient address has null MX",
+        ),
+        (
+            RuleId::DnsServfail,
+            "451 4.4.0 DNS query failed. The error was: p.test MX: SERVFAIL",
+        ),
+        (
+            RuleId::DnsTimeout,
+            "451 4.4.0 DNS query failed. The error was: p.test MX: timed out",
+        ),
+    ];
+    let recipients: Vec<String> = (0..rows.len()).map(|i| format!("r{i}@p{i}.test")).collect();
+    let refs: Vec<&str> = recipients.iter().map(String::as_str).collect();
+    let tracking = rows
+        .iter()
+        .zip(&recipients)
+        .map(|((_, text), who)| event("2024-05-08T19:40:00.000Z", "FAIL", who, text))
+        .collect();
+    let d = diagnose(&facts(&refs, tracking));
+    for ((want, text), who) in rows.iter().zip(&recipients) {
+        assert_eq!(cause(&d, who), *want, "{text}");
+        // The finding of that cause explains this recipient and only this one.
+        let f = d.findings.iter().find(|f| f.rule == *want).unwrap();
+        assert_eq!(f.recipients, [who.clone()], "{want}");
+    }
+}
