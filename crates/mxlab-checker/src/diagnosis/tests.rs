@@ -346,6 +346,6 @@ fn each_cause_fires_on_its_own_evidence_and_no_other() {
         assert_eq!(cause(&d, who), *want, "{text}");
         // The finding of that cause explains this recipient and only this one.
         let f = d.findings.iter().find(|f| f.rule == *want).unwrap();
-        assert_eq!(f.recipients, [who.clone()], "{want}");
+        assert_eq!(f.recipients, std::slice::from_ref(who), "{want}");
     }
 }
