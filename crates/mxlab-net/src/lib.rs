@@ -9,6 +9,7 @@ pub mod clock;
 pub mod dns;
 pub mod mx;
 pub mod network;
+pub mod smtp_client;
 pub mod walk;
 
 pub use clock::Clock;

@@ -15,8 +15,8 @@ use mxlab_scenario::model::Transport;
 use mxlab_tls::TlsFailure;
 use mxlab_vocab::{EnhancedStatus, Reply};
 
-use crate::client::{Broken, Client};
 use crate::schedule::FailureKind;
+use mxlab_net::smtp_client::{Broken, Client};
 
 /// Where the attempt goes out from and how it behaves.
 pub struct Env<'a> {

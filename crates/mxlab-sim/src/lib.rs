@@ -7,7 +7,6 @@
 //! - [`dsn`], [`message`], [`tracking`], [`format`]: what the queue writes.
 
 pub mod attempt;
-pub mod client;
 pub mod dsn;
 pub mod format;
 pub mod message;

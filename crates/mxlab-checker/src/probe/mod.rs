@@ -3,7 +3,6 @@
 //! probes of the first target that greets — one for each recipient worth asking about.
 
 pub mod smtp;
-mod wire;
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;

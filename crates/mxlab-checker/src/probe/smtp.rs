@@ -7,11 +7,11 @@ use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
+use mxlab_net::smtp_client::{Broken, Client};
 use mxlab_net::{Clock, Network};
 use mxlab_vocab::{Reply, TlsFailure};
 
 use super::ProbeEnv;
-use super::wire::{Conn, ReadError};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -52,12 +52,12 @@ impl Outcome {
     }
 }
 
-impl From<Result<Reply, ReadError>> for Outcome {
-    fn from(r: Result<Reply, ReadError>) -> Self {
+impl From<Result<Reply, Broken>> for Outcome {
+    fn from(r: Result<Reply, Broken>) -> Self {
         match r {
             Ok(reply) => Outcome::Reply(reply),
-            Err(ReadError::Timeout) => Outcome::Timeout,
-            Err(ReadError::Closed) => Outcome::Closed,
+            Err(Broken::TimedOut) => Outcome::Timeout,
+            Err(Broken::SocketError) => Outcome::Closed,
         }
     }
 }
@@ -203,7 +203,7 @@ pub async fn probe(env: &ProbeEnv<'_>, host: &str, ip: IpAddr, recipient: &str) 
 
 /// A conversation in progress: the connection and the steps so far.
 struct Session<'a> {
-    conn: Conn,
+    client: Client,
     clock: &'a Clock,
     steps: Vec<ProbeStep>,
 }
@@ -211,11 +211,7 @@ struct Session<'a> {
 impl Session<'_> {
     /// Sends `cmd`, records the step; true when the reply was positive.
     async fn step(&mut self, step: Step, limit: Duration, cmd: &str) -> bool {
-        let outcome: Outcome = self
-            .conn
-            .exchange(self.clock, limit, format!("{cmd}\r\n").as_bytes())
-            .await
-            .into();
+        let outcome: Outcome = self.client.command(self.clock, limit, cmd).await.into();
         self.record(step, cmd, outcome)
     }
 
@@ -247,15 +243,15 @@ async fn run(
         Some(Err(e)) => return SmtpResult::Refused(e.to_string()),
         Some(Ok(s)) => s,
     };
-    let mut conn = Conn::new(stream);
-    let banner = match conn.read_reply(clock, t.banner).await {
-        Err(ReadError::Timeout) => return SmtpResult::BannerTimeout,
-        Err(ReadError::Closed) => return SmtpResult::ClosedBeforeBanner,
+    let mut client = Client::new(stream);
+    let banner = match client.read_within(clock, t.banner).await {
+        Err(Broken::TimedOut) => return SmtpResult::BannerTimeout,
+        Err(Broken::SocketError) => return SmtpResult::ClosedBeforeBanner,
         Ok(r) if r.code != 220 => return SmtpResult::Rejected(r),
         Ok(r) => r,
     };
     let mut s = Session {
-        conn,
+        client,
         clock,
         steps: Vec::new(),
     };
@@ -292,7 +288,7 @@ async fn transaction(s: &mut Session<'_>, env: &ProbeEnv<'_>, host: &str, recipi
             return;
         }
         let upgraded =
-            mxlab_tls::upgrade(&mut s.conn.stream, config, host, s.clock, t.command).await;
+            mxlab_tls::upgrade(&mut s.client.stream, config, host, s.clock, t.command).await;
         let handshake = match upgraded {
             Ok(()) => Outcome::TlsEstablished,
             Err(why) => Outcome::TlsFailed(why),
@@ -334,12 +330,12 @@ async fn transaction(s: &mut Session<'_>, env: &ProbeEnv<'_>, host: &str, recipi
         return;
     }
     let message = format!(
-        "From: <{}>\r\nTo: <{recipient}>\r\nSubject: mxlab checker probe\r\n\r\nA test message from the mxlab checker; it may be discarded.\r\n.\r\n",
+        "From: <{}>\r\nTo: <{recipient}>\r\nSubject: mxlab checker probe\r\n\r\nA test message from the mxlab checker; it may be discarded.",
         env.mail_from
     );
     let end: Outcome = s
-        .conn
-        .exchange(s.clock, t.data_termination, message.as_bytes())
+        .client
+        .message(s.clock, t.data_termination, message.as_bytes())
         .await
         .into();
     if s.record(Step::EndOfData, "(message) .", end) {
@@ -348,5 +344,5 @@ async fn transaction(s: &mut Session<'_>, env: &ProbeEnv<'_>, host: &str, recipi
 }
 
 async fn quit(s: &mut Session<'_>, limit: Duration) {
-    let _ = s.conn.exchange(s.clock, limit, b"QUIT\r\n").await;
+    let _ = s.client.command(s.clock, limit, "QUIT").await;
 }

@@ -1,11 +1,12 @@
-//! The sender's end of an SMTP session over any byte stream: command lines out, replies in.
+//! The client end of an SMTP session over any byte stream — the sending server's and the
+//! checker's probe alike: command lines out, replies in.
 //! Every reply is read line by line with [`ReplyParser`], the one wire parser, so what the
 //! remote host said — its enhanced status code with a three-digit detail too — reaches the
 //! notices and the tracking log exactly as it was sent. Timeouts are on the story clock.
 
 use std::time::Duration;
 
-use mxlab_net::{BoxStream, Clock};
+use crate::{BoxStream, Clock};
 use mxlab_vocab::{Reply, ReplyParser};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
