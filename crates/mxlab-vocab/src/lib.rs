@@ -8,6 +8,25 @@
 //!
 //! This crate sits at the bottom of the graph and depends on nothing of mxlab's.
 
+/// Serde through the text form: a type written and read as its `Display` / `FromStr` string,
+/// so JSON and TOML carry `"4.4.7"` and `"dns.mx.missing"`, not structures.
+macro_rules! serde_as_text {
+    ($t:ty) => {
+        impl serde::Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(d)?;
+                s.parse().map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
 mod event;
 mod reply;
 mod rule_id;

@@ -3,8 +3,6 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
 /// `4.4.7`, `5.7.500`: class 2, 4 or 5; subject and detail of one to three digits
 /// (RFC 3463 §2 allows up to three, so `4.7.500` is as valid as `4.7.1`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -68,18 +66,7 @@ impl FromStr for EnhancedStatus {
     }
 }
 
-impl Serialize for EnhancedStatus {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for EnhancedStatus {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
-    }
-}
+serde_as_text!(EnhancedStatus);
 
 #[cfg(test)]
 mod tests {
