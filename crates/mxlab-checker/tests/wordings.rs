@@ -1,7 +1,7 @@
 //! The classifier against real reply texts (data/replies.csv, each with its public source),
 //! and against a held-out set (data/replies-heldout.csv) it was never tuned on.
 
-use mxlab_checker::wordings::{Wording, parse};
+use mxlab_checker::wordings::{Wording, nearest_in, parse};
 use mxlab_checker::{Symptom, classify, classify_without_table};
 use mxlab_vocab::RuleId;
 
@@ -53,6 +53,23 @@ fn the_table_itself() {
         ) >= 0.85
     );
     assert!(report("replies.csv", &rows, classify) >= 0.95);
+    // Where the classifier falls back on the table, the nearest row must name each row's own
+    // cause (rows too short to be told apart by their words are never matched at all).
+    let (mut matched, mut wrong) = (0, Vec::new());
+    for row in &rows {
+        let want: RuleId = row.cause.parse().unwrap();
+        if let Some(got) = nearest_in(&rows, &row.reply).map(|s| s.rule()) {
+            matched += 1;
+            if family(got) != family(want) {
+                wrong.push(format!("{want} ← table says {got}: {}", row.reply));
+            }
+        }
+    }
+    assert!(
+        matched * 2 >= rows.len(),
+        "only {matched} rows are matched by their words"
+    );
+    assert!(wrong.len() * 20 <= matched, "{}", wrong.join("\n"));
 }
 
 #[test]

@@ -48,14 +48,6 @@ impl Stage {
             Stage::Quit => "quit",
         }
     }
-
-    /// Stages at which a recipient is known: RCPT and everything after it.
-    pub fn knows_recipient(self) -> bool {
-        matches!(
-            self,
-            Stage::Rcpt | Stage::Data | Stage::EndOfData | Stage::Quit
-        )
-    }
 }
 
 impl fmt::Display for Stage {

@@ -23,6 +23,8 @@ pub struct DsnRecipient {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Dsn {
     pub subject: String,
+    /// The notice's own Date header (RFC 5322), when it has one.
+    pub date: Option<String>,
     pub reporting_mta: Option<String>,
     pub arrival_date: Option<String>,
     pub recipients: Vec<DsnRecipient>,
@@ -72,6 +74,7 @@ pub fn read(raw: &str) -> Option<Dsn> {
     let message = MessageParser::default().parse(raw.as_bytes())?;
     let mut dsn = Dsn {
         subject: message.subject().unwrap_or_default().to_string(),
+        date: message.header_raw("Date").map(|d| d.trim().to_string()),
         ..Dsn::default()
     };
     let mut found = false;

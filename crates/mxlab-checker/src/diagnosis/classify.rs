@@ -337,7 +337,7 @@ static PHRASES: &[Phrase] = &[
         symptom: || Symptom::DnsNxDomain,
         any_of: &[
             &["unrouteable address"],
-            &["domainnonexistent"],
+            &["infodomainnonexistent"],
             &["domain", "does not exist"],
             &["host unknown"],
             &["host", "not found"],
@@ -366,7 +366,7 @@ static PHRASES: &[Phrase] = &[
     Phrase {
         symptom: || Symptom::DnsNoMailRecords,
         any_of: &[
-            &["norecords"],
+            &["infonorecords"],
             &["no relevant answers"],
             &["no mx and no a"],
             &["has no mx"],
@@ -486,7 +486,12 @@ static PHRASES: &[Phrase] = &[
     },
     Phrase {
         symptom: || Symptom::Spf(None),
-        any_of: &[&["spf"], &["sender policy framework"]],
+        any_of: &[
+            &["not designated"],
+            &["designated sender"],
+            &["spf"],
+            &["sender policy framework"],
+        ],
     },
     Phrase {
         symptom: || Symptom::Greylisted,
@@ -601,13 +606,43 @@ static PHRASES: &[Phrase] = &[
     },
 ];
 
+/// `part` where a word starts in `text` (it may end inside one: "greylist" finds
+/// "greylisted", but "rbl" does not find "marblehead", nor "rdns" "ErrorDnsQuery").
+fn has_word(text: &str, part: &str) -> bool {
+    text.match_indices(part).any(|(at, _)| {
+        !text[..at]
+            .chars()
+            .next_back()
+            .is_some_and(|c| c.is_ascii_alphanumeric())
+    })
+}
+
+/// The text without what names things rather than says things: addresses, URLs, and
+/// `<…>` / `[…]` parts without a space in them (`<joe@spf-example.com>`, `[192.0.2.1]`,
+/// `[smtp-relay.example.com]`; Exchange's `[Message=TLS negotiation failed …]` stays). A host
+/// called smtp-relay or a user called spf-admin is no reason.
+fn wording(lower: &str) -> String {
+    lower
+        .split_whitespace()
+        .filter(|w| {
+            let closes = |open: char, close: char| {
+                w.starts_with(open) && w.trim_end_matches([',', ':', ';', '.']).ends_with(close)
+            };
+            let bracketed = closes('<', '>') || closes('[', ']') || closes('(', ')');
+            !bracketed && !w.contains('@') && !w.contains("://") && !w.starts_with("www.")
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn phrase(lower: &str) -> Option<Symptom> {
+    let text = wording(lower);
     PHRASES
         .iter()
         .find(|p| {
             p.any_of
                 .iter()
-                .any(|all| all.iter().all(|w| lower.contains(w)))
+                .any(|all| all.iter().all(|w| has_word(&text, w)))
         })
         .map(|p| (p.symptom)())
 }
@@ -649,7 +684,20 @@ fn read(text: &str, with_table: bool) -> Symptom {
     if let Some(s) = status {
         match (s.class, s.subject, s.detail) {
             (_, 2, 2) if !lower.contains("header") => return Symptom::MailboxFull,
-            (5, 1, 1) if !lower.contains("domain") => return Symptom::UserUnknown,
+            // 5.1.1 is a mailbox, unless the text says the domain itself is unknown (X.1.2).
+            (5, 1, 1)
+                if ![
+                    "domain not found",
+                    "no such domain",
+                    "host unknown",
+                    "nonexistent domain",
+                    "domain does not exist",
+                ]
+                .iter()
+                .any(|w| lower.contains(w)) =>
+            {
+                return Symptom::UserUnknown;
+            }
             (5, 7, 23) => return Symptom::Spf(Some(SpfResult::Fail)),
             (4, 7, 24) => return Symptom::Spf(Some(SpfResult::TempError)),
             (5, 7, 24) => return Symptom::Spf(Some(SpfResult::PermError)),
@@ -769,6 +817,35 @@ mod tests {
         assert_eq!(
             classify("550 5.7.1 Message rejected"),
             Symptom::Policy { specific: false }
+        );
+    }
+
+    #[test]
+    fn names_in_a_text_are_no_reasons() {
+        // Addresses, host names and words that merely contain a phrase.
+        assert_eq!(
+            classify("550 5.1.1 <a@p.test>: user does not exist in this domain"),
+            Symptom::UserUnknown
+        );
+        assert_eq!(
+            classify(
+                "451 4.4.0 DNS query failed. The error was: DNS query failed with error ErrorDnsQueryFailed"
+            ),
+            Symptom::DnsTempFailure { timeout: false }
+        );
+        assert_eq!(
+            classify(
+                "550 Requested action not taken: mailbox unavailable (smtp-relay.example.com)"
+            ),
+            Symptom::UserUnknown
+        );
+        assert_eq!(
+            classify("550 <joe@marblehead.example>... User unknown"),
+            Symptom::UserUnknown
+        );
+        assert_eq!(
+            classify("550 <joe@spf-example.com>: user unknown"),
+            Symptom::UserUnknown
         );
     }
 

@@ -133,6 +133,17 @@ fn temporary(d: &DomainProbe) -> Option<Located> {
     }
 }
 
+/// Causes of a lookup that fails for now (as opposed to an answer that says no).
+pub fn is_temporary(rule: RuleId) -> bool {
+    matches!(
+        rule,
+        RuleId::DnsServfail
+            | RuleId::DnsTimeout
+            | RuleId::DnsLameDelegation
+            | RuleId::DnsLocalResolver
+    )
+}
+
 /// What the domain's DNS says now, when it stops mail: `None` when mail can be routed.
 pub fn locate(d: &DomainProbe) -> Option<Located> {
     match &d.resolution.route {

@@ -155,11 +155,20 @@ fn explain(facts: &Facts, story: &Story, seen: &Seen) -> Attribution {
         | Symptom::DnsNullMx
         | Symptom::DnsNoAddress => {
             match probe.map(|d| (d, dns::locate(d))) {
-                Some((_, Some(found))) => {
+                // A lookup that failed for now: the probe says where in the chain it fails.
+                // A permanent answer seen (no such domain, no MX) keeps its name; what the
+                // probe finds now is its evidence.
+                // A permanent answer seen (no such domain) keeps its name when the lookup only
+                // fails for now; otherwise the probe says where the chain breaks.
+                Some((_, Some(found)))
+                    if matches!(symptom, Symptom::DnsTempFailure { .. })
+                        || !dns::is_temporary(found.rule) =>
+                {
                     a.rule = found.rule;
                     a.summary = found.summary;
                     a.evidence = found.evidence;
                 }
+                Some((_, Some(found))) => a.evidence = found.evidence,
                 Some((d, None)) => {
                     // DNS answers now: the failure has cleared, and its text names it.
                     a.cleared = true;
@@ -212,10 +221,11 @@ fn explain(facts: &Facts, story: &Story, seen: &Seen) -> Attribution {
     {
         confirm_by_smtp(&mut a, &symptom, d, story, delivered);
     }
+    // The errors this cause explains: the one that decided, and those that say the same.
     a.seen = story
         .errors
         .iter()
-        .filter(|e| e.symptom != Symptom::Summary)
+        .filter(|e| e.symptom == seen.symptom || e.symptom.rule() == a.rule)
         .cloned()
         .collect();
     if a.summary.is_empty() {
@@ -233,7 +243,11 @@ fn confirm_by_smtp(
     story: &Story,
     delivered: bool,
 ) {
-    let probes = d.for_recipient(&story.address);
+    // A recipient the probe did not ask about shares only what happens before RCPT.
+    let mut probes = d.for_recipient(&story.address);
+    if probes.is_empty() && (smtp::is_connection(symptom) || matches!(symptom, Symptom::Tls(_))) {
+        probes = d.to_the_door();
+    }
     if probes.is_empty() {
         return;
     }
@@ -254,16 +268,15 @@ fn confirm_by_smtp(
     match smtp::met(&probes) {
         Some((now, _)) => {
             // Timeouts and drops: the probe tells at which stage they happen.
-            if smtp::is_connection(symptom)
-                && smtp::is_connection(&now)
-                && matches!(
-                    symptom,
-                    Symptom::DroppedTimedOut
-                        | Symptom::Disconnected
-                        | Symptom::BannerTimeout
-                        | Symptom::DataTimeout
+            // A timeout whose stage the text leaves open: the probe says which. Anything else
+            // the probe meets now is evidence, not a new name for what was seen.
+            let timeout = |s: &Symptom| {
+                matches!(
+                    s,
+                    Symptom::DroppedTimedOut | Symptom::BannerTimeout | Symptom::DataTimeout
                 )
-            {
+            };
+            if timeout(symptom) && matches!(now, Symptom::BannerTimeout | Symptom::DataTimeout) {
                 a.rule = now.rule();
             }
             a.cleared = delivered;
@@ -416,8 +429,11 @@ fn summary(
         RuleId::SmtpRateLimited => format!(
             "The recipient's server limits connections or messages and turned the sender away{said}"
         ),
-        RuleId::SmtpGreylisted => format!(
+        RuleId::SmtpGreylisted if story.fate == Fate::Delivered => format!(
             "The recipient's server greylisted {who}: temporary refusals, then a retry was accepted{said}"
+        ),
+        RuleId::SmtpGreylisted => format!(
+            "The recipient's server greylists {who}: temporary refusals, and no retry has got through yet{said}"
         ),
         RuleId::SmtpRcptMailboxFull => {
             let postmaster = probe
@@ -605,12 +621,14 @@ fn folded_evidence(group: &[&(&Story, Attribution)]) -> Vec<String> {
             {
                 Some((k, who)) => {
                     k.count += e.count;
-                    k.first_at = k
-                        .first_at
-                        .clone()
-                        .min(e.first_at.clone())
-                        .or(e.first_at.clone());
-                    k.last_at = k.last_at.clone().max(e.last_at.clone());
+                    // Compared as times, not as text ("Thu, …" sorts before "Wed, …").
+                    let time = |s: &Option<String>| s.as_deref().and_then(observe::at);
+                    if k.first_at.is_none() || time(&e.first_at) < time(&k.first_at) {
+                        k.first_at = e.first_at.clone().or(k.first_at.clone());
+                    }
+                    if time(&e.last_at) > time(&k.last_at) {
+                        k.last_at = e.last_at.clone();
+                    }
                     who.push(story.address.clone());
                 }
                 None => errors.push((e.clone(), vec![story.address.clone()])),

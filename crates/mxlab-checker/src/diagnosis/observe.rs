@@ -76,6 +76,8 @@ pub struct Story {
     pub received: Option<String>,
     /// Real errors, in order of first sight.
     pub errors: Vec<Seen>,
+    /// Where each distinct (origin, text) is in `errors`: a day of retries stays linear.
+    seen: BTreeMap<(Origin, String), usize>,
 }
 
 impl Story {
@@ -87,6 +89,7 @@ impl Story {
             delay_notice: false,
             received: None,
             errors: Vec::new(),
+            seen: BTreeMap::new(),
         }
     }
 
@@ -99,7 +102,7 @@ impl Story {
             .filter_map(|e| at(e.first_at.as_deref()?))
             .min()?;
         let (delivered, _) = self.delivered.as_ref()?;
-        Some(at(delivered)? - first)
+        Some(at(delivered)? - first).filter(|w| !w.is_negative())
     }
 
     /// A connection dropped on a timeout, stage unnamed: how long the first attempt took
@@ -140,17 +143,15 @@ impl Story {
         if text.is_empty() {
             return;
         }
-        if let Some(e) = self
-            .errors
-            .iter_mut()
-            .find(|e| e.text == text && e.origin == origin)
-        {
+        let key = (origin.clone(), text.to_string());
+        if let Some(e) = self.seen.get(&key).map(|&i| &mut self.errors[i]) {
             e.count += 1;
             if at.is_some() {
                 e.last_at = at.map(str::to_string);
             }
             return;
         }
+        self.seen.insert(key, self.errors.len());
         self.errors.push(Seen {
             text: text.to_string(),
             symptom: classify(text),
@@ -167,10 +168,21 @@ impl Story {
             self.fate = fate;
         }
     }
+
+    /// What the tracking log says, in its order: a deferral after a delivery (a later
+    /// message to the same recipient) leaves the recipient delayed again; only a failure is
+    /// final.
+    fn logged(&mut self, fate: Fate) {
+        match (self.fate, fate) {
+            (Fate::Failed | Fate::Expired, _) => {}
+            (_, Fate::Delayed | Fate::Delivered | Fate::Failed | Fate::Expired) => self.fate = fate,
+            _ => {}
+        }
+    }
 }
 
 /// A time as the artifacts write it: RFC 3339 in the tracking log, RFC 5322 in notices.
-fn at(text: &str) -> Option<time::OffsetDateTime> {
+pub fn at(text: &str) -> Option<time::OffsetDateTime> {
     use time::format_description::well_known::{Rfc2822, Rfc3339};
     time::OffsetDateTime::parse(text.trim(), &Rfc3339)
         .or_else(|_| time::OffsetDateTime::parse(text.trim(), &Rfc2822))
@@ -209,19 +221,17 @@ pub fn stories(
                     story.received.get_or_insert_with(|| e.date_time.clone());
                 }
                 EventId::Send | EventId::Deliver => {
-                    story.settle(Fate::Delivered);
-                    story
-                        .delivered
-                        .get_or_insert_with(|| (e.date_time.clone(), e.source_context.clone()));
+                    story.logged(Fate::Delivered);
+                    story.delivered = Some((e.date_time.clone(), e.source_context.clone()));
                 }
                 EventId::Defer => {
                     story.saw(&e.recipient_status, Origin::TrackingLog, at);
-                    story.settle(Fate::Delayed);
+                    story.logged(Fate::Delayed);
                 }
                 EventId::Fail => {
                     story.saw(&e.recipient_status, Origin::TrackingLog, at);
                     let expired = classify(&e.recipient_status) == Symptom::Summary;
-                    story.settle(if expired { Fate::Expired } else { Fate::Failed });
+                    story.logged(if expired { Fate::Expired } else { Fate::Failed });
                 }
                 _ => {}
             }
@@ -233,10 +243,15 @@ pub fn stories(
                 continue;
             };
             let origin = Origin::Notice(n.subject.clone());
-            let at = r.last_attempt_date.as_deref();
-            story.saw(&r.diagnostic_code, origin.clone(), at);
-            for q in &r.quoted {
-                story.saw(q, origin.clone(), None);
+            // When the notice does not say when the attempt was, it was by the notice's date.
+            let at = r.last_attempt_date.as_deref().or(n.date.as_deref());
+            // The human text quotes the Diagnostic-Code again: one error, seen once.
+            let mut said: Vec<&str> = Vec::new();
+            for text in std::iter::once(&r.diagnostic_code).chain(&r.quoted) {
+                if !said.contains(&text.trim()) {
+                    said.push(text.trim());
+                    story.saw(text, origin.clone(), at);
+                }
             }
             match r.action.to_ascii_lowercase().as_str() {
                 "delayed" => {
@@ -255,7 +270,8 @@ pub fn stories(
     if let Some(queue) = queue {
         for (domain, error) in queue_errors(queue) {
             for story in by.values_mut() {
-                if story.domain() == domain && story.fate != Fate::Delivered {
+                // The queue holds only what still waits: not what was delivered or bounced.
+                if story.domain() == domain && matches!(story.fate, Fate::Unknown | Fate::Delayed) {
                     story.saw(&error, Origin::Queue, None);
                 }
             }

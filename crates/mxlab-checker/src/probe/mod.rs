@@ -47,17 +47,24 @@ pub struct DomainProbe {
 }
 
 impl DomainProbe {
-    /// The probes that asked about `recipient`, or, when none did, every probe.
+    /// The probes that asked about `recipient` (none when another recipient stood for it).
     pub fn for_recipient<'a>(&'a self, recipient: &str) -> Vec<&'a SmtpProbe> {
-        let own: Vec<&SmtpProbe> = self
-            .smtp
+        self.smtp
             .iter()
             .filter(|p| p.recipient.eq_ignore_ascii_case(recipient))
-            .collect();
-        if own.is_empty() {
-            self.smtp.iter().collect()
-        } else {
-            own
+            .collect()
+    }
+
+    /// The probes of the domain's hosts up to the first that greeted: what any recipient
+    /// there meets before RCPT (connections, greetings, TLS).
+    pub fn to_the_door(&self) -> Vec<&SmtpProbe> {
+        match self.smtp.first() {
+            Some(first) => self
+                .smtp
+                .iter()
+                .filter(|p| p.recipient == first.recipient)
+                .collect(),
+            None => Vec::new(),
         }
     }
 }

@@ -144,12 +144,6 @@ impl SmtpResult {
             .iter()
             .find(|s| !(s.outcome.positive() || s.step == Step::Ehlo && helo_ok))
     }
-
-    /// A whole transaction went through: the test message was accepted.
-    pub fn accepted(&self) -> bool {
-        self.step(Step::EndOfData)
-            .is_some_and(|s| s.outcome.positive())
-    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

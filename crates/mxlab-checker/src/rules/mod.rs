@@ -131,7 +131,7 @@ pub static RULES: &[Rule] = &[
     },
     Rule {
         id: RuleId::SmtpConnectTimeout,
-        fires: "Winsock 10060 / \"Failed to connect\" / \"Connection timed out\"; confirmed when the probe's connection gets no answer. Met by the probe alone (nothing seen), it is a finding, never the verdict.",
+        fires: "Winsock 10060 / \"Failed to connect\" / \"Connection timed out\"; confirmed when the probe's connection gets no answer. Met by the probe alone while the mail was delivered, it is a finding, never the verdict; with nothing seen and the mail not delivered, what the probe meets is the failure.",
         severity: Severity::Error,
         role: Role::Cause,
         title: "The remote MX does not answer connections",
@@ -279,7 +279,7 @@ pub static RULES: &[Rule] = &[
     },
     Rule {
         id: RuleId::SmtpTlsCertUntrusted,
-        fires: "\"UnknownIssuer\", \"self-signed\", confirmed by the probe's handshake.",
+        fires: "\"UnknownIssuer\", \"self-signed\", confirmed by the probe's handshake; also a TLS negotiation that fails for a reason the text does not name.",
         severity: Severity::Error,
         role: Role::Cause,
         title: "The remote MX's TLS certificate is not trusted",
