@@ -33,9 +33,10 @@ pub struct Dsn {
 }
 
 /// Notice wording that only summarises: "400 4.4.7 Message delayed" and
-/// "550 4.4.7 QUEUE.Expired" say that time passed, not why.
+/// "550 4.4.7 QUEUE.Expired" say that time passed, not why. The classifier decides, so the
+/// notice reader and the diagnosis agree on what a summary is.
 pub fn is_summary(reply: &str) -> bool {
-    reply.starts_with("400 4.4.7") || reply.contains("QUEUE.Expired")
+    crate::diagnosis::classify::classify(reply) == crate::diagnosis::classify::Symptom::Summary
 }
 
 impl Dsn {
@@ -65,7 +66,7 @@ impl Dsn {
             && self
                 .recipients
                 .iter()
-                .any(|r| r.diagnostic_code.contains("QUEUE.Expired"))
+                .any(|r| is_summary(&r.diagnostic_code))
     }
 }
 
