@@ -143,7 +143,7 @@ impl Story {
         if text.is_empty() {
             return;
         }
-        let key = (origin.clone(), text.to_string());
+        let key = (origin.clone(), alike(text));
         if let Some(e) = self.seen.get(&key).map(|&i| &mut self.errors[i]) {
             e.count += 1;
             if at.is_some() {
@@ -179,6 +179,24 @@ impl Story {
             _ => {}
         }
     }
+}
+
+/// What makes two errors the same error: their text without the tokens that change from one
+/// attempt to the next — queue ids, session ids, timestamps (`… a1b2c3d4e5 - gsmtp`,
+/// `queued as 4B2F31C0A1`). Words and reply codes stay.
+fn alike(text: &str) -> String {
+    text.split_whitespace()
+        .filter(|w| {
+            let w = w.trim_matches(|c: char| !c.is_ascii_alphanumeric());
+            let digits = w.chars().filter(char::is_ascii_digit).count();
+            let letters = w.chars().filter(char::is_ascii_alphabetic).count();
+            // An id: long, with digits and letters mixed, or a long run of digits; not an
+            // address or a host (dots and colons), which tell errors apart.
+            let id = w.len() >= 8 && digits >= 2 && (letters >= 2 || digits >= 8);
+            !id || w.contains(['.', ':', '@'])
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// A time as the artifacts write it: RFC 3339 in the tracking log, RFC 5322 in notices.

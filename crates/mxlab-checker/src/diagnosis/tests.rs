@@ -349,3 +349,26 @@ fn each_cause_fires_on_its_own_evidence_and_no_other() {
         assert_eq!(f.recipients, std::slice::from_ref(who), "{want}");
     }
 }
+
+#[test]
+fn retries_that_differ_only_by_an_id_fold_into_one_line() {
+    let tracking: Vec<TrackingEvent> = (0..30)
+        .map(|i| {
+            event(
+                &format!("2024-05-08T19:{:02}:00.000Z", i * 2),
+                "DEFER",
+                "a@p.test",
+                &format!("421-4.7.0 Try again later, closing connection. (EHLO) d{i:02}x443c01a7336sm{i}4 - gsmtp"),
+            )
+        })
+        .collect();
+    let d = diagnose(&facts(&["a@p.test"], tracking));
+    let f = &d.findings[0];
+    let lines: Vec<_> = f
+        .evidence
+        .iter()
+        .filter(|e| e.contains("Try again"))
+        .collect();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].contains("×30"), "{lines:?}");
+}
