@@ -6,8 +6,6 @@
 //! blocklist verdict, and until DMARC has a rule of its own those are `smtp.policy.rejected`
 //! (with the failing SPF evaluation in the evidence).
 
-use std::path::PathBuf;
-
 const DISAGREE: &[(&str, &str)] = &[
     (
         "barracuda-blocked-vague-portal-subdomain-spf-fail",
@@ -21,13 +19,7 @@ const DISAGREE: &[(&str, &str)] = &[
 
 #[test]
 fn the_blind_set_passes_but_for_its_stated_disagreements() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scenarios/blind");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .collect();
-    files.sort();
+    let files = mxlab_e2e::scenario_files("blind");
     assert_eq!(files.len(), 40);
     let mut wrong = Vec::new();
     for path in &files {
