@@ -748,7 +748,7 @@ fn observations(
         let now = dns::locate(d)
             .map(|f| (f.rule, f.summary, f.evidence))
             .or_else(|| {
-                let probes: Vec<_> = d.smtp.iter().collect();
+                let probes = d.to_the_door();
                 let (symptom, _) = smtp::met(&probes)?;
                 if !smtp::is_connection(&symptom) && !matches!(symptom, Symptom::Tls(_)) {
                     return None;
@@ -766,21 +766,26 @@ fn observations(
         let Some((id, text, evidence)) = now else {
             continue;
         };
-        if causes.contains_key(&id) || findings.iter().any(|(_, _, f)| f.rule == id) {
+        // Already the cause for a recipient at this domain: nothing to add.
+        let domain = d.domain.to_ascii_lowercase();
+        let explained = causes
+            .get(&id)
+            .is_some_and(|group| group.iter().any(|(s, _)| s.domain() == domain));
+        if explained {
+            continue;
+        }
+        let note = format!("{text} (the checker's probe, now; no failure the sender saw shows it)");
+        // The same fault at another domain joins that finding.
+        if let Some((_, _, f)) = findings
+            .iter_mut()
+            .find(|(_, _, f)| f.rule == id && f.recipients.is_empty())
+        {
+            f.summary = format!("{}; {note}", f.summary);
+            f.evidence.extend(evidence);
             continue;
         }
         let (order, r) = catalog_entry(id);
-        findings.push((
-            order,
-            r,
-            finding(
-                r,
-                format!("{text} (the checker's probe, now; no failure the sender saw shows it)"),
-                evidence,
-                Vec::new(),
-                false,
-            ),
-        ));
+        findings.push((order, r, finding(r, note, evidence, Vec::new(), false)));
     }
 }
 
