@@ -1,10 +1,9 @@
 //! The checker's one door: what the administrator was handed, what the user complains
 //! about, and where the checker may probe from, in; a diagnosis out.
 
-use std::collections::BTreeMap;
-
 use crate::artifacts::{self, Artifacts};
-use crate::diagnosis::observe::{self, domain_of};
+use crate::diagnosis::classify::Symptom;
+use crate::diagnosis::observe::{self, Story};
 use crate::diagnosis::{self, Diagnosis};
 use crate::facts::Facts;
 use crate::probe::{ProbeEnv, probe_domain, probe_spf};
@@ -24,75 +23,65 @@ pub async fn investigate(
     complaint: &Complaint,
     env: &ProbeEnv<'_>,
 ) -> Diagnosis {
-    let dsns: Vec<_> = handed
-        .dsn
-        .iter()
-        .filter_map(|d| artifacts::dsn::read(d))
-        .collect();
-    let ndrs: Vec<_> = handed
-        .ndr
-        .iter()
-        .filter_map(|d| artifacts::dsn::read(d))
-        .collect();
-    let tracking = handed
-        .tracking_log
-        .as_deref()
-        .map(artifacts::tracking::read)
-        .unwrap_or_default();
-    let notices: Vec<_> = dsns.iter().chain(&ndrs).cloned().collect();
-    let stories = observe::stories(
-        &complaint.recipients,
-        &notices,
-        &tracking,
-        handed.queue.as_deref(),
-    );
+    let read = |notices: &[String]| -> Vec<_> {
+        notices
+            .iter()
+            .filter_map(|d| artifacts::dsn::read(d))
+            .collect()
+    };
+    let mut facts = Facts {
+        recipients: complaint.recipients.clone(),
+        dsns: read(&handed.dsn),
+        ndrs: read(&handed.ndr),
+        tracking: handed
+            .tracking_log
+            .as_deref()
+            .map(artifacts::tracking::read)
+            .unwrap_or_default(),
+        queue: handed.queue.clone(),
+        domains: Vec::new(),
+        spf: None,
+    };
+    let stories = observe::of(&facts);
+    for (domain, who) in whom_to_ask(&stories) {
+        facts.domains.push(probe_domain(env, &domain, &who).await);
+    }
+    facts.spf = Some(probe_spf(env).await);
+    diagnosis::diagnose(&facts, &stories)
+}
 
-    // Per domain, in the order the complaint names them: whom to ask the server about.
-    let mut order: Vec<String> = Vec::new();
-    let mut ask: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for story in &stories {
+/// Per recipient domain, in the order the complaint names them, whom to ask its server
+/// about: one recipient for each distinct failure seen there, or the first one named when
+/// none failed.
+fn whom_to_ask(stories: &[Story]) -> Vec<(String, Vec<String>)> {
+    // (domain, [(recipient, the failure it stands for)])
+    type Asked = Vec<(String, Option<Symptom>)>;
+    let mut out: Vec<(String, Asked)> = Vec::new();
+    for story in stories {
         let domain = story.domain();
         if domain.is_empty() {
             continue;
         }
-        if !order.contains(&domain) {
-            order.push(domain.clone());
-        }
-        let list = ask.entry(domain).or_default();
-        if let Some(seen) = story.decisive() {
-            let distinct = !list.iter().any(|r| {
-                stories
-                    .iter()
-                    .find(|s| &s.address == r)
-                    .and_then(|s| s.decisive())
-                    .is_some_and(|other| other.symptom == seen.symptom)
-            });
-            if distinct {
-                list.push(story.address.clone());
+        let at = match out.iter().position(|(d, _)| *d == domain) {
+            Some(at) => at,
+            None => {
+                out.push((domain, Vec::new()));
+                out.len() - 1
             }
+        };
+        let symptom = story.decisive().map(|e| e.symptom.clone());
+        let list = &mut out[at].1;
+        let first = list.is_empty();
+        let failed_anew = symptom.is_some() && !list.iter().any(|(_, s)| *s == symptom);
+        if failed_anew {
+            // A recipient standing in for nobody's failure makes way for one that failed.
+            list.retain(|(_, s)| s.is_some());
+        }
+        if first || failed_anew {
+            list.push((story.address.clone(), symptom));
         }
     }
-    let mut domains = Vec::new();
-    for domain in &order {
-        let mut who = ask.remove(domain).unwrap_or_default();
-        if who.is_empty()
-            && let Some(first) = complaint
-                .recipients
-                .iter()
-                .find(|r| domain_of(r) == *domain)
-        {
-            who.push(first.clone());
-        }
-        domains.push(probe_domain(env, domain, &who).await);
-    }
-    let facts = Facts {
-        recipients: complaint.recipients.clone(),
-        dsns,
-        ndrs,
-        tracking,
-        queue: handed.queue.clone(),
-        domains,
-        spf: Some(probe_spf(env).await),
-    };
-    diagnosis::diagnose(&facts)
+    out.into_iter()
+        .map(|(d, who)| (d, who.into_iter().map(|(a, _)| a).collect()))
+        .collect()
 }

@@ -22,7 +22,7 @@ use mxlab_vocab::{RuleId, SpfResult};
 use crate::facts::Facts;
 use crate::probe::DomainProbe;
 use crate::rule::{Finding, Role, Rule};
-use crate::rules::RULES;
+use crate::rules::{RULES, position};
 
 use classify::Symptom;
 use observe::{Fate, Seen, Story};
@@ -266,7 +266,7 @@ fn confirm_by_smtp(
             | Symptom::Policy { .. }
     );
     match smtp::met(&probes) {
-        Some((now, _)) => {
+        Some(now) => {
             // Timeouts and drops: the probe tells at which stage they happen.
             // A timeout whose stage the text leaves open: the probe says which. Anything else
             // the probe meets now is evidence, not a new name for what was seen.
@@ -294,7 +294,7 @@ fn from_probes(facts: &Facts, story: &Story) -> Option<Attribution> {
         return Some(a);
     }
     let probes = d.for_recipient(&story.address);
-    let (symptom, _) = smtp::met(&probes)?;
+    let symptom = smtp::met(&probes)?;
     let mut a = Attribution::new(symptom.rule(), String::new());
     if let Symptom::Spf(hint) = &symptom {
         a.rule = spf_cause(facts, *hint);
@@ -516,14 +516,7 @@ fn summary(
 }
 
 /// One finding per rule that explains recipients, and the observations beside them.
-pub fn diagnose(facts: &Facts) -> Diagnosis {
-    let notices: Vec<_> = facts.notices().cloned().collect();
-    let stories = observe::stories(
-        &facts.recipients,
-        &notices,
-        &facts.tracking,
-        facts.queue.as_deref(),
-    );
+pub fn diagnose(facts: &Facts, stories: &[Story]) -> Diagnosis {
     let local = transport::Local::read(&facts.tracking, &facts.dsns);
     let mut attributions: Vec<(&Story, Attribution)> = stories
         .iter()
@@ -539,15 +532,15 @@ pub fn diagnose(facts: &Facts) -> Diagnosis {
         }
     }
     for (id, group) in &by_rule {
-        let (order, r) = catalog_entry(*id);
+        let (order, r) = position(*id);
         findings.push((order, r, cause_finding(r, group)));
     }
-    observations(facts, &stories, &by_rule, &mut findings);
+    observations(facts, stories, &by_rule, &mut findings);
 
     let verdict = by_rule
         .iter()
         .map(|(id, group)| {
-            let (order, r) = catalog_entry(*id);
+            let (order, r) = position(*id);
             (
                 std::cmp::Reverse(group.len()),
                 r.severity,
@@ -586,14 +579,6 @@ pub fn diagnose(facts: &Facts) -> Diagnosis {
             })
             .collect(),
     }
-}
-
-fn catalog_entry(id: RuleId) -> (usize, &'static Rule) {
-    RULES
-        .iter()
-        .enumerate()
-        .find(|(_, r)| r.id == id)
-        .expect("every rule id is in the catalog")
 }
 
 fn verdict_summary(group: &[&(&Story, Attribution)]) -> String {
@@ -698,7 +683,7 @@ fn outcome_finding(
     id: RuleId,
     attributions: &[(&Story, Attribution)],
 ) -> (usize, &'static Rule, Finding) {
-    let (order, r) = catalog_entry(id);
+    let (order, r) = position(id);
     let summary = match id {
         RuleId::OkDelivered => {
             "Every message was delivered; the remote server accepted it with 250".to_string()
@@ -749,7 +734,7 @@ fn observations(
             .map(|f| (f.rule, f.summary, f.evidence))
             .or_else(|| {
                 let probes = d.to_the_door();
-                let (symptom, _) = smtp::met(&probes)?;
+                let symptom = smtp::met(&probes)?;
                 if !smtp::is_connection(&symptom) && !matches!(symptom, Symptom::Tls(_)) {
                     return None;
                 }
@@ -784,7 +769,7 @@ fn observations(
             f.evidence.extend(evidence);
             continue;
         }
-        let (order, r) = catalog_entry(id);
+        let (order, r) = position(id);
         findings.push((order, r, finding(r, note, evidence, Vec::new(), false)));
     }
 }

@@ -9,6 +9,7 @@ use mxlab_vocab::EventId;
 
 use crate::artifacts::dsn::Dsn;
 use crate::artifacts::tracking::TrackingEvent;
+use crate::facts::Facts;
 
 use super::classify::{Symptom, classify};
 
@@ -215,9 +216,19 @@ pub fn domain_of(address: &str) -> String {
 }
 
 /// The recipients' stories, in the order the complaint names them.
-pub fn stories(
+/// The stories of the complaint's recipients, from what the administrator was handed.
+pub fn of(facts: &Facts) -> Vec<Story> {
+    stories(
+        &facts.recipients,
+        facts.notices(),
+        &facts.tracking,
+        facts.queue.as_deref(),
+    )
+}
+
+fn stories<'a>(
     recipients: &[String],
-    notices: &[Dsn],
+    notices: impl IntoIterator<Item = &'a Dsn>,
     tracking: &[TrackingEvent],
     queue: Option<&str>,
 ) -> Vec<Story> {

@@ -7,9 +7,9 @@ use crate::probe::smtp::{Outcome, SmtpProbe, SmtpResult, Step};
 
 use super::classify::{Symptom, classify};
 
-/// The symptom the probes of one recipient met, with the probe that met it; `None` when the
-/// probes went through (or there were none).
-pub fn met(probes: &[&SmtpProbe]) -> Option<(Symptom, Option<usize>)> {
+/// The symptom the probes of one recipient met; `None` when the probes went through (or there
+/// were none).
+pub fn met(probes: &[&SmtpProbe]) -> Option<Symptom> {
     let results: Vec<&SmtpResult> = probes.iter().map(|p| &p.result).collect();
     if results.is_empty() {
         return None;
@@ -27,7 +27,7 @@ pub fn met(probes: &[&SmtpProbe]) -> Option<(Symptom, Option<usize>)> {
             SmtpResult::Rejected(reply) => classify(&reply.one_line()),
             SmtpResult::Greeted { .. } => unreachable!("none greeted"),
         };
-        return Some((symptom, Some(0)));
+        return Some(symptom);
     };
     let step = results[i].failed_step()?;
     let symptom = match (&step.outcome, step.step) {
@@ -38,7 +38,7 @@ pub fn met(probes: &[&SmtpProbe]) -> Option<(Symptom, Option<usize>)> {
         (Outcome::Reply(r), _) => classify(&r.one_line()),
         (Outcome::TlsEstablished, _) => return None,
     };
-    Some((symptom, Some(i)))
+    Some(symptom)
 }
 
 /// Failures of the connection itself, whose stage the probe can tell.

@@ -6,6 +6,11 @@ use mxlab_vocab::RuleId;
 use super::*;
 use crate::artifacts::tracking::TrackingEvent;
 
+/// The diagnosis of the facts alone (the stories read from them, as `investigate` does).
+fn diagnose(facts: &Facts) -> Diagnosis {
+    super::diagnose(facts, &observe::of(facts))
+}
+
 fn event(at: &str, id: &str, rcpt: &str, status: &str) -> TrackingEvent {
     TrackingEvent {
         date_time: at.into(),

@@ -519,9 +519,15 @@ pub static RULES: &[Rule] = &[
 
 /// The catalog entry of a rule id: every id has one (a test holds the two lists together).
 pub fn rule(id: RuleId) -> &'static Rule {
+    position(id).1
+}
+
+/// A rule id's place in the catalog (the verdict's tie-break order) and its entry.
+pub fn position(id: RuleId) -> (usize, &'static Rule) {
     RULES
         .iter()
-        .find(|r| r.id == id)
+        .enumerate()
+        .find(|(_, r)| r.id == id)
         .expect("every rule id is in the catalog")
 }
 
