@@ -3,44 +3,25 @@
 
 use mxlab_checker::report::Report;
 
-/// A partner whose one host answers every RCPT with `reply`; the admin looks after `look`.
+/// The remote-447 story with its host answering every RCPT with `reply`, and the admin
+/// looking after `look`.
 fn story(reply: &str, look: &str) -> Report {
-    let text = format!(
-        r#"mxlab = 1
-title = "t"
-start = "2024-05-08T20:40:00+01:00"
-investigate_at = "{look}"
-
-[[dns.zones]]
-origin = "partner.test"
-records = """
-@     3600 IN SOA ns1 hostmaster 2024050801 3600 600 604800 300
-@     3600 IN NS  ns1
-@     3600 IN MX  10 mx1
-ns1   3600 IN A   127.0.0.53
-mx1   3600 IN A   127.0.0.10
-"""
-
-[[smtp.hosts]]
-name = "mx1.partner.test"
-
-[[smtp.hosts.rules]]
-stage = "rcpt"
-reply = "{reply}"
-
-[sender]
-hostname = "srv01.mycompany.lan"
-domain = "mycompany.test"
-ip = "127.0.0.2"
-
-[[sender.messages]]
-from = "taro@mycompany.test"
-to = ["hanako@partner.test"]
-subject = "Quarterly report"
-
-[expect]
-verdict = "inconclusive"
-"#
+    let (_, text) = mxlab_scenario::catalog::CATALOG
+        .iter()
+        .find(|(name, _)| *name == "remote-447")
+        .expect("remote-447 is built in");
+    let text = text
+        .replace(
+            "reply = \"451 4.4.7 Message delayed, try again later\"",
+            &format!("reply = \"{reply}\""),
+        )
+        .replace(
+            "investigate_at = \"4h5m\"",
+            &format!("investigate_at = \"{look}\""),
+        );
+    assert!(
+        text.contains(reply) && text.contains(look),
+        "the story changed"
     );
     let scenario = mxlab_scenario::load_str("t", "t.toml", &text).unwrap();
     mxlab_harness::run(&scenario).unwrap()

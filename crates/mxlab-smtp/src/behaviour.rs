@@ -317,6 +317,16 @@ mod tests {
         }
     }
 
+    /// The reply code `rules` give at `stage` for a first attempt with these recipients.
+    fn code_for(rules: &[SmtpRule], stage: Stage, recipients: &[Recipient<'_>]) -> u16 {
+        let ctx = Context {
+            attempt: 1,
+            recipients,
+            ..Context::default()
+        };
+        code(decide(rules, stage, &ctx))
+    }
+
     #[test]
     fn a_recipient_condition_at_data_and_end_of_data_holds_for_any_accepted_recipient() {
         for stage in [Stage::Data, Stage::EndOfData] {
@@ -324,14 +334,7 @@ mod tests {
             not_bob.recipient = Some("bob@*".into());
             not_bob.reply = Some("554 5.7.1 Not for bob".parse().unwrap());
             let rules = [not_bob];
-            let with = |recipients: &[Recipient<'_>]| {
-                let ctx = Context {
-                    attempt: 1,
-                    recipients,
-                    ..Context::default()
-                };
-                code(decide(&rules, stage, &ctx))
-            };
+            let with = |recipients: &[Recipient<'_>]| code_for(&rules, stage, recipients);
             assert_eq!(with(&[to("alice@x")]), 250, "{stage}");
             assert_eq!(with(&[to("alice@x"), to("Bob@x")]), 554, "{stage}");
             assert_eq!(with(&[to("bob@x"), to("carol@x")]), 554, "{stage}");
@@ -346,14 +349,7 @@ mod tests {
             grey.within = Some(mxlab_scenario::Dur::from_mins(15));
             grey.reply = Some("451 4.7.1 Greylisted, try again later".parse().unwrap());
             let rules = [grey];
-            let with = |recipients: &[Recipient<'_>]| {
-                let ctx = Context {
-                    attempt: 1,
-                    recipients,
-                    ..Context::default()
-                };
-                code(decide(&rules, stage, &ctx))
-            };
+            let with = |recipients: &[Recipient<'_>]| code_for(&rules, stage, recipients);
             assert_eq!(with(&[seen("a@x", 20), seen("b@x", 3)]), 451, "{stage}");
             assert_eq!(with(&[seen("a@x", 20), seen("b@x", 15)]), 250, "{stage}");
             // Nothing remembered: nothing is inside a window.
@@ -368,14 +364,7 @@ mod tests {
         grey_bob.within = Some(mxlab_scenario::Dur::from_mins(15));
         grey_bob.reply = Some("451 4.7.1 Greylisted".parse().unwrap());
         let rules = [grey_bob];
-        let with = |recipients: &[Recipient<'_>]| {
-            let ctx = Context {
-                attempt: 1,
-                recipients,
-                ..Context::default()
-            };
-            code(decide(&rules, Stage::Data, &ctx))
-        };
+        let with = |recipients: &[Recipient<'_>]| code_for(&rules, Stage::Data, recipients);
         // Bob was first seen long ago; alice just now: neither matches both conditions.
         assert_eq!(with(&[seen("bob@x", 30), seen("alice@x", 0)]), 250);
         assert_eq!(with(&[seen("alice@x", 30), seen("bob@x", 0)]), 451);
