@@ -68,10 +68,6 @@ impl Reply {
         self.code < 400
     }
 
-    pub fn is_transient(&self) -> bool {
-        (400..500).contains(&self.code)
-    }
-
     pub fn is_permanent(&self) -> bool {
         self.code >= 500
     }

@@ -31,14 +31,6 @@ impl EnhancedStatus {
             .then(|| EnhancedStatus::new(class as u8, subject, detail))
     }
 
-    pub fn is_permanent(self) -> bool {
-        self.class == 5
-    }
-
-    pub fn is_transient(self) -> bool {
-        self.class == 4
-    }
-
     /// The same subject and detail in any class: `X.2.2` matches both 4.2.2 and 5.2.2.
     pub fn is(self, subject: u16, detail: u16) -> bool {
         self.subject == subject && self.detail == detail

@@ -28,17 +28,6 @@ impl TlsFailure {
             TlsFailure::Other(s) => s,
         }
     }
-
-    /// A certificate problem (as opposed to the handshake not completing).
-    pub fn is_certificate(&self) -> bool {
-        matches!(
-            self,
-            TlsFailure::CertificateExpired
-                | TlsFailure::CertificateNotYetValid
-                | TlsFailure::CertificateNameMismatch
-                | TlsFailure::UnknownIssuer
-        )
-    }
 }
 
 impl fmt::Display for TlsFailure {
