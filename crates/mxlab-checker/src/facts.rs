@@ -2,7 +2,7 @@
 //! checker's own probes — and nothing from inside the simulation. Only
 //! [`crate::investigate`] fills it.
 
-use crate::artifacts::dsn::Dsn;
+use crate::artifacts::notice::Notice;
 use crate::artifacts::tracking::TrackingEvent;
 use crate::probe::DomainProbe;
 
@@ -11,9 +11,9 @@ pub(crate) struct Facts {
     /// The recipients the complaint is about.
     pub recipients: Vec<String>,
     /// Delay notices (and any other DSN) the sender received.
-    pub dsns: Vec<Dsn>,
+    pub dsns: Vec<Notice>,
     /// Non-delivery reports the sender received.
-    pub ndrs: Vec<Dsn>,
+    pub ndrs: Vec<Notice>,
     pub tracking: Vec<TrackingEvent>,
     /// The queue snapshot, as `Get-Queue | Format-List` shows it.
     pub queue: Option<String>,
@@ -25,7 +25,7 @@ pub(crate) struct Facts {
 
 impl Facts {
     /// Every notice, delays first.
-    pub fn notices(&self) -> impl Iterator<Item = &Dsn> {
+    pub fn notices(&self) -> impl Iterator<Item = &Notice> {
         self.dsns.iter().chain(&self.ndrs)
     }
 }

@@ -26,7 +26,7 @@ pub async fn investigate(
     let read = |notices: &[String]| -> Vec<_> {
         notices
             .iter()
-            .filter_map(|d| artifacts::dsn::read(d))
+            .filter_map(|d| artifacts::notice::read(d.as_bytes()))
             .collect()
     };
     let mut facts = Facts {

@@ -1,7 +1,7 @@
 //! Readers for what an administrator is handed: DSNs and NDRs, the tracking log.
 
-pub mod dsn;
 pub mod fields;
+pub mod notice;
 pub mod tracking;
 
 /// The artifacts as text, as the admin has them.

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use mxlab_vocab::EventId;
 
-use crate::artifacts::dsn::Dsn;
+use crate::artifacts::notice::Notice;
 use crate::artifacts::tracking::TrackingEvent;
 use crate::facts::Facts;
 
@@ -228,7 +228,7 @@ pub fn of(facts: &Facts) -> Vec<Story> {
 
 fn stories<'a>(
     recipients: &[String],
-    notices: impl IntoIterator<Item = &'a Dsn>,
+    notices: impl IntoIterator<Item = &'a Notice>,
     tracking: &[TrackingEvent],
     queue: Option<&str>,
 ) -> Vec<Story> {
@@ -282,15 +282,16 @@ fn stories<'a>(
                     story.saw(text, origin.clone(), at);
                 }
             }
-            match r.action.to_ascii_lowercase().as_str() {
+            match r.action.as_str() {
                 "delayed" => {
                     story.delay_notice = true;
                     story.settle(Fate::Delayed);
                 }
-                "failed" => {
-                    let expired = classify(&r.diagnostic_code) == Symptom::Summary;
-                    story.settle(if expired { Fate::Expired } else { Fate::Failed });
-                }
+                "failed" => story.settle(if r.expired() {
+                    Fate::Expired
+                } else {
+                    Fate::Failed
+                }),
                 "delivered" | "relayed" | "expanded" => story.settle(Fate::Delivered),
                 _ => {}
             }

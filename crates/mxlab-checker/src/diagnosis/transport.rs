@@ -10,7 +10,7 @@ use mxlab_vocab::{EventId, RuleId};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::artifacts::dsn::Dsn;
+use crate::artifacts::notice::Notice;
 use crate::artifacts::tracking::TrackingEvent;
 
 use super::Attribution;
@@ -49,7 +49,7 @@ fn event(e: &TrackingEvent) -> Option<EventId> {
 }
 
 impl Local {
-    pub fn read(tracking: &[TrackingEvent], dsns: &[Dsn]) -> Local {
+    pub fn read(tracking: &[TrackingEvent], dsns: &[Notice]) -> Local {
         let mut recipients: BTreeMap<&str, Vec<String>> = BTreeMap::new();
         let mut received: BTreeMap<&str, OffsetDateTime> = BTreeMap::new();
         let mut first_try: BTreeMap<&str, (OffsetDateTime, EventId)> = BTreeMap::new();

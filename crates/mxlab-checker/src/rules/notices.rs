@@ -1,10 +1,10 @@
 //! Observations about the notices the user received: what they say of themselves.
 
-use crate::artifacts::dsn::Dsn;
+use crate::artifacts::notice::Notice;
 use crate::facts::Facts;
 use crate::rule::Hit;
 
-fn named(notices: &[&Dsn], action: &str) -> Vec<String> {
+fn named(notices: &[&Notice], action: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for r in notices.iter().flat_map(|d| &d.recipients) {
         if r.action.eq_ignore_ascii_case(action) && !out.contains(&r.final_recipient) {
@@ -15,7 +15,7 @@ fn named(notices: &[&Dsn], action: &str) -> Vec<String> {
 }
 
 pub fn delayed(facts: &Facts) -> Option<Hit> {
-    let delays: Vec<&Dsn> = facts.dsns.iter().filter(|d| d.is_delay()).collect();
+    let delays: Vec<&Notice> = facts.dsns.iter().filter(|d| d.is_delay()).collect();
     let dsn = delays.first()?;
     let mut evidence: Vec<String> = dsn
         .recipients
@@ -45,7 +45,7 @@ pub fn delayed(facts: &Facts) -> Option<Hit> {
 }
 
 pub fn expired(facts: &Facts) -> Option<Hit> {
-    let expiries: Vec<&Dsn> = facts.ndrs.iter().filter(|d| d.is_expiry()).collect();
+    let expiries: Vec<&Notice> = facts.ndrs.iter().filter(|d| d.is_expiry()).collect();
     let ndr = expiries.first()?;
     let evidence = ndr
         .recipients
@@ -71,7 +71,7 @@ pub fn expired(facts: &Facts) -> Option<Hit> {
 }
 
 pub fn failed(facts: &Facts) -> Option<Hit> {
-    let failures: Vec<&Dsn> = facts
+    let failures: Vec<&Notice> = facts
         .ndrs
         .iter()
         .filter(|d| d.is_failure() && !d.is_expiry())

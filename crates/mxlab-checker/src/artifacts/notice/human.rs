@@ -1,0 +1,460 @@
+//! The human part of a notice, read for what it says about each recipient: the address it
+//! lists and the lines under it, the reply the remote server gave (`said: …`,
+//! `returned '…'`, `Remote host said: …`, `<<< 550 …`, `(reason: …)`), the hosts involved,
+//! and whether the words speak of a delay or of giving up. Written from the formats Exchange,
+//! Microsoft 365, Postfix, Exim, Sendmail, qmail, Gmail and others document; no vendor is
+//! named in the code, only the shapes their texts take.
+
+/// One recipient's part of the human text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Block {
+    pub address: String,
+    /// The replies and errors written under it, in order.
+    pub errors: Vec<String>,
+    /// Its words, when they quote no reply: what a notice that gives no code says instead
+    /// ("retry timeout exceeded", "Sorry, I couldn't find any host named …").
+    pub words: Option<String>,
+    /// Its lines, joined.
+    pub text: String,
+}
+
+/// The most blocks read from one text.
+const MAX_BLOCKS: usize = 2000;
+
+/// The notice's own words: every human part joined, up to where the returned message starts.
+pub fn body(parts: &[String]) -> &str {
+    let text = parts.first().map(String::as_str).unwrap_or("");
+    let mut end = text.len();
+    let mut at = 0;
+    for line in text.split_inclusive('\n') {
+        if is_returned_message(line) {
+            end = at;
+            break;
+        }
+        at += line.len();
+    }
+    &text[..end]
+}
+
+/// Where the copy of the original message starts in a single-part notice.
+fn is_returned_message(line: &str) -> bool {
+    let l = line.trim().to_ascii_lowercase();
+    let dashed = l.starts_with("---") || l.starts_with("===");
+    (dashed
+        && [
+            "copy of the message",
+            "original message",
+            "unsent message",
+            "message header",
+            "returned message",
+            "this is a copy",
+            "undelivered message",
+        ]
+        .iter()
+        .any(|w| l.contains(w)))
+        || l.starts_with("original message headers")
+        || l.starts_with("--- below this line is a copy")
+}
+
+/// Lines with their continuations joined (Postfix and Exim fold with indentation).
+pub fn unfold(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for raw in text.lines() {
+        let line = raw.trim_end_matches('\r');
+        match out.last_mut() {
+            Some(prev)
+                if line.starts_with([' ', '\t'])
+                    && !line.trim().is_empty()
+                    && !prev.trim().is_empty()
+                    && opens(line).is_none()
+                    // Exim lists an address alone, its lines indented under it.
+                    && !(opens(prev).is_some() && prev.split_whitespace().count() == 1) =>
+            {
+                prev.push(' ');
+                prev.push_str(line.trim());
+            }
+            _ => out.push(line.to_string()),
+        }
+    }
+    out
+}
+
+/// A reply quoted in one line of human text: Exchange's `… returned '441 4.4.1 …'`,
+/// Postfix's `host mx[192.0.2.1] said: 550 5.1.1 … (in reply to RCPT TO command)`, qmail's
+/// `Remote host said: …`, Sendmail's `<<< 550 …` and `(reason: 550 …)`.
+pub fn quoted_in(line: &str) -> Option<String> {
+    let lower = line.to_ascii_lowercase();
+    if let Some(start) = lower.find("returned '") {
+        let rest = &line[start + "returned '".len()..];
+        return Some(rest[..rest.rfind('\'')?].to_string());
+    }
+    if let Some(start) = lower.find(" said: ") {
+        return Some(line[start + " said: ".len()..].trim().to_string());
+    }
+    if let Some(start) = lower.find("(reason: ") {
+        let rest = &line[start + "(reason: ".len()..];
+        return Some(
+            rest[..rest.rfind(')').unwrap_or(rest.len())]
+                .trim()
+                .to_string(),
+        );
+    }
+    let t = line.trim_start();
+    if let Some(rest) = t.strip_prefix("<<< ") {
+        return Some(rest.trim().to_string());
+    }
+    None
+}
+
+/// Every reply quoted in the human text, in order.
+pub fn quoted_replies(text: &str) -> Vec<String> {
+    unfold(text)
+        .iter()
+        .filter_map(|l| quoted_in(l))
+        .take(MAX_BLOCKS)
+        .collect()
+}
+
+/// The address a line opens a block for: a line that is, or starts with, an address
+/// (`bob@example.net`, `<bob@example.net>:`, `bob@example.net: …`, Exim's indented address,
+/// Exchange's address before its error).
+fn opens(line: &str) -> Option<String> {
+    let t = line.trim();
+    let first = t.split_whitespace().next()?;
+    let word = first.trim_matches(|c| matches!(c, '<' | '>' | ':' | ',' | '"' | '\'' | '*'));
+    let word = word.strip_prefix("mailto:").unwrap_or(word);
+    if !is_address(word) {
+        return None;
+    }
+    let rest = t[first.len()..].trim();
+    // An address followed by prose is an opening only when a colon or a bracket ends it, or
+    // the words after it are the few that go with listed addresses.
+    let listed = rest.is_empty()
+        || first.ends_with(':')
+        || first.ends_with('>')
+        || rest.starts_with('(')
+        || rest.starts_with("on ")
+        || rest.starts_with("- ")
+        || rest.starts_with('#')
+        || rest.starts_with("...");
+    listed.then(|| word.to_string())
+}
+
+fn is_address(word: &str) -> bool {
+    let Some((local, domain)) = word.rsplit_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !word.contains(['(', ')', '[', ']', '=', '/', '\\'])
+        && domain
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '.' | '-'))
+}
+
+/// Each recipient's block: from a line that opens it until a blank line after text, or the
+/// next opening line. The errors are what its lines quote, or the first words with a reply
+/// code, or — for texts that give none ("retry timeout exceeded", "Sorry, I couldn't find any
+/// host named …") — its words.
+pub fn blocks(text: &str) -> Vec<Block> {
+    let mut out: Vec<Block> = Vec::new();
+    let mut lines: Vec<String> = Vec::new();
+    let mut current: Option<String> = None;
+    let flush = |who: &mut Option<String>, lines: &mut Vec<String>, out: &mut Vec<Block>| {
+        if let Some(address) = who.take() {
+            if out.len() < MAX_BLOCKS {
+                out.push(block(address, lines));
+            }
+        }
+        lines.clear();
+    };
+    for line in unfold(text) {
+        if let Some(address) = opens(&line) {
+            flush(&mut current, &mut lines, &mut out);
+            current = Some(address.clone());
+            let rest = line
+                .trim()
+                .splitn(2, char::is_whitespace)
+                .nth(1)
+                .unwrap_or("");
+            if !rest.trim().is_empty() {
+                lines.push(rest.trim().to_string());
+            }
+            continue;
+        }
+        if current.is_some() {
+            if line.trim().is_empty() {
+                if !lines.is_empty() {
+                    flush(&mut current, &mut lines, &mut out);
+                }
+                continue;
+            }
+            lines.push(line.trim().to_string());
+        }
+    }
+    flush(&mut current, &mut lines, &mut out);
+    out
+}
+
+fn block(address: String, lines: &[String]) -> Block {
+    let mut errors: Vec<String> = lines.iter().filter_map(|l| quoted_in(l)).collect();
+    if errors.is_empty() {
+        errors.extend(lines.iter().find_map(|l| from_code(l)));
+    }
+    errors.dedup();
+    // A display name in brackets after the address is not what happened.
+    let said: Vec<&str> = lines
+        .iter()
+        .map(|l| l.trim())
+        .filter(|l| !(l.starts_with('(') && l.ends_with(')')) && !l.is_empty())
+        .collect();
+    let words = (errors.is_empty() && !said.is_empty()).then(|| said.join(" "));
+    Block {
+        address,
+        errors,
+        words,
+        text: lines.join("\n"),
+    }
+}
+
+/// The text from the first reply code or enhanced status on: `… after RCPT TO:<x>: 550 5.1.1
+/// …` → `550 5.1.1 …`; Exchange's `#550 5.1.10 RESOLVER…`.
+fn from_code(line: &str) -> Option<String> {
+    let bytes = line.as_bytes();
+    for (i, w) in line.char_indices() {
+        if !(w == '4' || w == '5') || (i > 0 && bytes[i - 1].is_ascii_alphanumeric()) {
+            continue;
+        }
+        if i > 0 && bytes[i - 1] == b'.' {
+            continue;
+        }
+        let rest = &line[i..];
+        let code = rest.len() >= 4
+            && rest.as_bytes()[1].is_ascii_digit()
+            && rest.as_bytes()[2].is_ascii_digit()
+            && matches!(rest.as_bytes()[3], b' ' | b'-');
+        let status = mxlab_vocab::EnhancedStatus::parse(
+            rest.split_whitespace()
+                .next()
+                .unwrap_or("")
+                .trim_end_matches([',', ';', ':', ')']),
+        )
+        .is_some();
+        if code || status {
+            return Some(rest.trim().to_string());
+        }
+    }
+    None
+}
+
+/// The first error in a text that names no recipient with it.
+pub fn first_error(text: &str) -> Option<String> {
+    let lines = unfold(text);
+    lines
+        .iter()
+        .find_map(|l| quoted_in(l))
+        .or_else(|| lines.iter().find_map(|l| from_code(l)))
+}
+
+/// The enhanced status a reply states.
+pub fn status_in(reply: &str) -> Option<String> {
+    let (code, status) = crate::diagnosis::classify::code_and_status(reply.trim_start_matches('#'));
+    status.map(|s| s.to_string()).or_else(|| {
+        // `#5.1.2` at the end, as qmail writes it.
+        let at = reply.rfind("(#")?;
+        let inner = reply[at + 2..].split(')').next()?;
+        let s = mxlab_vocab::EnhancedStatus::parse(inner)?;
+        (code.is_none() || code.is_some_and(|c| c / 100 == u16::from(s.class)))
+            .then(|| s.to_string())
+    })
+}
+
+/// The host that gave the reply: `host mx.example.net[192.0.2.1] said`, `Remote Server at
+/// mx (192.0.2.1) returned`, Exim's `host mx.example.net [192.0.2.1]`, Sendmail's `while
+/// talking to mx.example.net.:`.
+pub fn remote_mta(text: &str) -> Option<String> {
+    let lower = text.to_ascii_lowercase();
+    for (marker, stop) in [
+        ("remote server at ", &[' ', '('][..]),
+        ("while talking to ", &[':', ' '][..]),
+        ("host ", &[' ', '[', ':'][..]),
+    ] {
+        let Some(at) = lower.find(marker) else {
+            continue;
+        };
+        let rest = &text[at + marker.len()..];
+        let name: String = rest
+            .chars()
+            .take_while(|c| !stop.contains(c) && !c.is_whitespace())
+            .collect();
+        let name = name.trim_end_matches('.');
+        if name.contains('.') && !name.contains('@') {
+            return Some(name.to_string());
+        }
+    }
+    None
+}
+
+/// The server that wrote the notice, when its words name it: Exchange's `Generating server:`,
+/// Postfix's `This is the mail system at host …`, qmail's `qmail-send program at …`.
+pub fn reporting_mta(text: &str) -> Option<String> {
+    let lower = text.to_ascii_lowercase();
+    for marker in [
+        "generating server: ",
+        "mail system at host ",
+        "qmail-send program at ",
+        "reporting-mta: dns;",
+    ] {
+        if let Some(at) = lower.find(marker) {
+            let name: String = text[at + marker.len()..]
+                .trim_start()
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || matches!(c, '.' | '-' | '_'))
+                .collect();
+            let name = name.trim_end_matches('.');
+            if !name.is_empty() {
+                return Some(name.to_string());
+            }
+        }
+    }
+    None
+}
+
+/// Words only a delivery notice uses: without them, a message that lists an address is
+/// just a message.
+pub fn looks_like_notice(subject: &str, text: &str) -> bool {
+    let all = format!("{subject}\n{text}").to_ascii_lowercase();
+    [
+        "undeliver",
+        "delivery",
+        "not be delivered",
+        "couldn't be delivered",
+        "could not deliver",
+        "failure notice",
+        "returned mail",
+        "mail delivery",
+        "permanent error",
+        "temporary error",
+        "delivery has failed",
+        "delayed",
+        "mailer-daemon",
+        "qmail-send",
+        "unzustellbar",
+        "non remis",
+        "配信",
+        "送信できません",
+    ]
+    .iter()
+    .any(|w| all.contains(w))
+}
+
+/// A notice that speaks of a delay, not a failure: its subject or its words.
+pub fn says_delayed(subject: &str, text: &str) -> bool {
+    let s = subject.to_ascii_lowercase();
+    let t = text.to_ascii_lowercase();
+    [
+        "delayed",
+        "delay",
+        "still being retried",
+        "not yet been delivered",
+        "warning: could not send",
+        "will continue",
+        "will retry",
+        "will be retried",
+        "will keep trying",
+        "遅延",
+    ]
+    .iter()
+    .any(|w| s.contains(w))
+        || [
+            "has not yet been delivered",
+            "have not yet been delivered",
+            "no action is required on your part",
+            "will continue to try",
+            "will try to deliver",
+            "will keep trying",
+            "still trying to deliver",
+            "delivery attempts will continue",
+            "you do not need to resend",
+        ]
+        .iter()
+        .any(|w| t.contains(w))
+}
+
+/// Words that say the sending server gave up because time ran out.
+pub fn says_expired(text: &str) -> bool {
+    let t = text.to_ascii_lowercase();
+    [
+        "retry timeout exceeded",
+        "retry time not reached for any host after a long failure period",
+        "could not be delivered within",
+        "was not delivered within",
+        "message expired",
+        "queue.expired",
+        "too long in the queue",
+        "delivery time expired",
+        "expired after",
+        "message timed out",
+        "timeout waiting",
+        "giving up after",
+        "delivery period expired",
+    ]
+    .iter()
+    .any(|w| t.contains(w))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exim_lists_addresses_indented_with_the_reply_under_them() {
+        let text = "A message that you sent could not be delivered to one or more of its\nrecipients. This is a permanent error. The following address(es) failed:\n\n  bob@example.net\n    host mx.example.net [192.0.2.25]\n    SMTP error from remote mail server after RCPT TO:<bob@example.net>:\n    550 5.1.1 <bob@example.net>: Recipient address rejected: User unknown\n\n  carol@example.org\n    retry timeout exceeded\n";
+        let b = blocks(text);
+        assert_eq!(b.len(), 2, "{b:?}");
+        assert_eq!(b[0].address, "bob@example.net");
+        assert_eq!(
+            b[0].errors,
+            ["550 5.1.1 <bob@example.net>: Recipient address rejected: User unknown"]
+        );
+        assert_eq!(remote_mta(&b[0].text).as_deref(), Some("mx.example.net"));
+        assert!(b[1].errors.is_empty());
+        assert_eq!(b[1].words.as_deref(), Some("retry timeout exceeded"));
+    }
+
+    #[test]
+    fn qmail_and_sendmail_shapes() {
+        let qmail = "<bob@example.net>:\n192.0.2.25 does not like recipient.\nRemote host said: 550 5.1.1 <bob@example.net>... User unknown\nGiving up on 192.0.2.25.\n\n--- Below this line is a copy of the message.\n\nTo: x@y.z\n";
+        let b = blocks(body(&[qmail.to_string()]));
+        assert_eq!(b.len(), 1);
+        assert_eq!(
+            b[0].errors[0],
+            "550 5.1.1 <bob@example.net>... User unknown"
+        );
+        let sendmail = "----- The following addresses had permanent fatal errors -----\n<bob@example.net>\n    (reason: 550 5.1.1 <bob@example.net>... User unknown)\n";
+        assert_eq!(
+            blocks(sendmail)[0].errors,
+            ["550 5.1.1 <bob@example.net>... User unknown"]
+        );
+    }
+
+    #[test]
+    fn statuses_where_the_text_puts_them() {
+        assert_eq!(
+            status_in("#550 5.1.10 RESOLVER.ADR.RecipientNotFound; not found ##").as_deref(),
+            Some("5.1.10")
+        );
+        assert_eq!(
+            status_in("Sorry, I couldn't find any host named example.invalid. (#5.1.2)").as_deref(),
+            Some("5.1.2")
+        );
+    }
+
+    #[test]
+    fn prose_mentioning_an_address_opens_nothing() {
+        assert!(opens("Your message to bob@example.net couldn't be delivered.").is_none());
+        assert!(opens("From: alice@example.com").is_none());
+        assert_eq!(opens("bob@example.net").as_deref(), Some("bob@example.net"));
+    }
+}

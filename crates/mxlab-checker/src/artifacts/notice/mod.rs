@@ -1,0 +1,271 @@
+//! Reading a delivery notice the way an administrator does, whoever wrote it: the RFC 3464 /
+//! RFC 6533 delivery-status fields where there are some, and in the human part the replies
+//! the server quoted — where Exchange hides the real error behind its own "400 4.4.7 Message
+//! delayed", and where Exim, qmail and Sendmail put everything they say. Automatic replies
+//! and abuse feedback reports are recognised as what they are.
+//!
+//! Bounded: a notice is read from at most [`LIMIT`] octets, and every list it yields is
+//! capped, so a hostile or enormous input costs a bounded amount of memory and time.
+
+mod human;
+pub mod mbox;
+mod mime;
+
+use super::fields::{Group, field, parse_groups, strip_type};
+
+/// The most of one message that is read; the rest (a returned attachment, as a rule) is not.
+pub const LIMIT: usize = 4 * 1024 * 1024;
+/// The most recipients read from one notice.
+const MAX_RECIPIENTS: usize = 1000;
+
+/// What kind of message it is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Kind {
+    /// A delivery notice: a bounce, a delay warning, a success report.
+    #[default]
+    Delivery,
+    /// An automatic reply (RFC 3834): out of office, vacation.
+    AutoReply,
+    /// An abuse feedback report (RFC 5965).
+    Feedback,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NoticeRecipient {
+    pub final_recipient: String,
+    /// RFC 3464's Action, lower case: failed, delayed, delivered, relayed, expanded — or,
+    /// for a notice without delivery-status fields, what its words say.
+    pub action: String,
+    pub status: String,
+    pub diagnostic_code: String,
+    pub remote_mta: Option<String>,
+    pub will_retry_until: Option<String>,
+    pub last_attempt_date: Option<String>,
+    pub original_recipient: Option<String>,
+    /// Errors the human text quotes under this recipient's address, in order.
+    pub quoted: Vec<String>,
+    /// The human text's lines about this recipient (the stage words are there: "in reply to
+    /// RCPT TO command", "after end of data").
+    pub context: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Notice {
+    pub kind: Kind,
+    pub subject: String,
+    /// The notice's own Date header (RFC 5322), when it has one.
+    pub date: Option<String>,
+    pub reporting_mta: Option<String>,
+    pub arrival_date: Option<String>,
+    pub recipients: Vec<NoticeRecipient>,
+    /// Every reply quoted in the human text (`… returned '441 4.4.1 …'`), in order.
+    pub quoted_replies: Vec<String>,
+    /// The message was longer than [`LIMIT`] and was read in part.
+    pub truncated: bool,
+}
+
+/// Notice wording that only summarises: "400 4.4.7 Message delayed" and
+/// "550 4.4.7 QUEUE.Expired" say that time passed, not why. The classifier decides, so the
+/// notice reader and the diagnosis agree on what a summary is.
+pub fn is_summary(reply: &str) -> bool {
+    crate::diagnosis::classify::classify(reply) == crate::diagnosis::classify::Symptom::Summary
+}
+
+impl Notice {
+    /// The last quoted reply that is a real error rather than a summary of waiting.
+    pub fn last_real_error(&self) -> Option<&str> {
+        self.quoted_replies
+            .iter()
+            .rev()
+            .map(String::as_str)
+            .find(|r| !is_summary(r))
+    }
+
+    pub fn is_delay(&self) -> bool {
+        self.recipients.iter().any(|r| r.action == "delayed")
+    }
+
+    pub fn is_failure(&self) -> bool {
+        self.recipients.iter().any(|r| r.action == "failed")
+    }
+
+    pub fn is_expiry(&self) -> bool {
+        self.is_failure() && self.recipients.iter().any(NoticeRecipient::expired)
+    }
+}
+
+impl NoticeRecipient {
+    /// Failed because it waited too long: the notice's summary says so, or its words do
+    /// ("retry timeout exceeded", "could not be delivered within …").
+    pub fn expired(&self) -> bool {
+        self.action == "failed"
+            && (is_summary(&self.diagnostic_code)
+                || self.status.starts_with("4.")
+                || matches!(self.status.as_str(), "5.4.7")
+                || human::says_expired(&self.diagnostic_code)
+                || human::says_expired(&self.context))
+    }
+}
+
+/// Reads one message; `None` when it is not a mail message at all (no header, no body).
+pub fn read(raw: &[u8]) -> Option<Notice> {
+    let truncated = raw.len() > LIMIT;
+    let raw = &raw[..raw.len().min(LIMIT)];
+    let parts = mime::parts(raw)?;
+    let mut notice = Notice {
+        subject: parts.subject.clone(),
+        date: parts.date.clone(),
+        truncated,
+        ..Notice::default()
+    };
+    let groups: Vec<Group> = parts
+        .status
+        .iter()
+        .flat_map(|text| parse_groups(text))
+        .collect();
+    if let Some(first) = groups.first() {
+        notice.reporting_mta = field(first, "Reporting-MTA").map(|v| strip_type(v).to_string());
+        notice.arrival_date = field(first, "Arrival-Date").map(str::to_string);
+    }
+    notice.recipients = groups
+        .iter()
+        .skip(1)
+        .filter_map(recipient)
+        .take(MAX_RECIPIENTS)
+        .collect();
+    let text = human::body(&parts.human);
+    notice.quoted_replies = human::quoted_replies(text);
+    let blocks = human::blocks(text);
+    for r in &mut notice.recipients {
+        for b in blocks
+            .iter()
+            .filter(|b| b.address.eq_ignore_ascii_case(&r.final_recipient))
+        {
+            r.quoted.extend(b.errors.iter().cloned());
+            r.context.push_str(&b.text);
+        }
+        if r.remote_mta.is_none() {
+            r.remote_mta = human::remote_mta(&r.context);
+        }
+    }
+    if notice.reporting_mta.is_none() {
+        notice.reporting_mta = human::reporting_mta(text);
+    }
+    if notice.recipients.is_empty() {
+        notice.recipients = from_words(&parts, text, &blocks);
+    }
+    notice.kind = if parts.feedback {
+        Kind::Feedback
+    } else if notice.recipients.is_empty() && parts.auto_replied {
+        Kind::AutoReply
+    } else {
+        Kind::Delivery
+    };
+    Some(notice)
+}
+
+/// The recipients of a notice without delivery-status fields (Exim, qmail, older Sendmail,
+/// many appliances): the addresses its human text lists, else the `X-Failed-Recipients`
+/// header's, each with the error written under it.
+fn from_words(parts: &mime::Parts, text: &str, blocks: &[human::Block]) -> Vec<NoticeRecipient> {
+    let coded = blocks.iter().any(|b| !b.errors.is_empty());
+    if (parts.auto_replied && !coded)
+        || (parts.failed_recipients.is_empty() && !human::looks_like_notice(&parts.subject, text))
+    {
+        return Vec::new();
+    }
+    let action = if human::says_delayed(&parts.subject, text) {
+        "delayed"
+    } else {
+        "failed"
+    };
+    let mut out: Vec<NoticeRecipient> = Vec::new();
+    for b in blocks {
+        if let Some(r) = out
+            .iter_mut()
+            .find(|r| r.final_recipient.eq_ignore_ascii_case(&b.address))
+        {
+            r.quoted.extend(b.errors.iter().cloned());
+            r.context.push_str(&b.text);
+            continue;
+        }
+        let said = b.errors.first().or(b.words.as_ref());
+        out.push(NoticeRecipient {
+            final_recipient: b.address.clone(),
+            action: action.to_string(),
+            diagnostic_code: said.cloned().unwrap_or_default(),
+            quoted: b.errors.iter().skip(1).cloned().collect(),
+            context: b.text.clone(),
+            remote_mta: human::remote_mta(&b.text),
+            ..NoticeRecipient::default()
+        });
+    }
+    // Addresses the header names that the text did not list: the text's first error is the
+    // best there is for them.
+    for address in &parts.failed_recipients {
+        if !out
+            .iter()
+            .any(|r| r.final_recipient.eq_ignore_ascii_case(address))
+        {
+            out.push(NoticeRecipient {
+                final_recipient: address.clone(),
+                action: action.to_string(),
+                diagnostic_code: human::first_error(text).unwrap_or_default(),
+                ..NoticeRecipient::default()
+            });
+        }
+    }
+    // Prose addresses that name no error are not failures unless the header said so.
+    if parts.failed_recipients.is_empty() && out.iter().all(|r| r.diagnostic_code.is_empty()) {
+        out.clear();
+    }
+    for r in &mut out {
+        if let Some(status) = human::status_in(&r.diagnostic_code) {
+            r.status = status;
+        }
+    }
+    out.truncate(MAX_RECIPIENTS);
+    out
+}
+
+fn recipient(group: &Group) -> Option<NoticeRecipient> {
+    let final_recipient =
+        field(group, "Final-Recipient").or_else(|| field(group, "Original-Recipient"))?;
+    Some(NoticeRecipient {
+        final_recipient: address(strip_type(final_recipient)),
+        action: field(group, "Action")
+            .unwrap_or_default()
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase(),
+        status: field(group, "Status")
+            .unwrap_or_default()
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_string(),
+        diagnostic_code: field(group, "Diagnostic-Code")
+            .map(|v| strip_type(v).to_string())
+            .unwrap_or_default(),
+        remote_mta: field(group, "Remote-MTA").map(|v| strip_type(v).to_string()),
+        will_retry_until: field(group, "Will-Retry-Until").map(str::to_string),
+        last_attempt_date: field(group, "Last-Attempt-Date").map(str::to_string),
+        original_recipient: field(group, "Original-Recipient").map(|v| address(strip_type(v))),
+        quoted: Vec::new(),
+        context: String::new(),
+    })
+}
+
+/// An address as a field writes it, without the angle brackets some MTAs add.
+fn address(value: &str) -> String {
+    value
+        .trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>')
+        .trim()
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests;
