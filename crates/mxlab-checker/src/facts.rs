@@ -21,6 +21,9 @@ pub(crate) struct Facts {
     pub domains: Vec<DomainProbe>,
     /// The checker's own SPF evaluation of the sender (sending IP, MAIL FROM, HELO).
     pub spf: Option<mxlab_spf::Trace>,
+    /// Whether the checker could probe at all: a notice read on its own supports only the
+    /// causes its words name.
+    pub probed: bool,
 }
 
 impl Facts {

@@ -1,6 +1,7 @@
 //! The checker's one door: what the administrator was handed, what the user complains
 //! about, and where the checker may probe from, in; a diagnosis out.
 
+use crate::artifacts::notice::Notice;
 use crate::artifacts::{self, Artifacts};
 use crate::diagnosis::classify::Symptom;
 use crate::diagnosis::observe::{self, Story};
@@ -41,12 +42,41 @@ pub async fn investigate(
         queue: handed.queue.clone(),
         domains: Vec::new(),
         spf: None,
+        probed: true,
     };
     let stories = observe::of(&facts);
     for (domain, who) in whom_to_ask(&stories) {
         facts.domains.push(probe_domain(env, &domain, &who).await);
     }
     facts.spf = Some(probe_spf(env).await);
+    diagnosis::diagnose(&facts, &stories)
+}
+
+/// The door for a notice read on its own (`mxlab explain`): no probe runs, and each cause is
+/// what the notice's words support.
+pub fn read_notice(notice: &Notice) -> Diagnosis {
+    let mut recipients: Vec<String> = Vec::new();
+    for r in &notice.recipients {
+        if !recipients
+            .iter()
+            .any(|x| x.eq_ignore_ascii_case(&r.final_recipient))
+        {
+            recipients.push(r.final_recipient.clone());
+        }
+    }
+    let (dsns, ndrs) = if notice.is_delay() {
+        (vec![notice.clone()], Vec::new())
+    } else {
+        (Vec::new(), vec![notice.clone()])
+    };
+    let facts = Facts {
+        recipients,
+        dsns,
+        ndrs,
+        probed: false,
+        ..Facts::default()
+    };
+    let stories = observe::of(&facts);
     diagnosis::diagnose(&facts, &stories)
 }
 

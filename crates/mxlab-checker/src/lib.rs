@@ -10,6 +10,7 @@
 
 pub mod artifacts;
 mod diagnosis;
+pub mod explain;
 mod facts;
 mod investigate;
 pub mod probe;
@@ -20,4 +21,4 @@ pub mod rules;
 pub use diagnosis::classify::{Symptom, classify, classify_without_table};
 pub use diagnosis::wordings;
 pub use diagnosis::{Diagnosis, RecipientCause};
-pub use investigate::{Complaint, investigate};
+pub use investigate::{Complaint, investigate, read_notice};

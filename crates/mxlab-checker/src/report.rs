@@ -1,7 +1,7 @@
 //! The diagnosis report: the JSON contract of docs/CLI.md (`schema: 1`) and its text form.
 //! Fields are only ever added.
 
-use mxlab_vocab::RuleId;
+use mxlab_vocab::{Reason, RuleId};
 use serde::Serialize;
 
 use crate::rule::Finding;
@@ -11,6 +11,10 @@ pub const SCHEMA: u32 = 1;
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
     pub schema: u32,
+    /// `mxlab explain`: the file the notice was read from (`file`, or `file#n` for the n-th
+    /// message of an mbox).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
     pub scenario: Option<String>,
     /// Added in schema 1: the scenario's title.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -43,6 +47,24 @@ pub struct RecipientReport {
     /// The rule that explains this recipient's failure or delay; `ok.delivered` only when
     /// nothing held it up.
     pub cause: Verdict,
+    /// What the notice says of this recipient, where a notice was read (`explain`).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub notice: Option<NoticeDetail>,
+}
+
+/// A recipient as a notice describes it; each field null when the notice does not say.
+#[derive(Clone, Debug, Serialize)]
+pub struct NoticeDetail {
+    pub reason: Reason,
+    pub reply_code: Option<u16>,
+    /// An SMTP stage, `dns` or `queue`.
+    pub phase: Option<String>,
+    pub reporting_mta: Option<String>,
+    pub original_recipient: Option<String>,
+    /// RFC 3339, with the notice's own offset.
+    pub arrival_date: Option<String>,
+    pub last_attempt_date: Option<String>,
+    pub will_retry_until: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -82,6 +104,9 @@ impl Report {
             out.push_str(&s);
             out.push('\n');
         };
+        if let Some(source) = &self.source {
+            w(source.clone());
+        }
         match (&self.scenario, &self.title) {
             (Some(name), Some(title)) => w(format!("{name} — {title}")),
             (Some(name), None) => w(name.clone()),
@@ -117,7 +142,10 @@ impl Report {
                     "  {}  {}  {}  {}",
                     r.address, r.outcome, r.status, r.diagnostic
                 ));
-                w(format!("      cause {}", r.cause.rule));
+                match &r.notice {
+                    Some(n) => w(format!("      cause {}  reason {}", r.cause.rule, n.reason)),
+                    None => w(format!("      cause {}", r.cause.rule)),
+                }
             }
         }
         if !self.timeline.is_empty() {
@@ -154,6 +182,9 @@ impl Report {
             }
         }
         let a = &self.artifacts;
+        if self.source.is_some() {
+            return out;
+        }
         w(String::new());
         w(format!(
             "artifacts  {} DSN, {} NDR, {} SMTP transcript(s), {} DNS queries (--json shows them whole)",

@@ -11,6 +11,7 @@ use mxlab_checker::report::Report;
 use mxlab_scenario::{LoadError, Scenario, catalog};
 
 pub mod check_spf;
+mod explain;
 
 /// Exit codes (docs/CLI.md).
 pub const EXIT_OK: u8 = 0;
@@ -72,6 +73,15 @@ pub enum Command {
         #[arg(long, value_name = "OCTETS", default_value_t = default_limits().captured_bytes)]
         capture_bytes: usize,
     },
+    /// Read delivery notices (any MTA's DSN or NDR, an .eml or an mbox; - for stdin) and name
+    /// the cause behind each.
+    Explain {
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<String>,
+        /// JSON on stdout: one report per message (an array when there is more than one).
+        #[arg(long)]
+        json: bool,
+    },
     /// Client-side checks against any DNS server (docs/CLI.md).
     Check {
         #[command(subcommand)]
@@ -125,6 +135,7 @@ where
             };
             serve(&scenario, options)
         }
+        Command::Explain { files, json } => explain::run(&files, json),
         Command::Check { check } => check_spf::run(check),
     })
 }

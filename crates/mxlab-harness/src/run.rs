@@ -254,6 +254,7 @@ fn assemble(
         .collect();
     let causes = &diagnosis.recipients;
     Report {
+        source: None,
         schema: SCHEMA,
         scenario: Some(scenario.name.clone()),
         title: Some(scenario.file.title.clone()),
@@ -345,6 +346,7 @@ fn recipient_report(r: &mxlab_sim::Recipient, causes: &[RecipientCause]) -> Reci
         diagnostic,
         remote_mta,
         cause,
+        notice: None,
     }
 }
 

@@ -17,6 +17,8 @@ pub enum Symptom {
     Summary,
     ConnectTimeout,
     ConnectRefused,
+    /// The connection failed, and the text does not say whether it was refused or timed out.
+    ConnectFailed,
     BannerTimeout,
     DataTimeout,
     /// The connection was dropped on a timeout after it was made; which stage is not said.
@@ -60,6 +62,7 @@ impl Symptom {
             S::Summary | S::Unknown => RuleId::Inconclusive,
             S::ConnectTimeout => RuleId::SmtpConnectTimeout,
             S::ConnectRefused => RuleId::SmtpConnectRefused,
+            S::ConnectFailed => RuleId::SmtpConnectFailed,
             S::BannerTimeout => RuleId::SmtpBannerTimeout,
             S::DataTimeout | S::DroppedTimedOut => RuleId::SmtpDataTimeout,
             S::Disconnected => RuleId::SmtpDataDisconnected,
@@ -98,6 +101,7 @@ impl Symptom {
         Some(match rule {
             RuleId::SmtpConnectTimeout => S::ConnectTimeout,
             RuleId::SmtpConnectRefused => S::ConnectRefused,
+            RuleId::SmtpConnectFailed => S::ConnectFailed,
             RuleId::SmtpBannerTimeout => S::BannerTimeout,
             RuleId::SmtpDataTimeout => S::DataTimeout,
             RuleId::SmtpDataDisconnected => S::Disconnected,
@@ -199,14 +203,8 @@ static PHRASES: &[Phrase] = &[
             &["connection timed out"],
             &["timed out during user open"],
             &["winsock error code: 10060"],
-            &["failed to connect"],
             &["connect to", "timed out"],
-            &["unable to connect"],
-            &["could not connect"],
             &["did not accept our requests to connect"],
-            &["no route to host"],
-            &["network is unreachable"],
-            &["host is unreachable"],
             &["connection attempt failed"],
         ],
     },
@@ -305,6 +303,22 @@ static PHRASES: &[Phrase] = &[
             &["tls negotiation failed"],
             &["tls handshake"],
             &["ssl handshake"],
+        ],
+    },
+    // After the timeouts and TLS: "Failed to connect" with a Winsock 10060 is a timeout, and
+    // "Cannot connect … TLS negotiation failed" a TLS failure.
+    Phrase {
+        symptom: || Symptom::ConnectFailed,
+        any_of: &[
+            &["failed to connect"],
+            &["unable to connect"],
+            &["could not connect"],
+            &["cannot connect"],
+            &["can't connect"],
+            &["no route to host"],
+            &["network is unreachable"],
+            &["host is unreachable"],
+            &["connection failed"],
         ],
     },
     // Reverse DNS is the receiver's check of the sender, not a lookup of the recipient's.

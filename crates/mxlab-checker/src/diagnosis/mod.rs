@@ -279,6 +279,15 @@ fn confirm_by_smtp(
             if timeout(symptom) && matches!(now, Symptom::BannerTimeout | Symptom::DataTimeout) {
                 a.rule = now.rule();
             }
+            // A connection that failed without saying how: the probe's attempt says.
+            if *symptom == Symptom::ConnectFailed
+                && matches!(
+                    now,
+                    Symptom::ConnectTimeout | Symptom::ConnectRefused | Symptom::BannerTimeout
+                )
+            {
+                a.rule = now.rule();
+            }
             a.cleared = delivered;
         }
         None => a.cleared = delivered || fair,
@@ -354,6 +363,30 @@ fn attribute(facts: &Facts, story: &Story, local: &transport::Local) -> Attribut
     })
 }
 
+/// With nothing probed (a notice read on its own), only what the text supports: a DNS
+/// failure the same words describe for the domain's servers, a lame delegation and the
+/// sender's own resolver is the broader cause; a delay with no error named is not
+/// explained — `mxlab check` is how to find out.
+fn broaden(a: &mut Attribution, story: &Story) {
+    match a.rule {
+        RuleId::DnsServfail
+        | RuleId::DnsTimeout
+        | RuleId::DnsLocalResolver
+        | RuleId::DnsLameDelegation => {
+            a.rule = RuleId::DnsTemporaryFailure;
+            a.summary = summary(a.rule, story, story.decisive(), None, a.cleared);
+        }
+        RuleId::TransportBacklog => {
+            a.rule = RuleId::Inconclusive;
+            a.summary = format!(
+                "The notice says delivery to {} is delayed, but names no error behind it",
+                story.address
+            );
+        }
+        _ => {}
+    }
+}
+
 /// DNS failures the probes could no longer place, for domains that have nothing to do with
 /// each other: what they share is the sender's own resolver.
 fn blame_local_resolver(attributions: &mut [(&Story, Attribution)]) {
@@ -416,6 +449,9 @@ fn summary(
         }
         RuleId::SmtpConnectRefused => {
             format!("{hosts} refuses connections on port 25: no SMTP server listens there{said}")
+        }
+        RuleId::SmtpConnectFailed => {
+            format!("The sending server could not connect to {hosts}{said}")
         }
         RuleId::SmtpBannerTimeout => {
             format!("{hosts} accepts connections but never sends its 220 greeting{said}")
@@ -496,6 +532,9 @@ fn summary(
         RuleId::SpfTemperror => format!(
             "The sender's SPF cannot be looked up (temperror), and the remote defers the mail{said}"
         ),
+        RuleId::DnsTemporaryFailure => format!(
+            "A DNS lookup for {domain} failed for now{said}; the notice cannot say whether the domain's servers, its delegation or the sender's own resolver failed"
+        ),
         RuleId::DnsServfail => format!("DNS lookups for {domain} failed{said}"),
         RuleId::DnsTimeout => format!("DNS lookups for {domain} timed out{said}"),
         RuleId::DnsMxNxdomain => format!("{domain} does not exist{said}"),
@@ -520,7 +559,13 @@ pub fn diagnose(facts: &Facts, stories: &[Story]) -> Diagnosis {
     let local = transport::Local::read(&facts.tracking, &facts.dsns);
     let mut attributions: Vec<(&Story, Attribution)> = stories
         .iter()
-        .map(|s| (s, attribute(facts, s, &local)))
+        .map(|s| {
+            let mut a = attribute(facts, s, &local);
+            if !facts.probed {
+                broaden(&mut a, s);
+            }
+            (s, a)
+        })
         .collect();
     blame_local_resolver(&mut attributions);
 

@@ -47,6 +47,7 @@ pub fn is_connection(s: &Symptom) -> bool {
         s,
         Symptom::ConnectTimeout
             | Symptom::ConnectRefused
+            | Symptom::ConnectFailed
             | Symptom::BannerTimeout
             | Symptom::DataTimeout
             | Symptom::DroppedTimedOut

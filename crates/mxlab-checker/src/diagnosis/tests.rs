@@ -28,6 +28,7 @@ fn facts(recipients: &[&str], tracking: Vec<TrackingEvent>) -> Facts {
     Facts {
         recipients: recipients.iter().map(|s| s.to_string()).collect(),
         tracking,
+        probed: true,
         ..Facts::default()
     }
 }

@@ -11,6 +11,8 @@ mod human;
 pub mod mbox;
 mod mime;
 
+pub use human::status_in;
+
 use super::fields::{Group, field, parse_groups, strip_type};
 
 /// The most of one message that is read; the rest (a returned attachment, as a rule) is not.

@@ -1,0 +1,305 @@
+//! The bounce reason: one word of the vocabulary operators know from Sisimai, read from what
+//! the failure says (the classifier's symptom), the RFC 3463 status, and the words of the
+//! reply where the two leave it open (a `550 5.7.1` may be a blocklist, a missing PTR, a
+//! spam verdict or a relay refusal).
+
+use mxlab_vocab::{EnhancedStatus, Reason, SpfResult};
+
+use crate::diagnosis::classify::Symptom;
+
+/// Words that name a reason, checked in order on the lower-cased reply; the first match wins.
+static WORDS: &[(Reason, &[&str])] = &[
+    (
+        Reason::VirusDetected,
+        &["virus", "malware", "infected", "trojan"],
+    ),
+    (
+        Reason::RequirePtr,
+        &[
+            "reverse dns",
+            "reverse lookup",
+            "rdns",
+            "ptr record",
+            "no ptr",
+            "cannot find your hostname",
+            "cannot find your reverse hostname",
+            "client host rejected: cannot find",
+            "reverse hostname",
+            "not have a reverse",
+            "have no ptr",
+            "unresolvable ip",
+            "ip name lookup failed",
+            "no reverse",
+            "ptr lookup",
+            "dns hostname",
+        ],
+    ),
+    (
+        Reason::BadReputation,
+        &[
+            "reputation",
+            "ip is temporarily deferred",
+            "unusual rate of unsolicited",
+            "sender score",
+        ],
+    ),
+    (
+        Reason::Blocked,
+        &[
+            "blocked using",
+            "blacklisted",
+            "blocklisted",
+            "listed in",
+            "listed on",
+            "listed at",
+            "is listed",
+            "dnsbl",
+            "rbl",
+            "spamhaus",
+            "spamcop",
+            "barracudacentral",
+            "sorbs",
+            "client host rejected",
+            "client host blocked",
+            "access denied",
+            "connection refused by",
+            "not allowed to send",
+            "your ip",
+            "ip address",
+            "banned",
+            "blacklist",
+            "blocklist",
+            "block list",
+        ],
+    ),
+    (
+        Reason::SpamDetected,
+        &[
+            "spam",
+            "junk",
+            "unsolicited",
+            "bulk mail",
+            "content rejected",
+            "message content",
+            "scored",
+        ],
+    ),
+    (
+        Reason::AuthFailure,
+        &[
+            "spf",
+            "dkim",
+            "dmarc",
+            "sender policy framework",
+            "not authorized to send",
+            "authentication",
+        ],
+    ),
+    (
+        Reason::Suspend,
+        &[
+            "suspended",
+            "disabled",
+            "inactive",
+            "deactivated",
+            "not active",
+            "account expired",
+            "mailbox unavailable: blocked",
+        ],
+    ),
+    (Reason::HasMoved, &["has moved", "no longer", "moved to"]),
+    (
+        Reason::ExceedLimit,
+        &[
+            "exceeds the limit",
+            "exceeded the limit",
+            "size limit for this recipient",
+        ],
+    ),
+    (
+        Reason::TooManyConn,
+        &[
+            "too many connections",
+            "too many concurrent",
+            "connection limit",
+            "too many simultaneous",
+        ],
+    ),
+    (
+        Reason::Speeding,
+        &[
+            "rate limit",
+            "ratelimit",
+            "too many messages",
+            "too many emails",
+            "sending rate",
+            "too fast",
+            "throttl",
+            "try again later",
+        ],
+    ),
+    (
+        Reason::SystemFull,
+        &[
+            "disk full",
+            "insufficient system storage",
+            "out of storage",
+            "file system full",
+        ],
+    ),
+    (
+        Reason::SyntaxError,
+        &[
+            "syntax error",
+            "command unrecognized",
+            "command not recognized",
+            "unrecognized command",
+            "invalid command",
+        ],
+    ),
+    (
+        Reason::NotCompliantRfc,
+        &[
+            "rfc 5322",
+            "rfc5322",
+            "rfc 2822",
+            "rfc2822",
+            "not rfc",
+            "duplicate header",
+            "multiple",
+        ],
+    ),
+    (
+        Reason::Filtered,
+        &[
+            "filtered",
+            "filter",
+            "refused by recipient",
+            "does not accept mail from",
+        ],
+    ),
+    (
+        Reason::PolicyViolation,
+        &["policy", "prohibited", "not permitted", "violat"],
+    ),
+];
+
+/// The reason for one recipient.
+pub fn reason(
+    outcome: &str,
+    symptom: &Symptom,
+    status: &str,
+    code: Option<u16>,
+    text: &str,
+    context: &str,
+) -> Reason {
+    match outcome {
+        "delivered" | "relayed" => return Reason::Delivered,
+        _ => {}
+    }
+    let lower = text.to_ascii_lowercase();
+    let status = EnhancedStatus::parse(status);
+    if let Some(r) = by_symptom(symptom, &lower) {
+        // Giving up after a day of temporary failures is expiry, whatever the failures were.
+        if outcome == "expired" && is_temporary(symptom) {
+            return Reason::Expired;
+        }
+        return r;
+    }
+    if outcome == "expired" {
+        return Reason::Expired;
+    }
+    if let Some(r) = status.and_then(by_status) {
+        return r;
+    }
+    if let Some((r, _)) = WORDS
+        .iter()
+        .find(|(_, words)| words.iter().any(|w| lower.contains(w)))
+    {
+        return *r;
+    }
+    let ctx = context.to_ascii_lowercase();
+    if ctx.contains("mailer") || ctx.contains("pipe to") || ctx.contains("procmail") {
+        return Reason::MailerError;
+    }
+    match (code, status) {
+        (_, Some(s)) if s.subject == 7 => Reason::Rejected,
+        (Some(c), _) if c >= 500 => Reason::OnHold,
+        (_, Some(s)) if s.class == 5 => Reason::OnHold,
+        _ if outcome == "delayed" => Reason::Undefined,
+        _ => Reason::Undefined,
+    }
+}
+
+fn is_temporary(symptom: &Symptom) -> bool {
+    matches!(
+        symptom,
+        Symptom::ConnectTimeout
+            | Symptom::ConnectRefused
+            | Symptom::ConnectFailed
+            | Symptom::BannerTimeout
+            | Symptom::DataTimeout
+            | Symptom::DroppedTimedOut
+            | Symptom::Disconnected
+            | Symptom::DnsTempFailure { .. }
+            | Symptom::Greylisted
+            | Symptom::RateLimited
+            | Symptom::Transient
+            | Symptom::Summary
+    )
+}
+
+/// What the classifier's symptom says by itself.
+fn by_symptom(symptom: &Symptom, lower: &str) -> Option<Reason> {
+    use Symptom as S;
+    Some(match symptom {
+        S::Summary => Reason::Expired,
+        S::ConnectTimeout | S::ConnectRefused | S::ConnectFailed | S::BannerTimeout => {
+            Reason::NetworkError
+        }
+        S::DataTimeout | S::DroppedTimedOut | S::Disconnected => Reason::NetworkError,
+        S::DnsNxDomain | S::DnsNoMailRecords | S::DnsNoAddress => Reason::HostUnknown,
+        S::DnsNullMx => Reason::NotAccept,
+        S::DnsTempFailure { .. } => Reason::NetworkError,
+        S::Tls(_) | S::TlsRequired => Reason::FailedStartTls,
+        S::Greylisted => Reason::Blocked,
+        S::RateLimited if lower.contains("connection") => Reason::TooManyConn,
+        S::RateLimited => Reason::Speeding,
+        S::MailboxFull => Reason::MailboxFull,
+        S::UserUnknown => Reason::UserUnknown,
+        S::RelayDenied => Reason::NoRelaying,
+        S::TooBig => Reason::MesgTooBig,
+        S::HeaderTooBig => Reason::ContentError,
+        S::Spf(Some(SpfResult::TempError)) => Reason::AuthFailure,
+        S::Spf(_) => Reason::AuthFailure,
+        S::Policy { .. } | S::Transient | S::Permanent | S::Unknown => return None,
+    })
+}
+
+/// What the RFC 3463 status says by itself, where it is specific.
+fn by_status(s: EnhancedStatus) -> Option<Reason> {
+    Some(match (s.subject, s.detail) {
+        (1, 1) | (1, 10) => Reason::UserUnknown,
+        (1, 2) => Reason::HostUnknown,
+        (1, 6) => Reason::HasMoved,
+        (1, 3) | (5, _) => Reason::SyntaxError,
+        (1, 7) | (1, 8) => Reason::Rejected,
+        (2, 1) => Reason::Suspend,
+        (2, 2) => Reason::MailboxFull,
+        (2, 3) => Reason::ExceedLimit,
+        (3, 1) => Reason::SystemFull,
+        (3, 4) => Reason::MesgTooBig,
+        (4, 1) | (4, 2) => Reason::NetworkError,
+        (4, 3) | (4, 4) => Reason::NetworkError,
+        (4, 6) => Reason::NetworkError,
+        (4, 7) => Reason::Expired,
+        (6, _) => Reason::ContentError,
+        (7, 1) => return None,
+        (7, 7) => Reason::SecurityError,
+        (7, 25) => Reason::RequirePtr,
+        (7, 23) | (7, 24) | (7, 26) | (7, 27) => Reason::AuthFailure,
+        (7, 10) | (7, 11) => Reason::FailedStartTls,
+        (3, 5) | (3, 0) | (3, 2) => Reason::SystemError,
+        _ => return None,
+    })
+}

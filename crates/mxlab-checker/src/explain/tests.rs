@@ -1,0 +1,85 @@
+//! `explain` on the shapes of notice it must read.
+
+use super::*;
+
+const SEED_DELAY: &str = "From: postmaster@mycompany.test\r\nSubject: Delivery delayed: Report\r\nDate: Thu, 9 May 2024 00:40:00 +0100\r\nMIME-Version: 1.0\r\n\
+Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r\n\r\n--b\r\n\
+Content-Type: text/plain\r\n\r\nhanako@partner.test\r\nRemote Server at mx1 (127.0.0.10) returned '400 4.4.7 Message delayed'\r\n\
+5/9/2024 12:33:21 AM - Remote Server at mx1 (127.0.0.10) returned '441 4.4.1 Failed to connect. Winsock error code: 10060'\r\n\r\n--b\r\n\
+Content-Type: message/delivery-status\r\n\r\nReporting-MTA: dns;srv01.mycompany.lan\r\nArrival-Date: Wed, 8 May 2024 20:40:00 +0100\r\n\r\n\
+Final-Recipient: rfc822;hanako@partner.test\r\nAction: delayed\r\nStatus: 4.4.7\r\n\
+Diagnostic-Code: smtp;400 4.4.7 Message delayed\r\nWill-Retry-Until: Fri, 10 May 2024 20:40:00 +0100\r\n\r\n--b--\r\n";
+
+#[test]
+fn the_real_error_behind_a_delay() {
+    let r = explain(SEED_DELAY.as_bytes(), "seed.eml").unwrap();
+    assert_eq!(r.verdict.rule, RuleId::SmtpConnectTimeout);
+    let who = &r.recipients[0];
+    assert_eq!(who.outcome, "delayed");
+    assert_eq!(who.status, "4.4.7");
+    assert!(who.diagnostic.contains("10060"), "{}", who.diagnostic);
+    let n = who.notice.as_ref().unwrap();
+    assert_eq!(n.reply_code, Some(441));
+    assert_eq!(n.phase.as_deref(), Some("connect"));
+    assert_eq!(n.arrival_date.as_deref(), Some("2024-05-08T20:40:00+01:00"));
+    assert_eq!(
+        n.will_retry_until.as_deref(),
+        Some("2024-05-10T20:40:00+01:00")
+    );
+    assert_eq!(n.reporting_mta.as_deref(), Some("srv01.mycompany.lan"));
+    assert!(is_error(&r));
+}
+
+#[test]
+fn exim_without_fields() {
+    let text = "From: Mail Delivery System <Mailer-Daemon@mx.example.com>\nTo: alice@example.com\nSubject: Mail delivery failed: returning message to sender\nX-Failed-Recipients: bob@example.net\nAuto-Submitted: auto-replied\n\nThis message was created automatically by mail delivery software.\n\nA message that you sent could not be delivered to one or more of its\nrecipients. This is a permanent error. The following address(es) failed:\n\n  bob@example.net\n    host mx.example.net [192.0.2.25]\n    SMTP error from remote mail server after RCPT TO:<bob@example.net>:\n    550 5.1.1 <bob@example.net>: Recipient address rejected: User unknown in local recipient table\n\n------ This is a copy of the message, including all the headers. ------\n\nTo: carol@example.org\n";
+    let r = explain(text.as_bytes(), "exim.eml").unwrap();
+    assert_eq!(r.recipients.len(), 1);
+    let who = &r.recipients[0];
+    assert_eq!(who.address, "bob@example.net");
+    assert_eq!(who.outcome, "failed");
+    assert_eq!(who.status, "5.1.1");
+    assert_eq!(who.cause.rule, RuleId::SmtpRcptUserUnknown);
+    let n = who.notice.as_ref().unwrap();
+    assert_eq!(n.reason, mxlab_vocab::Reason::UserUnknown);
+    assert_eq!(n.phase.as_deref(), Some("rcpt"));
+    assert_eq!(who.remote_mta, "mx.example.net");
+}
+
+#[test]
+fn a_dns_failure_is_the_broader_cause_with_the_next_command() {
+    let text = "From: MAILER-DAEMON@mail.example.com\nSubject: Delayed Mail (still being retried)\nMIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"x\"\n\n--x\nContent-Type: text/plain\n\n<bob@example.net>: Host or domain name not found. Name service error for\n    name=example.net type=MX: Host not found, try again\n\n--x\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mail.example.com\n\nFinal-Recipient: rfc822; bob@example.net\nAction: delayed\nStatus: 4.4.3\nDiagnostic-Code: X-Postfix; Host or domain name not found. Name service error\n    for name=example.net type=MX: Host not found, try again\n\n--x--\n";
+    let r = explain(text.as_bytes(), "pf.eml").unwrap();
+    assert_eq!(r.verdict.rule, RuleId::DnsTemporaryFailure);
+    assert!(
+        r.findings
+            .iter()
+            .flat_map(|f| &f.remediation)
+            .any(|x| x.contains("mxlab check bob@example.net")),
+        "{:?}",
+        r.findings
+    );
+    assert_eq!(
+        r.recipients[0].notice.as_ref().unwrap().phase.as_deref(),
+        Some("dns")
+    );
+}
+
+#[test]
+fn auto_replies_and_feedback_are_not_failures() {
+    let ooo = "From: bob@example.net\nTo: alice@example.com\nSubject: Automatic reply: Report\nAuto-Submitted: auto-replied\n\nI am out of the office until Monday.\n";
+    let r = explain(ooo.as_bytes(), "ooo.eml").unwrap();
+    assert_eq!(r.verdict.rule, RuleId::NoticeAutoReply);
+    assert_eq!(r.recipients[0].outcome, "delivered");
+    assert!(!is_error(&r));
+    let arf = "From: fbl@isp.example\nSubject: FW: report\nMIME-Version: 1.0\nContent-Type: multipart/report; report-type=feedback-report; boundary=\"f\"\n\n--f\nContent-Type: text/plain\n\nThis is an abuse report.\n\n--f\nContent-Type: message/feedback-report\n\nFeedback-Type: abuse\nUser-Agent: x/1.0\nVersion: 1\n\n--f--\n";
+    let r = explain(arf.as_bytes(), "arf.eml").unwrap();
+    assert_eq!(r.verdict.rule, RuleId::NoticeFeedback);
+}
+
+#[test]
+fn a_plain_message_is_unreadable_as_a_notice() {
+    assert!(explain(b"Subject: hi\n\nhello bob@example.net\n", "x.eml").is_err());
+    assert!(explain(b"", "x.eml").is_err());
+    assert!(explain(b"\x00\x01\x02\xff", "x.eml").is_err());
+}
