@@ -1,5 +1,7 @@
 //! End-to-end tests live beside this file; the library holds what several of them share.
 
+pub mod notices;
+
 use std::path::PathBuf;
 
 /// The scenario files in `scenarios/<dir>`, sorted by name.

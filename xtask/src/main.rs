@@ -9,9 +9,13 @@
 //!   run (Debian packages dnsperf and nsd).
 //! - `bench-smtp`: Postfix's smtp-source against `mxlab serve` (sink mode and in-memory
 //!   capture) and against Postfix's smtp-sink, in one run (Debian package postfix).
+//! - `explain-score [-v] DIR…`: `explain` against labelled notices (`.eml` + `.toml`).
+//! - `explain-sisimai [-v] FACT_DIR SAMPLES_DIR`: `explain` against Sisimai's public corpus
+//!   and go-sisimai's expectations.
 
 mod bench_dns;
 mod bench_smtp;
+mod explain_score;
 mod procfs;
 
 use std::process::{Command, ExitCode};
@@ -33,9 +37,11 @@ fn main() -> ExitCode {
         Some("bench") => bench(),
         Some("bench-dns") => bench_dns::run(&root()),
         Some("bench-smtp") => bench_smtp::run(&root()),
+        Some("explain-score") => explain_score::dirs(&args[1..]),
+        Some("explain-sisimai") => explain_score::sisimai(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask scenario <NAME>… | --all [--json]\n       cargo xtask determinism [--runs N]\n       cargo xtask bench | bench-dns | bench-smtp"
+                "usage: cargo xtask scenario <NAME>… | --all [--json]\n       cargo xtask determinism [--runs N]\n       cargo xtask bench | bench-dns | bench-smtp\n       cargo xtask explain-score [-v] DIR… | explain-sisimai [-v] FACT_DIR SAMPLES_DIR"
             );
             ExitCode::from(2)
         }

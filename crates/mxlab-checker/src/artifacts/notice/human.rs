@@ -153,6 +153,27 @@ fn is_address(word: &str) -> bool {
             .all(|c| c.is_alphanumeric() || matches!(c, '.' | '-'))
 }
 
+/// Addresses the prose names in angle brackets.
+pub fn bracketed(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut rest = text;
+    while let Some(open) = rest.find('<') {
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('>') else {
+            break;
+        };
+        let inner = &after[..close];
+        if is_address(inner) && !out.iter().any(|a| a.eq_ignore_ascii_case(inner)) {
+            out.push(inner.to_string());
+        }
+        rest = &after[close..];
+        if out.len() >= MAX_BLOCKS {
+            break;
+        }
+    }
+    out
+}
+
 /// Each recipient's block: from a line that opens it until a blank line after text, or the
 /// next opening line. The errors are what its lines quote, or the first words with a reply
 /// code, or — for texts that give none ("retry timeout exceeded", "Sorry, I couldn't find any
@@ -198,9 +219,13 @@ pub fn blocks(text: &str) -> Vec<Block> {
 }
 
 fn block(address: String, lines: &[String]) -> Block {
+    let lines = join_multiline(lines);
     let mut errors: Vec<String> = lines.iter().filter_map(|l| quoted_in(l)).collect();
     if errors.is_empty() {
         errors.extend(lines.iter().find_map(|l| from_code(l)));
+    }
+    if errors.is_empty() {
+        errors.extend(telling(&lines));
     }
     errors.dedup();
     // A display name in brackets after the address is not what happened.
@@ -250,11 +275,60 @@ fn from_code(line: &str) -> Option<String> {
 
 /// The first error in a text that names no recipient with it.
 pub fn first_error(text: &str) -> Option<String> {
-    let lines = unfold(text);
+    let lines = join_multiline(&unfold(text));
     lines
         .iter()
         .find_map(|l| quoted_in(l))
         .or_else(|| lines.iter().find_map(|l| from_code(l)))
+        .or_else(|| telling(&lines))
+}
+
+/// The first line whose words say what went wrong ("User unknown", "Host not found"), for
+/// texts that quote no reply.
+fn telling(lines: &[String]) -> Option<String> {
+    use crate::diagnosis::classify::{Symptom, classify_without_table};
+    lines
+        .iter()
+        .map(|l| l.trim())
+        .filter(|l| !l.is_empty() && l.len() < 400)
+        .find(|l| !matches!(classify_without_table(l), Symptom::Unknown))
+        .map(str::to_string)
+}
+
+/// A multiline reply written out (`550-5.7.26 Unauthenticated …` / `550-5.7.26 DMARC …` /
+/// `550 5.7.26 …`) as one line: the code and status once, the texts joined.
+fn join_multiline(lines: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut open: Option<String> = None;
+    for line in lines {
+        let t = line.trim();
+        let code = t.get(..3).filter(|c| c.bytes().all(|b| b.is_ascii_digit()));
+        let sep = t.as_bytes().get(3).copied();
+        match (code, sep, &open) {
+            (Some(c), Some(b'-' | b' '), Some(prefix)) if c == prefix => {
+                let rest = t[4..].trim_start();
+                let rest = rest
+                    .split_once(' ')
+                    .filter(|(first, _)| mxlab_vocab::EnhancedStatus::parse(first).is_some())
+                    .map_or(rest, |(_, r)| r);
+                let last = out.last_mut().expect("opened");
+                last.push(' ');
+                last.push_str(rest.trim());
+                if sep == Some(b' ') {
+                    open = None;
+                }
+            }
+            (Some(c), Some(b'-'), _) => {
+                open = Some(c.to_string());
+                out.push(format!("{c} {}", t[4..].trim_start()));
+            }
+            _ => {
+                open = None;
+                out.push(line.clone());
+            }
+        }
+    }
+    out
 }
 
 /// The enhanced status a reply states.
@@ -436,6 +510,23 @@ mod tests {
         assert_eq!(
             blocks(sendmail)[0].errors,
             ["550 5.1.1 <bob@example.net>... User unknown"]
+        );
+    }
+
+    #[test]
+    fn multiline_replies_are_one() {
+        let lines: Vec<String> = [
+            "550-5.7.26 Unauthenticated email is not accepted due to domain's",
+            "550-5.7.26 DMARC policy.",
+            "550 5.7.26 https://support.example/dmarc - gsmtp",
+        ]
+        .map(String::from)
+        .to_vec();
+        assert_eq!(
+            join_multiline(&lines),
+            [
+                "550 5.7.26 Unauthenticated email is not accepted due to domain's DMARC policy. https://support.example/dmarc - gsmtp"
+            ]
         );
     }
 

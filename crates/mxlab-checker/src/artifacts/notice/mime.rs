@@ -24,6 +24,11 @@ pub struct Parts {
     pub auto_replied: bool,
     /// An RFC 5965 abuse feedback report.
     pub feedback: bool,
+    /// The recipients the returned message was addressed to (its `To:`), from an attached
+    /// message, its headers, or the copy after the notice's text.
+    pub returned_to: Vec<String>,
+    /// The notice's own `To:`: the sender being told, never a failed recipient.
+    pub to: Vec<String>,
 }
 
 pub fn parts(raw: &[u8]) -> Option<Parts> {
@@ -38,6 +43,7 @@ pub fn parts(raw: &[u8]) -> Option<Parts> {
                 .iter()
                 .any(|h| header(h).is_some()),
         ),
+        to: addresses(header("To").as_deref().unwrap_or("")),
         subject,
         date: header("Date"),
         failed_recipients: header("X-Failed-Recipients")
@@ -75,7 +81,16 @@ pub fn parts(raw: &[u8]) -> Option<Parts> {
                     .push(String::from_utf8_lossy(part.contents()).into_owned());
             }
             ("message", "feedback-report") => out.feedback = true,
-            ("text", "rfc822-headers") => {}
+            ("message", _) => {
+                if let PartType::Message(m) = &part.body {
+                    out.returned_to = addresses(m.header_raw("To").unwrap_or(""));
+                } else {
+                    out.returned_to = to_line(&String::from_utf8_lossy(part.contents()));
+                }
+            }
+            ("text", "rfc822-headers") => {
+                out.returned_to = to_line(&String::from_utf8_lossy(part.contents()));
+            }
             ("text", _) if kept < MAX_TEXT && !is_attachment(part) => {
                 let text = match &part.body {
                     PartType::Text(t) | PartType::Html(t) => t.to_string(),
@@ -102,6 +117,44 @@ pub fn parts(raw: &[u8]) -> Option<Parts> {
 fn is_attachment(part: &mail_parser::MessagePart) -> bool {
     part.content_disposition()
         .is_some_and(|d| d.ctype().eq_ignore_ascii_case("attachment"))
+}
+
+/// The addresses in a header value, as many as a notice may list.
+pub fn addresses(value: &str) -> Vec<String> {
+    value
+        .split([',', ';', ' ', '\t', '\n', '\r'])
+        .map(|w| {
+            let w = w.trim();
+            let inner = match (w.rfind('<'), w.rfind('>')) {
+                (Some(a), Some(b)) if a < b => &w[a + 1..b],
+                _ => w,
+            };
+            inner.trim_matches(|c| matches!(c, '"' | '\'' | '<' | '>' | '(' | ')'))
+        })
+        .filter(|a| a.contains('@') && !a.starts_with('@') && !a.ends_with('@'))
+        .map(str::to_string)
+        .take(100)
+        .collect()
+}
+
+/// The `To:` of a block of header lines (with its continuation lines).
+pub fn to_line(headers: &str) -> Vec<String> {
+    let mut value = String::new();
+    let mut inside = false;
+    for line in headers.lines() {
+        if inside && line.starts_with([' ', '\t']) {
+            value.push_str(line);
+            continue;
+        }
+        if inside || line.trim().is_empty() && !value.is_empty() {
+            break;
+        }
+        if line.len() > 3 && line[..3].eq_ignore_ascii_case("to:") {
+            value.push_str(&line[3..]);
+            inside = true;
+        }
+    }
+    addresses(&value)
 }
 
 /// RFC 3834's header, or what out-of-office answers carry instead.

@@ -156,6 +156,10 @@ pub fn read(raw: &[u8]) -> Option<Notice> {
     if notice.recipients.is_empty() {
         notice.recipients = from_words(&parts, text, &blocks);
     }
+    let notice_words = human::looks_like_notice(&parts.subject, text);
+    if notice.recipients.is_empty() && notice_words && !parts.feedback {
+        notice.recipients = from_returned(&parts, text, raw);
+    }
     notice.kind = if parts.feedback {
         Kind::Feedback
     } else if notice.recipients.is_empty() && parts.auto_replied {
@@ -228,6 +232,57 @@ fn from_words(parts: &mime::Parts, text: &str, blocks: &[human::Block]) -> Vec<N
     }
     out.truncate(MAX_RECIPIENTS);
     out
+}
+
+/// A notice whose text lists no address: the addresses its prose names in angle brackets
+/// (`… delivering your mail to <bob@example.net>.`), else those the returned message was
+/// sent to, each with the first error the text gives.
+fn from_returned(parts: &mime::Parts, text: &str, raw: &[u8]) -> Vec<NoticeRecipient> {
+    let error = human::first_error(text);
+    let Some(error) = error else {
+        return Vec::new();
+    };
+    let not_sender = |a: &String| !parts.to.iter().any(|t| t.eq_ignore_ascii_case(a));
+    let mut who: Vec<String> = human::bracketed(text)
+        .into_iter()
+        .filter(not_sender)
+        .collect();
+    if who.is_empty() {
+        who = parts.returned_to.clone();
+    }
+    if who.is_empty() {
+        // The copy of the message after a single-part notice's text.
+        let whole = String::from_utf8_lossy(raw);
+        if let Some(at) = whole
+            .find(text.trim_end())
+            .map(|a| a + text.trim_end().len())
+        {
+            who = mime::to_line(
+                whole[at..]
+                    .split_once("\n\n")
+                    .map_or(&whole[at..], |(_, rest)| rest),
+            );
+        }
+    }
+    who.dedup();
+    let action = if human::says_delayed(&parts.subject, text) {
+        "delayed"
+    } else {
+        "failed"
+    };
+    who.into_iter()
+        .filter(not_sender)
+        .take(MAX_RECIPIENTS)
+        .map(|address| NoticeRecipient {
+            status: human::status_in(&error).unwrap_or_default(),
+            final_recipient: address,
+            action: action.to_string(),
+            diagnostic_code: error.clone(),
+            context: text.chars().take(2000).collect(),
+            remote_mta: human::remote_mta(text),
+            ..NoticeRecipient::default()
+        })
+        .collect()
 }
 
 fn recipient(group: &Group) -> Option<NoticeRecipient> {
