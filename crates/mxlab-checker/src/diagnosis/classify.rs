@@ -269,6 +269,8 @@ static PHRASES: &[Phrase] = &[
             &["hostname mismatch"],
             &["certificate is not valid for"],
             &["does not match", "certificate"],
+            &["doesn't match", "certificate"],
+            &["not match", "certificate"],
         ],
     },
     Phrase {
@@ -280,6 +282,8 @@ static PHRASES: &[Phrase] = &[
             &["unable to get local issuer"],
             &["untrusted", "certificate"],
             &["certificate verify failed"],
+            &["certificate not verified"],
+            &["not trusted"],
         ],
     },
     Phrase {
@@ -319,6 +323,8 @@ static PHRASES: &[Phrase] = &[
             &["network is unreachable"],
             &["host is unreachable"],
             &["connection failed"],
+            &["establish an smtp connection"],
+            &["establish a connection"],
         ],
     },
     // Reverse DNS is the receiver's check of the sender, not a lookup of the recipient's.
@@ -344,6 +350,9 @@ static PHRASES: &[Phrase] = &[
         symptom: || Symptom::DnsTempFailure { timeout: false },
         any_of: &[
             &["host not found, try again"],
+            &["host name lookup failure"],
+            &["temporary failure in name resolution"],
+            &["dns lookup failure", "try again"],
             &["name service error", "try again"],
         ],
     },
@@ -359,6 +368,9 @@ static PHRASES: &[Phrase] = &[
             &["non-existent domain"],
             &["nonexistent domain"],
             &["nxdomain"],
+            &["couldn't find any host named"],
+            &["could not find any host named"],
+            &["no such host"],
             &["domain not found"],
             &["no such domain"],
             &["domain does not exist"],
@@ -581,6 +593,10 @@ static PHRASES: &[Phrase] = &[
             &["recipient not found"],
             &["recipientnotfound"],
             &["recipnotfound"],
+            &["not listed in domino directory"],
+            &["not listed in public name"],
+            &["no mailbox here by that name"],
+            &["no such mailbox"],
             &["mailbox not found"],
             &["mailbox unavailable"],
             &["mailbox does not exist"],
@@ -693,7 +709,28 @@ pub fn classify_without_table(text: &str) -> Symptom {
 
 fn read(text: &str, with_table: bool) -> Symptom {
     let lower = text.to_ascii_lowercase();
-    let (code, status) = code_and_status(text);
+    // Exim's "retry timeout exceeded" says only that time ran out; what comes before it
+    // ("Connection timed out: retry timeout exceeded") is the error, if anything does.
+    for gave_up in ["retry timeout exceeded", "retry time not reached"] {
+        if let Some(at) = lower.find(gave_up) {
+            let before = text[..at].trim().trim_end_matches([':', ';', ',']);
+            return match read(before, with_table) {
+                Symptom::Unknown => Symptom::Summary,
+                other => other,
+            };
+        }
+    }
+    let (code, mut status) = code_and_status(text);
+    // qmail ends its texts with the status in brackets: "… (#5.1.1)".
+    if status.is_none()
+        && let Some(at) = text.rfind("(#")
+    {
+        status = text[at + 2..]
+            .split(')')
+            .next()
+            .and_then(EnhancedStatus::parse)
+            .filter(|s| code.is_none_or(|c| c / 100 == u16::from(s.class)));
+    }
     // Codes that say exactly what happened outrank wording that could mean several things.
     if let Some(s) = status {
         match (s.class, s.subject, s.detail) {

@@ -11,7 +11,7 @@ use crate::artifacts::notice::Notice;
 use crate::artifacts::tracking::TrackingEvent;
 use crate::facts::Facts;
 
-use super::classify::{Symptom, classify};
+use super::classify::{Symptom, classify, code_and_status};
 
 /// Where the admin saw an error.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -141,7 +141,8 @@ impl Story {
 
     fn saw(&mut self, text: &str, origin: Origin, at: Option<&str>) {
         let text = text.trim();
-        if text.is_empty() {
+        // A 2xx reply (a success report's "250 2.0.0 OK") is not an error.
+        if text.is_empty() || matches!(code_and_status(text), (Some(200..=299), _)) {
             return;
         }
         let key = (origin.clone(), alike(text));

@@ -27,8 +27,8 @@ pub fn explain(raw: &[u8], source: &str) -> Result<Report, Unreadable> {
     let notice =
         notice::read(raw).ok_or_else(|| Unreadable(format!("{source}: not a mail message")))?;
     match notice.kind {
-        Kind::AutoReply => Ok(outcome_only(&notice, raw, source, RuleId::NoticeAutoReply)),
-        Kind::Feedback => Ok(outcome_only(&notice, raw, source, RuleId::NoticeFeedback)),
+        Kind::AutoReply => Ok(outcome_only(&notice, source, RuleId::NoticeAutoReply)),
+        Kind::Feedback => Ok(outcome_only(&notice, source, RuleId::NoticeFeedback)),
         Kind::Delivery if notice.recipients.is_empty() => Err(Unreadable(format!(
             "{source}: no recipient found: not a delivery notice{}",
             if notice.truncated {
@@ -104,9 +104,9 @@ fn with_next_command(mut f: Finding) -> Finding {
 }
 
 /// An automatic reply or a feedback report: delivered, nothing failed.
-fn outcome_only(notice: &Notice, raw: &[u8], source: &str, id: RuleId) -> Report {
+fn outcome_only(notice: &Notice, source: &str, id: RuleId) -> Report {
     let r = rule(id);
-    let who = recipient::sender_of(raw).unwrap_or_default();
+    let who = notice.concerns.clone().unwrap_or_default();
     let reason = if id == RuleId::NoticeFeedback {
         mxlab_vocab::Reason::Feedback
     } else {

@@ -192,6 +192,7 @@ pub fn reason(
     code: Option<u16>,
     text: &str,
     context: &str,
+    phase: Option<&str>,
 ) -> Reason {
     match outcome {
         "delivered" | "relayed" => return Reason::Delivered,
@@ -199,7 +200,30 @@ pub fn reason(
     }
     let lower = text.to_ascii_lowercase();
     let status = EnhancedStatus::parse(status);
+    // What the words say of the mailbox or the sender outranks the symptom's coarser name:
+    // a disabled account is suspended, not unknown; a refused sender is not a recipient
+    // problem.
+    let suspended = [
+        "disabled",
+        "temporary locked",
+        "temporarily locked",
+        "deactivated",
+    ]
+    .iter()
+    .any(|w| lower.contains(w))
+        || (lower.contains("suspended") && !lower.contains("temporarily suspended"))
+        || (lower.contains("inactive") && !lower.contains("quota"));
+    if suspended {
+        return Reason::Suspend;
+    }
+    if lower.contains("sender address") || lower.contains("sender domain") {
+        return Reason::Rejected;
+    }
     if let Some(r) = by_symptom(symptom, &lower) {
+        // A recipient refused only after the message was sent was refused by a filter.
+        if r == Reason::UserUnknown && phase.is_some_and(|p| p == "data" || p == "end-of-data") {
+            return Reason::Filtered;
+        }
         // Giving up after a day of temporary failures is expiry, whatever the failures were.
         if outcome == "expired" && is_temporary(symptom) {
             return Reason::Expired;

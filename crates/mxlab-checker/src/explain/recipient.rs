@@ -17,7 +17,16 @@ pub fn report(notice: &Notice, r: &NoticeRecipient, cause: Verdict) -> Recipient
         .or(said_status.map(|s| s.to_string()))
         .or_else(|| crate::artifacts::notice::status_in(&diagnostic))
         .unwrap_or_else(|| implied_status(outcome, &symptom, code));
-    let reason = super::reason(outcome, &symptom, &status, code, &diagnostic, &r.context);
+    let phase = phase(&symptom, &format!("{diagnostic}\n{}", r.context), outcome);
+    let reason = super::reason(
+        outcome,
+        &symptom,
+        &status,
+        code,
+        &diagnostic,
+        &r.context,
+        phase.as_deref(),
+    );
     RecipientReport {
         address: r.final_recipient.clone(),
         outcome: outcome.to_string(),
@@ -27,7 +36,7 @@ pub fn report(notice: &Notice, r: &NoticeRecipient, cause: Verdict) -> Recipient
         notice: Some(NoticeDetail {
             reason,
             reply_code: code,
-            phase: phase(&symptom, &format!("{diagnostic}\n{}", r.context), outcome),
+            phase,
             reporting_mta: notice.reporting_mta.clone(),
             original_recipient: r.original_recipient.clone(),
             arrival_date: notice.arrival_date.as_deref().and_then(rfc3339),
@@ -198,15 +207,4 @@ fn rfc5322_loose(text: &str) -> Option<time::OffsetDateTime> {
     ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
         .iter()
         .find_map(|wd| time::OffsetDateTime::parse(&rebuilt.replacen("Mon", wd, 1), &Rfc2822).ok())
-}
-
-/// The address an automatic reply or a feedback report comes from.
-pub fn sender_of(raw: &[u8]) -> Option<String> {
-    let message = mail_parser::MessageParser::default()
-        .parse(&raw[..raw.len().min(crate::artifacts::notice::LIMIT)])?;
-    message
-        .from()
-        .and_then(|a| a.first())
-        .and_then(|a| a.address())
-        .map(str::to_string)
 }

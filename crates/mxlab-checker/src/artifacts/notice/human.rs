@@ -121,7 +121,7 @@ pub fn quoted_replies(text: &str) -> Vec<String> {
 fn opens(line: &str) -> Option<String> {
     let t = line.trim();
     let first = t.split_whitespace().next()?;
-    let word = first.trim_matches(|c| matches!(c, '<' | '>' | ':' | ',' | '"' | '\'' | '*'));
+    let word = first.trim_matches(|c| matches!(c, '<' | '>' | ':' | ',' | '"' | '\'' | '*' | '.'));
     let word = word.strip_prefix("mailto:").unwrap_or(word);
     if !is_address(word) {
         return None;
@@ -132,6 +132,7 @@ fn opens(line: &str) -> Option<String> {
     let listed = rest.is_empty()
         || first.ends_with(':')
         || first.ends_with('>')
+        || first.ends_with("...")
         || rest.starts_with('(')
         || rest.starts_with("on ")
         || rest.starts_with("- ")
@@ -251,7 +252,9 @@ fn from_code(line: &str) -> Option<String> {
         if !(w == '4' || w == '5') || (i > 0 && bytes[i - 1].is_ascii_alphanumeric()) {
             continue;
         }
-        if i > 0 && bytes[i - 1] == b'.' {
+        // Not inside a number, nor qmail's closing "(#5.1.2)", which only labels the words
+        // before it.
+        if i > 0 && matches!(bytes[i - 1], b'.' | b'#') {
             continue;
         }
         let rest = &line[i..];

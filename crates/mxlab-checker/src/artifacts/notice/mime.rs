@@ -27,6 +27,10 @@ pub struct Parts {
     /// The recipients the returned message was addressed to (its `To:`), from an attached
     /// message, its headers, or the copy after the notice's text.
     pub returned_to: Vec<String>,
+    /// The notice's `From:` address.
+    pub from: Option<String>,
+    /// A feedback report's `Original-Rcpt-To` (or `Removal-Recipient`).
+    pub feedback_recipient: Option<String>,
     /// The notice's own `To:`: the sender being told, never a failed recipient.
     pub to: Vec<String>,
 }
@@ -44,6 +48,9 @@ pub fn parts(raw: &[u8]) -> Option<Parts> {
                 .any(|h| header(h).is_some()),
         ),
         to: addresses(header("To").as_deref().unwrap_or("")),
+        from: addresses(header("From").as_deref().unwrap_or(""))
+            .into_iter()
+            .next(),
         subject,
         date: header("Date"),
         failed_recipients: header("X-Failed-Recipients")
@@ -80,7 +87,17 @@ pub fn parts(raw: &[u8]) -> Option<Parts> {
                 out.status
                     .push(String::from_utf8_lossy(part.contents()).into_owned());
             }
-            ("message", "feedback-report") => out.feedback = true,
+            ("message", "feedback-report") => {
+                out.feedback = true;
+                let fields = String::from_utf8_lossy(part.contents());
+                out.feedback_recipient = fields.lines().find_map(|l| {
+                    let (name, value) = l.split_once(':')?;
+                    ["original-rcpt-to", "removal-recipient"]
+                        .contains(&name.trim().to_ascii_lowercase().as_str())
+                        .then(|| addresses(value).into_iter().next())
+                        .flatten()
+                });
+            }
             ("message", _) => {
                 if let PartType::Message(m) = &part.body {
                     out.returned_to = addresses(m.header_raw("To").unwrap_or(""));

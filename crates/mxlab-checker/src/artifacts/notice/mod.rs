@@ -64,6 +64,9 @@ pub struct Notice {
     pub quoted_replies: Vec<String>,
     /// The message was longer than [`LIMIT`] and was read in part.
     pub truncated: bool,
+    /// Whom the message concerns, for an automatic reply or a feedback report: the address
+    /// that replied, or the recipient who complained.
+    pub concerns: Option<String>,
 }
 
 /// Notice wording that only summarises: "400 4.4.7 Message delayed" and
@@ -160,6 +163,7 @@ pub fn read(raw: &[u8]) -> Option<Notice> {
     if notice.recipients.is_empty() && notice_words && !parts.feedback {
         notice.recipients = from_returned(&parts, text, raw);
     }
+    notice.concerns = parts.feedback_recipient.clone().or(parts.from.clone());
     notice.kind = if parts.feedback {
         Kind::Feedback
     } else if notice.recipients.is_empty() && parts.auto_replied {
