@@ -356,6 +356,12 @@ static PHRASES: &[Phrase] = &[
             &["name service error", "try again"],
         ],
     },
+    // An address lookup that found no such name: the host (an MX target) has no address,
+    // whatever the domain's MX says.
+    Phrase {
+        symptom: || Symptom::DnsNoAddress,
+        any_of: &[&["a: nxdomain"], &["aaaa: nxdomain"]],
+    },
     Phrase {
         symptom: || Symptom::DnsNxDomain,
         any_of: &[
@@ -677,6 +683,35 @@ fn phrase(lower: &str) -> Option<Symptom> {
         .map(|p| (p.symptom)())
 }
 
+/// The SPF result a refusal's words name, when they name one.
+fn spf_said(lower: &str) -> Option<SpfResult> {
+    let spf = lower.contains("spf") || lower.contains("sender policy framework");
+    if !spf {
+        return None;
+    }
+    if lower.contains("softfail") || lower.contains("soft fail") {
+        Some(SpfResult::SoftFail)
+    } else if lower.contains("permerror") || lower.contains("permanent error") {
+        Some(SpfResult::PermError)
+    } else if lower.contains("temperror") || lower.contains("temporary error") {
+        Some(SpfResult::TempError)
+    } else if [
+        "no spf record",
+        "spf none",
+        "no spf",
+        "does not publish",
+        "without an spf",
+        "without spf",
+    ]
+    .iter()
+    .any(|w| lower.contains(w))
+    {
+        Some(SpfResult::None)
+    } else {
+        None
+    }
+}
+
 /// What the enhanced status says by itself, where it is specific.
 fn by_status(s: EnhancedStatus) -> Option<Symptom> {
     Some(match (s.class, s.subject, s.detail) {
@@ -758,6 +793,8 @@ fn read(text: &str, with_table: bool) -> Symptom {
     if let Some(symptom) = phrase(&lower) {
         let permanent = code.is_some_and(|c| c >= 500);
         match symptom {
+            // The words may say which SPF result the receiver saw.
+            Symptom::Spf(None) => return Symptom::Spf(spf_said(&lower)),
             // Greylisting is temporary by nature: a permanent refusal that mentions it is not.
             Symptom::Greylisted if permanent => {}
             // A permanent refusal over the sender's rate is a block, not a limit to wait out.
@@ -845,7 +882,7 @@ mod tests {
         );
         assert_eq!(
             classify("451 4.7.1 SPF softfail for your domain"),
-            Symptom::Spf(None)
+            Symptom::Spf(Some(SpfResult::SoftFail))
         );
         assert_eq!(
             classify(
