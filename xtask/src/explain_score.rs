@@ -54,3 +54,27 @@ pub fn sisimai(args: &[String]) -> ExitCode {
     );
     ExitCode::SUCCESS
 }
+
+/// `bench-explain`: notices explained per second, the held-out notices in memory explained
+/// over and over for at least five seconds (release build).
+pub fn bench(root: &Path) -> ExitCode {
+    let notices: Vec<Vec<u8>> = mxlab_e2e::notices::labelled(&root.join("tests/notices"))
+        .iter()
+        .filter_map(|p| std::fs::read(p).ok())
+        .collect();
+    let started = std::time::Instant::now();
+    let mut done = 0usize;
+    while started.elapsed() < std::time::Duration::from_secs(5) {
+        for n in &notices {
+            let _ = std::hint::black_box(mxlab_checker::explain::explain(n, "bench"));
+            done += 1;
+        }
+    }
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "{done} notices ({} distinct) in {secs:.2} s: {:.0} notices/s on one core",
+        notices.len(),
+        done as f64 / secs
+    );
+    ExitCode::SUCCESS
+}

@@ -12,9 +12,12 @@
 //! - `explain-score [-v] DIR…`: `explain` against labelled notices (`.eml` + `.toml`).
 //! - `explain-sisimai [-v] FACT_DIR SAMPLES_DIR`: `explain` against Sisimai's public corpus
 //!   and go-sisimai's expectations.
+//! - `bench-explain`: notices explained per second (release build).
+//! - `fuzz-explain [--iterations N] [--seed S]`: the notice reader under mutated notices.
 
 mod bench_dns;
 mod bench_smtp;
+mod explain_fuzz;
 mod explain_score;
 mod procfs;
 
@@ -39,9 +42,11 @@ fn main() -> ExitCode {
         Some("bench-smtp") => bench_smtp::run(&root()),
         Some("explain-score") => explain_score::dirs(&args[1..]),
         Some("explain-sisimai") => explain_score::sisimai(&args[1..]),
+        Some("bench-explain") => explain_score::bench(&root()),
+        Some("fuzz-explain") => explain_fuzz::run(&root(), &args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask scenario <NAME>… | --all [--json]\n       cargo xtask determinism [--runs N]\n       cargo xtask bench | bench-dns | bench-smtp\n       cargo xtask explain-score [-v] DIR… | explain-sisimai [-v] FACT_DIR SAMPLES_DIR"
+                "usage: cargo xtask scenario <NAME>… | --all [--json]\n       cargo xtask determinism [--runs N]\n       cargo xtask bench | bench-dns | bench-smtp\n       cargo xtask explain-score [-v] DIR… | explain-sisimai [-v] FACT_DIR SAMPLES_DIR\n       cargo xtask bench-explain | fuzz-explain [--iterations N] [--seed S]"
             );
             ExitCode::from(2)
         }

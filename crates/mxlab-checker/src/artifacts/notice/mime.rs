@@ -166,8 +166,12 @@ pub fn to_line(headers: &str) -> Vec<String> {
         if inside || line.trim().is_empty() && !value.is_empty() {
             break;
         }
-        if line.len() > 3 && line[..3].eq_ignore_ascii_case("to:") {
-            value.push_str(&line[3..]);
+        if let Some(rest) = line
+            .get(..3)
+            .filter(|name| name.eq_ignore_ascii_case("to:"))
+            .and_then(|_| line.get(3..))
+        {
+            value.push_str(rest);
             inside = true;
         }
     }

@@ -30,3 +30,62 @@ fn a_plain_message_is_not_a_dsn() {
         Some(Vec::new())
     );
 }
+
+mod robust {
+    use super::super::read;
+    use crate::explain::explain;
+    use proptest::prelude::*;
+
+    const SHAPES: &[&str] = &[
+        super::DELAY,
+        "From: MAILER-DAEMON\nSubject: Mail delivery failed\nX-Failed-Recipients: a@b.example\n\n  a@b.example\n    host mx.b.example [192.0.2.1]\n    SMTP error from remote mail server after RCPT TO:<a@b.example>:\n    550-5.1.1 no\n    550 5.1.1 such user\n",
+        "Subject: failure notice\n\nHi. This is the qmail-send program at x.example.\n\n<a@b.example>:\nSorry, I couldn't find any host named b.example. (#5.1.2)\n\n--- Below this line is a copy of the message.\n\nTo: a@b.example\n",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Any bytes at all: a report or an error, never a panic.
+        #[test]
+        fn any_bytes(raw in proptest::collection::vec(any::<u8>(), 0..2048)) {
+            let _ = read(&raw);
+            let _ = explain(&raw, "x");
+        }
+
+        /// Real shapes cut anywhere and with bytes flipped: still no panic, and never more
+        /// recipients than a notice of that size could list.
+        #[test]
+        fn damaged_notices(which in 0..SHAPES.len(), cut in 0usize..2000, flips in proptest::collection::vec((0usize..2000, any::<u8>()), 0..8)) {
+            let mut raw = SHAPES[which].as_bytes().to_vec();
+            raw.truncate(cut.min(raw.len()));
+            for (at, b) in flips {
+                if !raw.is_empty() {
+                    let i = at % raw.len();
+                    raw[i] = b;
+                }
+            }
+            if let Some(n) = read(&raw) {
+                prop_assert!(n.recipients.len() <= raw.len());
+            }
+            let _ = explain(&raw, "x");
+        }
+    }
+
+    #[test]
+    fn deep_nesting_and_huge_lines_are_bounded() {
+        let mut deep = String::from(
+            "Subject: Undelivered Mail\nContent-Type: multipart/mixed; boundary=\"b0\"\n\n",
+        );
+        for i in 0..200 {
+            deep.push_str(&format!(
+                "--b{i}\nContent-Type: multipart/mixed; boundary=\"b{}\"\n\n",
+                i + 1
+            ));
+        }
+        let _ = explain(deep.as_bytes(), "deep");
+        let mut long = b"Subject: Undelivered Mail Returned to Sender\n\n<a@b.example>: host x said: 550 5.1.1 ".to_vec();
+        long.extend(std::iter::repeat_n(b'x', 6 * 1024 * 1024));
+        let n = read(&long).unwrap();
+        assert!(n.truncated);
+    }
+}
