@@ -184,10 +184,10 @@ pub fn blocks(text: &str) -> Vec<Block> {
     let mut lines: Vec<String> = Vec::new();
     let mut current: Option<String> = None;
     let flush = |who: &mut Option<String>, lines: &mut Vec<String>, out: &mut Vec<Block>| {
-        if let Some(address) = who.take() {
-            if out.len() < MAX_BLOCKS {
-                out.push(block(address, lines));
-            }
+        if let Some(address) = who.take()
+            && out.len() < MAX_BLOCKS
+        {
+            out.push(block(address, lines));
         }
         lines.clear();
     };
@@ -197,9 +197,8 @@ pub fn blocks(text: &str) -> Vec<Block> {
             current = Some(address.clone());
             let rest = line
                 .trim()
-                .splitn(2, char::is_whitespace)
-                .nth(1)
-                .unwrap_or("");
+                .split_once(char::is_whitespace)
+                .map_or("", |(_, rest)| rest);
             if !rest.trim().is_empty() {
                 lines.push(rest.trim().to_string());
             }
@@ -233,7 +232,7 @@ fn block(address: String, lines: &[String]) -> Block {
     let said: Vec<&str> = lines
         .iter()
         .map(|l| l.trim())
-        .filter(|l| !(l.starts_with('(') && l.ends_with(')')) && !l.is_empty())
+        .filter(|l| !(l.is_empty() || l.starts_with('(') && l.ends_with(')')))
         .collect();
     let words = (errors.is_empty() && !said.is_empty()).then(|| said.join(" "));
     Block {
