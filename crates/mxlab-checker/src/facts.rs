@@ -21,6 +21,12 @@ pub(crate) struct Facts {
     pub domains: Vec<DomainProbe>,
     /// The checker's own SPF evaluation of the sender (sending IP, MAIL FROM, HELO).
     pub spf: Option<mxlab_spf::Trace>,
+    /// The sending IP asked of each blocklist zone a refusal named (or the probe was given).
+    pub dnsbl: Vec<mxlab_policy::dnsbl::Lookup>,
+    /// The sending IP's reverse DNS and its forward confirmation.
+    pub reverse_dns: Option<mxlab_policy::rdns::Lookup>,
+    /// The sender domain's DMARC policy and its verdict with the checker's SPF result.
+    pub dmarc: Option<crate::probe::policy::DmarcProbe>,
 }
 
 impl Facts {

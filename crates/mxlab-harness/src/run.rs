@@ -175,6 +175,10 @@ impl Stage {
             trust: Some(self.tls.trust()?),
             smtp_port: 25,
             smtp: SmtpTimeouts::default(),
+            // An administrator has no list of blocklists by habit here: the refusals name
+            // the zones to ask.
+            dnsbl_zones: Vec::new(),
+            public_suffixes: scenario.file.dns.public_suffixes.clone(),
         })
     }
 }
