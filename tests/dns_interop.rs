@@ -1,5 +1,6 @@
 //! The DNS stories served on real sockets, seen by `dig` (installed by .ci/run) and by
-//! hickory-resolver: the resolver's answers, the authoritative servers behind it, referrals.
+//! hickory-resolver: the resolver's answers, the authoritative servers behind it, referrals,
+//! reverse zones.
 
 use std::net::SocketAddr;
 use std::process::Command;
@@ -163,4 +164,20 @@ async fn hickory_resolver_reads_the_served_zones() {
         .unwrap();
     assert_eq!(ok.answers().len(), 1);
     lame.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dig_x_shows_the_missing_ptr() {
+    let served = serve("ptr-missing").await;
+    let port = served.dns_addr.port();
+    let missing = dig("127.0.0.1", port, &["-x", "127.0.0.2"]).await;
+    assert!(missing.contains("status: NXDOMAIN"), "{missing}");
+    assert!(
+        missing.contains("0.0.127.in-addr.arpa.") && missing.contains("SOA"),
+        "{missing}"
+    );
+    // The zone is there: the MX host's own address has its PTR.
+    let present = dig("127.0.0.1", port, &["-x", "127.0.0.10", "+short"]).await;
+    assert_eq!(present.trim(), "mx1.partner.test.");
+    served.shutdown().await;
 }

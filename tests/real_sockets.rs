@@ -41,6 +41,8 @@ fn probe_env<'a>(
         trust: None,
         smtp_port,
         smtp: SmtpTimeouts::default(),
+        dnsbl_zones: Vec::new(),
+        public_suffixes: Vec::new(),
     }
 }
 

@@ -17,6 +17,9 @@ const STORIES: &[&str] = &[
     "spf-fail",
     "missing-mx",
     "nxdomain",
+    "blocklisted",
+    "ptr-mismatch",
+    "dmarc-reject",
 ];
 
 /// A domain that works, with its own MX host.

@@ -1,6 +1,6 @@
 //! The SMTP stories served on real sockets for real clients: swaks sees the scripted 451 4.4.7
-//! at RCPT; Python's smtplib is greylisted, then accepted once the window has passed on a
-//! scaled clock.
+//! at RCPT, and from a listed address the blocklist refusal; Python's smtplib is greylisted,
+//! then accepted once the window has passed on a scaled clock, and meets the DMARC refusal.
 
 use std::process::Command;
 use std::time::Duration;
@@ -138,4 +138,89 @@ async fn starttls_is_accepted_with_the_scenario_ca_and_refused_when_expired() {
         starttls_with_the_scenario_ca("tls-failure").await,
         "refused: certificate has expired"
     );
+}
+
+/// swaks from the story's sending address, so the fake server asks its blocklist about the
+/// same IP a real MTA would connect from.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn swaks_from_the_listed_ip_is_refused_with_the_blocklist_reply() {
+    let served = serve("blocklisted", 1.0).await;
+    let addr = served.smtp_addr("mx1.partner.test").unwrap().to_string();
+    let args: Vec<String> = [
+        "--server",
+        &addr,
+        "--local-interface",
+        "127.0.0.2",
+        "--to",
+        "hanako@partner.test",
+        "--from",
+        "taro@mycompany.test",
+        "--timeout",
+        "10",
+    ]
+    .map(String::from)
+    .to_vec();
+    let (ok, text) = tokio::task::spawn_blocking(move || run("swaks", &args))
+        .await
+        .unwrap();
+    assert!(!ok);
+    assert!(
+        text.contains(" -> RCPT TO:<hanako@partner.test>")
+            && text.contains(
+                "<** 554 5.7.1 Service unavailable; Client host [127.0.0.2] blocked using zen.spamhaus.test; https://www.spamhaus.org/query/ip/127.0.0.2"
+            ),
+        "{text}"
+    );
+    // The same client from an address the zone does not list gets through RCPT.
+    let args: Vec<String> = [
+        "--server",
+        &addr,
+        "--local-interface",
+        "127.0.0.3",
+        "--to",
+        "hanako@partner.test",
+        "--from",
+        "taro@mycompany.test",
+        "--timeout",
+        "10",
+    ]
+    .map(String::from)
+    .to_vec();
+    let (ok, text) = tokio::task::spawn_blocking(move || run("swaks", &args))
+        .await
+        .unwrap();
+    assert!(ok, "{text}");
+    served.shutdown().await;
+}
+
+const DMARC: &str = r#"
+import smtplib, sys
+try:
+    with smtplib.SMTP(sys.argv[1], int(sys.argv[2]), timeout=10, source_address=("127.0.0.2", 0)) as s:
+        s.sendmail("news@mycompany.test", ["hanako@partner.test"],
+                   "From: <news@mycompany.test>\r\nTo: <hanako@partner.test>\r\nSubject: May\r\n\r\nhello\r\n")
+    print("accepted")
+except smtplib.SMTPDataError as e:
+    print(e.smtp_code, e.smtp_error.decode())
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn smtplib_meets_the_dmarc_refusal_after_the_data() {
+    let served = serve("dmarc-reject", 1.0).await;
+    let addr = served.smtp_addr("mx1.partner.test").unwrap();
+    let args = vec![
+        "-c".into(),
+        DMARC.into(),
+        addr.ip().to_string(),
+        addr.port().to_string(),
+    ];
+    let (_, out) = tokio::task::spawn_blocking(move || run("python3", &args))
+        .await
+        .unwrap();
+    assert_eq!(
+        out.trim(),
+        "550 5.7.26 Unauthenticated mail from mycompany.test is refused: the domain's DMARC policy is reject"
+    );
+    assert!(served.smtp[0].0.messages().is_empty());
+    served.shutdown().await;
 }

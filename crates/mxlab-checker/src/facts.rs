@@ -24,6 +24,12 @@ pub(crate) struct Facts {
     /// Whether the checker could probe at all: a notice read on its own supports only the
     /// causes its words name.
     pub probed: bool,
+    /// The sending IP asked of each blocklist zone a refusal named (or the probe was given).
+    pub dnsbl: Vec<mxlab_policy::dnsbl::Lookup>,
+    /// The sending IP's reverse DNS and its forward confirmation.
+    pub reverse_dns: Option<mxlab_policy::rdns::Lookup>,
+    /// The sender domain's DMARC policy and its verdict with the checker's SPF result.
+    pub dmarc: Option<crate::probe::policy::DmarcProbe>,
 }
 
 impl Facts {

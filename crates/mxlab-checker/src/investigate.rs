@@ -7,6 +7,7 @@ use crate::diagnosis::classify::Symptom;
 use crate::diagnosis::observe::{self, Story};
 use crate::diagnosis::{self, Diagnosis};
 use crate::facts::Facts;
+use crate::probe::policy::{probe_dmarc, probe_dnsbl, probe_reverse_dns};
 use crate::probe::{ProbeEnv, probe_domain, probe_spf};
 
 /// The complaint as a user makes it: mail from this sender to these recipients.
@@ -17,8 +18,9 @@ pub struct Complaint {
 }
 
 /// Reads the artifacts, probes each recipient domain (SMTP for a recipient that actually
-/// failed — one for each distinct failure — or, when none did, the first one named) and the
-/// sender's SPF, and names the causes.
+/// failed — one for each distinct failure — or, when none did, the first one named), the
+/// sender's SPF and DMARC, the sending IP's reverse DNS and the blocklists the refusals name,
+/// and names the causes.
 pub async fn investigate(
     handed: &Artifacts,
     complaint: &Complaint,
@@ -43,12 +45,26 @@ pub async fn investigate(
         domains: Vec::new(),
         spf: None,
         probed: true,
+        dnsbl: Vec::new(),
+        reverse_dns: None,
+        dmarc: None,
     };
     let stories = observe::of(&facts);
     for (domain, who) in whom_to_ask(&stories) {
         facts.domains.push(probe_domain(env, &domain, &who).await);
     }
-    facts.spf = Some(probe_spf(env).await);
+    let spf = probe_spf(env).await;
+    let suffixes = mxlab_policy::PublicSuffixes::with(&env.public_suffixes);
+    facts.dmarc = probe_dmarc(env, &env.mail_from, spf.result, &suffixes).await;
+    facts.spf = Some(spf);
+    facts.reverse_dns = Some(probe_reverse_dns(env, env.from_ip).await);
+    let mut zones: Vec<String> = stories
+        .iter()
+        .flat_map(|s| s.errors.iter())
+        .flat_map(|e| diagnosis::policy::zones_named(&e.text))
+        .collect();
+    zones.extend(env.dnsbl_zones.iter().cloned());
+    facts.dnsbl = probe_dnsbl(env, env.from_ip, &zones).await;
     diagnosis::diagnose(&facts, &stories)
 }
 

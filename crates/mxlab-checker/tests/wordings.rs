@@ -6,13 +6,15 @@ use mxlab_checker::{Symptom, classify, classify_without_table};
 use mxlab_vocab::RuleId;
 
 /// Causes the wording alone cannot tell apart: which DNS server failed, at which SMTP stage
-/// a timeout struck, which SPF result the receiver saw — the probes settle those.
+/// a timeout struck, which SPF result the receiver saw, whether a PTR is missing or does not
+/// resolve back — the probes settle those.
 fn family(rule: RuleId) -> &'static str {
     use RuleId as R;
     match rule {
         R::DnsServfail | R::DnsTimeout | R::DnsLocalResolver | R::DnsLameDelegation => "dns",
         R::SmtpBannerTimeout | R::SmtpDataTimeout => "timeout",
         R::SpfFail | R::SpfSoftfail | R::SpfNone | R::SpfPermerror | R::SpfTemperror => "spf",
+        R::SenderPtrMissing | R::SenderPtrMismatch => "ptr",
         other => other.as_str(),
     }
 }

@@ -145,3 +145,40 @@ fn an_unknown_rule_id_in_expect_is_a_load_error() {
         "`ok.deliverd` is not a rule id",
     );
 }
+
+#[test]
+fn receiver_policy_keys_are_checked_where_they_are_written() {
+    // A dnsbl condition on a host that asks no zone.
+    let text = catalog_text("blocklisted-deferred").replace("dnsbl = [\"bl.spamcop.test\"]\n", "");
+    let line = line_of(&text, "name = \"mx1.partner.test\"");
+    fails_at(
+        "dnsbl-no-zones",
+        &text,
+        line,
+        8,
+        "needs the host's `dnsbl` zones",
+    );
+    // A zone that is no DNS name.
+    let text = catalog_text("blocklisted").replace(
+        "dnsbl = [\"zen.spamhaus.test\"]",
+        "dnsbl = [\"zen spamhaus\"]",
+    );
+    let line = line_of(&text, "zen spamhaus");
+    fails_at("dnsbl-bad-zone", &text, line, 10, "is not a DNS zone name");
+    // DMARC needs the message's From header: end-of-data only.
+    let text =
+        catalog_text("blocklisted-deferred").replace("dnsbl = \"listed\"", "dmarc = \"reject\"");
+    let line = line_of(&text, "name = \"mx1.partner.test\"");
+    fails_at(
+        "dmarc-at-rcpt",
+        &text,
+        line,
+        8,
+        "a `dmarc` condition needs the message's From header",
+    );
+    // An unknown word names the choices.
+    let text =
+        catalog_text("ptr-missing").replace("reverse_dns = \"strict\"", "reverse_dns = \"on\"");
+    let line = line_of(&text, "reverse_dns = ");
+    fails_at("reverse-dns-word", &text, line, 15, "unknown variant `on`");
+}

@@ -5,8 +5,10 @@
 //! - [`expect`]: the pure comparison of a report with its expectations.
 //! - [`serve`]: the same fake servers on real loopback sockets in real time.
 //! - [`spf_gate`]: the remote hosts' SPF check, through the scenario's DNS.
+//! - [`policy_gate`]: their blocklist, reverse-DNS and DMARC checks, the same way.
 
 pub mod expect;
+pub mod policy_gate;
 pub mod run;
 pub mod serve;
 pub mod spf_gate;

@@ -20,6 +20,7 @@ use mxlab_checker::report::{
 use mxlab_checker::{Complaint, Diagnosis, RecipientCause, investigate};
 use mxlab_dns::DnsWorld;
 use mxlab_net::Clock;
+use mxlab_policy::PublicSuffixes;
 use mxlab_scenario::Scenario;
 use mxlab_sim::attempt::{Failure, TlsClients};
 use mxlab_sim::dsn;
@@ -29,6 +30,7 @@ use mxlab_smtp::{FakeSmtpHost, Limits, Transcript};
 use mxlab_vocab::{EnhancedStatus, RuleId};
 
 use crate::expect;
+use crate::policy_gate::PolicyGate;
 use crate::spf_gate::{DnsOnly, SpfGate};
 use crate::world::World;
 
@@ -120,6 +122,16 @@ impl Stage {
                 server: SocketAddr::new(dns.receiver_dns(), DNS_PORT),
                 receiver: host.name.clone(),
             }));
+            // And blocklists, reverse DNS and DMARC the same way.
+            host.set_gates(Arc::new(PolicyGate {
+                net: DnsOnly {
+                    dns: dns.clone(),
+                    from: host.address,
+                },
+                clock: clock.clone(),
+                server: SocketAddr::new(dns.receiver_dns(), DNS_PORT),
+                suffixes: PublicSuffixes::with(&scenario.file.dns.public_suffixes),
+            }));
         }
         Ok(Stage {
             clock: clock.clone(),
@@ -163,6 +175,10 @@ impl Stage {
             trust: Some(self.tls.trust()?),
             smtp_port: 25,
             smtp: SmtpTimeouts::default(),
+            // An administrator has no list of blocklists by habit here: the refusals name
+            // the zones to ask.
+            dnsbl_zones: Vec::new(),
+            public_suffixes: scenario.file.dns.public_suffixes.clone(),
         })
     }
 }

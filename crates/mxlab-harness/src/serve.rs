@@ -218,6 +218,15 @@ impl Served {
                 server: SocketAddr::new(dns.receiver_dns(), port),
                 receiver: host.name.clone(),
             }));
+            host.set_gates(Arc::new(crate::policy_gate::PolicyGate {
+                net: crate::spf_gate::DnsOnly {
+                    dns: dns.clone(),
+                    from: *ip,
+                },
+                clock: clock.clone(),
+                server: SocketAddr::new(dns.receiver_dns(), port),
+                suffixes: mxlab_policy::PublicSuffixes::with(&scenario.file.dns.public_suffixes),
+            }));
             let addr = SocketAddr::new(*ip, options.smtp_port);
             let listener = mxlab_smtp::listen::bind(addr).await.map_err(|e| {
                 io::Error::new(e.kind(), format!("SMTP host {} on {addr}: {e}", host.name))

@@ -117,6 +117,17 @@ pub fn load_str(name: &str, source: &str, text: &str) -> Result<Scenario, LoadEr
         };
         for rule in &host.rules {
             check_rule(rule).map_err(|m| at(host.name.span(), format!("host `{name}`: {m}")))?;
+            if rule.dnsbl.is_some() && host.dnsbl.is_empty() {
+                return Err(at(
+                    host.name.span(),
+                    format!(
+                        "host `{name}`: a `dnsbl` condition needs the host's `dnsbl` zones, e.g. dnsbl = [\"zen.spamhaus.test\"]"
+                    ),
+                ));
+            }
+        }
+        for zone in &host.dnsbl {
+            check_zone_name(zone.get_ref()).map_err(|m| at(zone.span(), m))?;
         }
         host_addresses.push(address);
     }
@@ -230,10 +241,33 @@ fn check_rule(rule: &crate::model::SmtpRule) -> Result<(), String> {
         Some(SmtpAction::Stall) if rule.stage == Stage::Connect => {
             Err("stage `connect`: use `drop` for a connection that is never answered".into())
         }
+        _ if (rule.dnsbl.is_some() || rule.reverse_dns.is_some()) && rule.stage == Stage::Connect => {
+            Err("`dnsbl` and `reverse_dns` conditions are judged from `banner` on: a refusal at connection time is a greeting (`stage = \"banner\"`, `reply = \"554 …\"`)".into())
+        }
+        _ if rule.dmarc.is_some() && rule.stage != Stage::EndOfData => Err(format!(
+            "stage `{stage}`: a `dmarc` condition needs the message's From header, at `end-of-data`"
+        )),
         _ if rule.recipient.is_some() && rule.stage < Stage::Rcpt => Err(format!(
             "stage `{stage}`: a `recipient` condition applies from `rcpt` on"
         )),
         _ => Ok(()),
+    }
+}
+
+/// A blocklist zone must be a DNS name the host can ask under.
+fn check_zone_name(zone: &str) -> Result<(), String> {
+    let name = zone.trim().trim_end_matches('.');
+    let labels_ok = !name.is_empty()
+        && name.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        });
+    if labels_ok {
+        Ok(())
+    } else {
+        Err(format!("`{zone}` is not a DNS zone name for `dnsbl`"))
     }
 }
 

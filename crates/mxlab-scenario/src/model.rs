@@ -11,7 +11,7 @@ use toml::Spanned;
 use std::net::IpAddr;
 
 use crate::duration::Dur;
-use mxlab_vocab::{Reply, SpfResult, Stage};
+use mxlab_vocab::{DmarcDisposition, DnsblResult, Reply, ReverseDns, SpfResult, Stage};
 
 use crate::values::{CountRange, Instant, Pattern, QType};
 
@@ -56,6 +56,10 @@ pub struct Dns {
     /// resolver, a forwarding resolver at 127.0.0.53 is assumed.
     #[serde(default)]
     pub resolver: Option<Spanned<Resolver>>,
+    /// Public suffixes of this world beyond the built-in list, for DMARC's organizational
+    /// domains (`hosting.test` makes `shop.hosting.test` an organization of its own).
+    #[serde(default)]
+    pub public_suffixes: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -166,7 +170,19 @@ pub struct SmtpHost {
     /// → `550 5.7.23`, temperror → `451 4.7.24`, permerror → `550 5.7.24` (RFC 7372), unless a
     /// rule scripts otherwise.
     #[serde(default)]
-    pub spf: SpfPolicy,
+    pub spf: Gate,
+    /// DNS blocklist zones the host asks about each connecting IP (RFC 5782); listed →
+    /// `554 5.7.1 … blocked using ZONE` at RCPT, unless a rule scripts otherwise.
+    #[serde(default)]
+    pub dnsbl: Vec<Spanned<String>>,
+    /// `strict`: the connecting IP needs a PTR whose name resolves back to it; otherwise
+    /// `450 4.7.25 Client host rejected: cannot find your hostname` at RCPT.
+    #[serde(default)]
+    pub reverse_dns: Gate,
+    /// `strict`: the From domain's DMARC policy applies at end-of-data (SPF alignment only):
+    /// reject → `550 5.7.26`, quarantine → accepted into junk.
+    #[serde(default)]
+    pub dmarc: Gate,
     /// Scripted behaviour, checked in order; the first rule whose stage and conditions match
     /// decides. Stages without a matching rule behave like a healthy server.
     #[serde(default)]
@@ -192,9 +208,11 @@ pub enum Certificate {
     SelfSigned,
 }
 
+/// Whether a host enforces a receiver policy by default (`strict`) or only where its rules
+/// ask (`off`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum SpfPolicy {
+pub enum Gate {
     #[default]
     Off,
     Strict,
@@ -232,6 +250,18 @@ pub struct SmtpRule {
     /// evaluates SPF when a rule asks for it or its `spf` is `strict`.
     #[serde(default)]
     pub spf: Option<SpfResult>,
+    /// Condition (banner and later): `listed` when one of the host's `dnsbl` zones lists the
+    /// client IP (`not-listed` otherwise).
+    #[serde(default)]
+    pub dnsbl: Option<DnsblResult>,
+    /// Condition (banner and later): the client IP's reverse DNS as this host sees it
+    /// (`confirmed`, `missing`, `mismatch`, `temperror`).
+    #[serde(default)]
+    pub reverse_dns: Option<ReverseDns>,
+    /// Condition (end-of-data): the From domain's DMARC disposition as this host evaluates it
+    /// (`pass`, `none`, `quarantine`, `reject`, `temperror`).
+    #[serde(default)]
+    pub dmarc: Option<DmarcDisposition>,
     /// What to do; default `reply` when `reply` is set, else `accept`.
     #[serde(default)]
     pub action: Option<SmtpAction>,

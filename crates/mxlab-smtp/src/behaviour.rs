@@ -1,10 +1,13 @@
 //! What the server does at a stage: pure decision from the scripted rules, the stage, the
 //! attempt number and the recipient. No I/O and no clock; the session executes the step.
 
+use std::net::IpAddr;
 use std::time::Duration;
 
 use mxlab_scenario::model::{SmtpAction, SmtpRule};
-use mxlab_vocab::{EnhancedStatus, Reply, SpfResult, Stage};
+use mxlab_vocab::{DmarcDisposition, EnhancedStatus, Reply, ReverseDns, SpfResult, Stage};
+
+use crate::gates::{DmarcVerdict, DnsblVerdict, Listing};
 
 /// One decided step: wait `delay`, then act.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -55,6 +58,14 @@ pub struct Context<'a> {
     pub message: Option<&'a [u8]>,
     /// The sender's SPF result as this host evaluated it (from MAIL on).
     pub spf: Option<SpfResult>,
+    /// The client's address, as default replies quote it.
+    pub client: Option<IpAddr>,
+    /// What the host's blocklist zones say about the client (from the banner on).
+    pub dnsbl: Option<&'a DnsblVerdict>,
+    /// The client's reverse DNS as this host sees it (from the banner on).
+    pub reverse_dns: Option<ReverseDns>,
+    /// The From domain's DMARC disposition (at end-of-data).
+    pub dmarc: Option<&'a DmarcVerdict>,
 }
 
 /// The size of a message's header section: up to the first empty line.
@@ -107,6 +118,13 @@ fn rule_applies(rule: &SmtpRule, stage: Stage, ctx: &Context<'_>) -> bool {
         && rule.connections_over.is_none_or(|n| ctx.concurrent > n)
         && rule.spf.is_none_or(|want| ctx.spf == Some(want))
         && rule
+            .dnsbl
+            .is_none_or(|want| ctx.dnsbl.is_some_and(|v| v.result() == want))
+        && rule.reverse_dns.is_none_or(|want| ctx.reverse_dns == Some(want))
+        && rule
+            .dmarc
+            .is_none_or(|want| ctx.dmarc.is_some_and(|v| v.disposition == want))
+        && rule
             .size_over
             .is_none_or(|n| ctx.message.is_some_and(|m| m.len() as u64 > n))
         && rule
@@ -142,6 +160,54 @@ pub fn strict_spf(result: SpfResult) -> Option<Reply> {
             "SPF validation error: the sender's SPF record is invalid",
         )),
         SpfResult::Pass | SpfResult::None | SpfResult::Neutral | SpfResult::SoftFail => None,
+    }
+}
+
+/// What a host with blocklist zones answers at RCPT for a listed client, as Postfix's
+/// `reject_rbl_client` words it: the zone and its TXT reason.
+pub fn strict_dnsbl(client: IpAddr, listing: &Listing) -> Reply {
+    let reason = listing
+        .reason
+        .as_deref()
+        .map(|r| format!("; {r}"))
+        .unwrap_or_default();
+    Reply::new(
+        554,
+        Some(EnhancedStatus::new(5, 7, 1)),
+        &format!(
+            "Service unavailable; Client host [{client}] blocked using {}{reason}",
+            listing.zone
+        ),
+    )
+}
+
+/// What a host with `reverse_dns = "strict"` answers at RCPT when the client's PTR is missing,
+/// does not resolve back to it, or cannot be looked up (Postfix's
+/// `reject_unknown_client_hostname`, RFC 7372's 4.7.25). `None`: accept.
+pub fn strict_reverse_dns(client: IpAddr, result: ReverseDns) -> Option<Reply> {
+    match result {
+        ReverseDns::Confirmed => None,
+        ReverseDns::Missing | ReverseDns::Mismatch | ReverseDns::TempError => Some(Reply::new(
+            450,
+            Some(EnhancedStatus::new(4, 7, 25)),
+            &format!("Client host rejected: cannot find your hostname, [{client}]"),
+        )),
+    }
+}
+
+/// What a host with `dmarc = "strict"` answers at end-of-data when the policy says reject
+/// (RFC 7372's 5.7.26). Quarantined mail is accepted (into the junk folder); `None`: accept.
+pub fn strict_dmarc(verdict: &DmarcVerdict) -> Option<Reply> {
+    match verdict.disposition {
+        DmarcDisposition::Reject => Some(Reply::new(
+            550,
+            Some(EnhancedStatus::new(5, 7, 26)),
+            &format!(
+                "Unauthenticated mail from {} is refused: the domain's DMARC policy is reject",
+                verdict.from_domain
+            ),
+        )),
+        _ => None,
     }
 }
 
@@ -184,6 +250,9 @@ mod tests {
             size_over: None,
             header_bytes_over: None,
             spf: None,
+            dnsbl: None,
+            reverse_dns: None,
+            dmarc: None,
             action: None,
             reply: None,
             delay: None,

@@ -7,10 +7,14 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use mxlab_net::Clock;
-use mxlab_scenario::model::{Certificate, SmtpHost, SmtpRule, SpfPolicy, Tls};
-use mxlab_vocab::{SpfResult, Stage};
+use mxlab_scenario::model::{Certificate, Gate, SmtpHost, SmtpRule, Tls};
+use mxlab_vocab::{Reply, SpfResult, Stage};
 
-use crate::behaviour::{Act, Context, Step, decide, scripted, strict_spf};
+use crate::behaviour::{
+    Act, Context, Step, decide, scripted, strict_dmarc, strict_dnsbl, strict_reverse_dns,
+    strict_spf,
+};
+use crate::gates::{DmarcVerdict, DnsblVerdict, Gates, ReverseDnsVerdict};
 use crate::spf::SpfCheck;
 use crate::store::{Capture, Ring, StoreError};
 
@@ -88,8 +92,13 @@ pub struct FakeSmtpHost {
     pub banner: String,
     pub extensions: Vec<String>,
     rules: Vec<SmtpRule>,
-    spf_policy: SpfPolicy,
+    spf_policy: Gate,
     spf_check: OnceLock<Arc<dyn SpfCheck>>,
+    /// Blocklist zones asked about each client.
+    dnsbl: Vec<String>,
+    reverse_dns: Gate,
+    dmarc: Gate,
+    gates: OnceLock<Arc<dyn Gates>>,
     /// What the scenario asks of STARTTLS; the configuration itself comes from whoever holds
     /// the scenario's CA.
     tls_wanted: Option<Tls>,
@@ -119,6 +128,19 @@ impl FakeSmtpHost {
             rules: config.rules.clone(),
             spf_policy: config.spf,
             spf_check: OnceLock::new(),
+            dnsbl: config
+                .dnsbl
+                .iter()
+                .map(|z| {
+                    z.get_ref()
+                        .trim()
+                        .trim_end_matches('.')
+                        .to_ascii_lowercase()
+                })
+                .collect(),
+            reverse_dns: config.reverse_dns,
+            dmarc: config.dmarc,
+            gates: OnceLock::new(),
             tls_wanted: config.tls.as_ref().map(|t| t.get_ref().clone()),
             tls: OnceLock::new(),
             limits,
@@ -200,22 +222,40 @@ impl FakeSmtpHost {
         Some(Duration::ZERO)
     }
 
-    /// The scripted step; failing that, a strict receiver's SPF verdict at MAIL; failing that,
-    /// a healthy server's.
+    /// The scripted step; failing that, what the host's receiver policies say (SPF at MAIL;
+    /// blocklists, then reverse DNS at RCPT; DMARC at end-of-data); failing that, a healthy
+    /// server's.
     pub fn decide(&self, stage: Stage, ctx: &Context<'_>) -> Step {
         if let Some(step) = scripted(&self.rules, stage, ctx) {
             return step;
         }
-        if stage == Stage::Mail
-            && self.spf_policy == SpfPolicy::Strict
-            && let Some(reply) = ctx.spf.and_then(strict_spf)
-        {
+        if let Some(reply) = self.policy_reply(stage, ctx) {
             return Step {
                 delay: Duration::ZERO,
                 act: Act::Reply(reply),
             };
         }
         decide(&[], stage, ctx)
+    }
+
+    fn policy_reply(&self, stage: Stage, ctx: &Context<'_>) -> Option<Reply> {
+        match stage {
+            Stage::Mail if self.spf_policy == Gate::Strict => ctx.spf.and_then(strict_spf),
+            Stage::Rcpt => {
+                let client = ctx.client?;
+                let listed = ctx
+                    .dnsbl
+                    .and_then(|v| v.listing.as_ref())
+                    .map(|l| strict_dnsbl(client, l));
+                listed.or_else(|| {
+                    (self.reverse_dns == Gate::Strict)
+                        .then_some(ctx.reverse_dns?)
+                        .and_then(|r| strict_reverse_dns(client, r))
+                })
+            }
+            Stage::EndOfData if self.dmarc == Gate::Strict => ctx.dmarc.and_then(strict_dmarc),
+            _ => None,
+        }
     }
 
     /// The certificate this host should present, if it speaks TLS at all.
@@ -246,6 +286,56 @@ impl FakeSmtpHost {
         let _ = self.spf_check.set(check);
     }
 
+    /// Lets the host apply its other receiver policies (set once, by whoever built the world).
+    pub fn set_gates(&self, gates: Arc<dyn Gates>) {
+        let _ = self.gates.set(gates);
+    }
+
+    /// What the host's blocklist zones say about `client`, when it has any.
+    pub(crate) async fn dnsbl_verdict(&self, client: IpAddr) -> Option<DnsblVerdict> {
+        if self.dnsbl.is_empty() {
+            return None;
+        }
+        Some(self.gates.get()?.dnsbl(client, &self.dnsbl).await)
+    }
+
+    /// The client's reverse DNS, when the host looks at it at all.
+    pub(crate) async fn reverse_dns_verdict(&self, client: IpAddr) -> Option<ReverseDnsVerdict> {
+        let wanted =
+            self.reverse_dns == Gate::Strict || self.rules.iter().any(|r| r.reverse_dns.is_some());
+        match self.gates.get() {
+            Some(gates) if wanted => Some(gates.reverse_dns(client).await),
+            _ => None,
+        }
+    }
+
+    /// `dmarc = "strict"`: the policy decides by default.
+    pub(crate) fn applies_dmarc(&self) -> bool {
+        self.dmarc == Gate::Strict
+    }
+
+    fn wants_dmarc(&self) -> bool {
+        self.dmarc == Gate::Strict || self.rules.iter().any(|r| r.dmarc.is_some())
+    }
+
+    /// The message's DMARC disposition, when the host looks at DMARC at all.
+    pub(crate) async fn dmarc_verdict(
+        &self,
+        message: &[u8],
+        mail_from: &str,
+        helo: &str,
+        spf: Option<SpfResult>,
+    ) -> Option<DmarcVerdict> {
+        match self.gates.get() {
+            Some(gates) if self.wants_dmarc() => Some(
+                gates
+                    .dmarc(message, mail_from, helo, spf.unwrap_or(SpfResult::None))
+                    .await,
+            ),
+            _ => None,
+        }
+    }
+
     /// The sender's SPF result, when this host looks at SPF at all.
     pub(crate) async fn spf_result(
         &self,
@@ -253,8 +343,10 @@ impl FakeSmtpHost {
         mail_from: &str,
         helo: &str,
     ) -> Option<SpfResult> {
-        let wanted =
-            self.spf_policy == SpfPolicy::Strict || self.rules.iter().any(|r| r.spf.is_some());
+        // DMARC needs SPF's result too.
+        let wanted = self.spf_policy == Gate::Strict
+            || self.rules.iter().any(|r| r.spf.is_some())
+            || self.wants_dmarc();
         match self.spf_check.get() {
             Some(check) if wanted => Some(check.check(client, mail_from, helo).await),
             _ => None,

@@ -6,8 +6,10 @@
 //! - [`store`]: where accepted mail goes — a bounded ring in memory, a Maildir, or nowhere.
 //! - [`listen`]: the TCP listener for `serve`.
 //! - [`spf`]: the seam through which the host learns a sender's SPF result.
+//! - [`gates`]: the seam for the other receiver policies — DNS blocklists, reverse DNS, DMARC.
 
 pub mod behaviour;
+pub mod gates;
 pub mod host;
 pub mod listen;
 pub mod session;

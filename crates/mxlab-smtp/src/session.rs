@@ -5,12 +5,13 @@
 use std::net::IpAddr;
 
 use mxlab_net::BoxStream;
-use mxlab_vocab::{EnhancedStatus, Reply, SpfResult, Stage};
+use mxlab_vocab::{DmarcDisposition, EnhancedStatus, Reply, ReverseDns, SpfResult, Stage};
 use smtp_proto::request::receiver::{DataReceiver, RequestReceiver};
 use smtp_proto::{Error as ParseError, Request};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::behaviour::{Act, Context, Recipient, Step};
+use crate::gates::{DmarcVerdict, DnsblVerdict};
 use crate::host::{Captured, FakeSmtpHost, Line, Transcript};
 
 /// Lines kept of one session's transcript; the rest are counted, not kept.
@@ -42,6 +43,12 @@ struct Session<'h> {
     omitted: usize,
     /// The sender's SPF result, once MAIL FROM was evaluated.
     spf: Option<SpfResult>,
+    /// What the host's blocklist zones say about the client, asked when it connected.
+    dnsbl: Option<DnsblVerdict>,
+    /// The client's reverse DNS, looked up when it connected.
+    reverse_dns: Option<ReverseDns>,
+    /// The message's DMARC disposition, at end-of-data.
+    dmarc: Option<DmarcVerdict>,
     in_tls: bool,
     transcript: Transcript,
     buf: Vec<u8>,
@@ -70,6 +77,9 @@ pub async fn run<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
         helo_name: String::new(),
         omitted: 0,
         spf: None,
+        dnsbl: None,
+        reverse_dns: None,
+        dmarc: None,
         in_tls: false,
         transcript: Transcript {
             host: host.name.clone(),
@@ -83,6 +93,7 @@ pub async fn run<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
         rcpt_to: Vec::new(),
     };
     session.note('*', format!("connection {attempt} from {client}"));
+    session.look_up_client().await;
     session.serve().await;
     if session.omitted > 0 {
         let omitted = session.omitted;
@@ -99,6 +110,19 @@ pub async fn run<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
 }
 
 impl Session<'_> {
+    /// What a receiver asks about a client before it greets: its blocklist zones and its
+    /// reverse DNS, when the host looks at them.
+    async fn look_up_client(&mut self) {
+        if let Some(verdict) = self.host.dnsbl_verdict(self.client).await {
+            self.note('*', verdict.note.clone());
+            self.dnsbl = Some(verdict);
+        }
+        if let Some(verdict) = self.host.reverse_dns_verdict(self.client).await {
+            self.note('*', verdict.note);
+            self.reverse_dns = Some(verdict.result);
+        }
+    }
+
     fn note(&mut self, who: char, text: String) {
         // A sink keeps no transcripts, and one endless session cannot grow one without bound.
         if self.host.limits.transcripts == 0 {
@@ -200,6 +224,10 @@ impl Session<'_> {
                 concurrent: self.concurrent,
                 message,
                 spf: self.spf,
+                client: Some(self.client),
+                dnsbl: self.dnsbl.as_ref(),
+                reverse_dns: self.reverse_dns,
+                dmarc: self.dmarc.as_ref(),
             },
         )
     }
@@ -477,6 +505,16 @@ impl Session<'_> {
     fn reset(&mut self) {
         self.mail_from = None;
         self.rcpt_to.clear();
+        self.dmarc = None;
+    }
+
+    /// The host applies DMARC and its policy quarantines this message.
+    fn quarantined(&self) -> bool {
+        self.host.applies_dmarc()
+            && self
+                .dmarc
+                .as_ref()
+                .is_some_and(|v| v.disposition == DmarcDisposition::Quarantine)
     }
 
     /// The data phase, then the end-of-data stage.
@@ -543,6 +581,19 @@ impl Session<'_> {
             );
             return self.send(&refused).await;
         }
+        self.dmarc = self
+            .host
+            .dmarc_verdict(
+                &message,
+                self.mail_from.as_deref().unwrap_or_default(),
+                &self.helo_name,
+                self.spf,
+            )
+            .await;
+        if let Some(verdict) = &self.dmarc {
+            let note = verdict.note.clone();
+            self.note('*', note);
+        }
         let step = self.decide(Stage::EndOfData, &self.rcpt_to, Some(&message));
         if !step.delay.is_zero() {
             self.host.clock.sleep(step.delay).await;
@@ -562,6 +613,11 @@ impl Session<'_> {
                     .await;
                 match kept {
                     Ok(id) => {
+                        if self.quarantined() {
+                            let junk =
+                                "DMARC quarantine: accepted into the recipients' junk folder";
+                            self.note('*', junk.into());
+                        }
                         let queued = reply(250, (2, 6, 0), &format!("Queued as {id:08X}"));
                         self.send(&queued).await
                     }

@@ -274,3 +274,175 @@ async fn greylisting_at_data_holds_inside_its_window() {
     let (_, go) = transaction(&mut c, &["b@partner.test"]).await;
     assert!(go.starts_with("354"), "{go}");
 }
+
+/// Receiver-policy verdicts given outright, as the harness's DNS lookups would give them.
+struct Verdicts {
+    listed: bool,
+    reverse: mxlab_vocab::ReverseDns,
+    dmarc: mxlab_vocab::DmarcDisposition,
+}
+
+#[async_trait::async_trait]
+impl mxlab_smtp::gates::Gates for Verdicts {
+    async fn dnsbl(&self, _ip: IpAddr, zones: &[String]) -> mxlab_smtp::gates::DnsblVerdict {
+        mxlab_smtp::gates::DnsblVerdict {
+            listing: self.listed.then(|| mxlab_smtp::gates::Listing {
+                zone: zones[0].clone(),
+                reason: Some("see https://bl.test/".into()),
+            }),
+            note: "DNSBL asked".into(),
+        }
+    }
+
+    async fn reverse_dns(&self, _ip: IpAddr) -> mxlab_smtp::gates::ReverseDnsVerdict {
+        mxlab_smtp::gates::ReverseDnsVerdict {
+            result: self.reverse,
+            note: format!("reverse DNS: {}", self.reverse),
+        }
+    }
+
+    async fn dmarc(
+        &self,
+        _message: &[u8],
+        _mail_from: &str,
+        _helo: &str,
+        _spf: mxlab_vocab::SpfResult,
+    ) -> mxlab_smtp::gates::DmarcVerdict {
+        mxlab_smtp::gates::DmarcVerdict {
+            disposition: self.dmarc,
+            from_domain: "mycompany.test".into(),
+            note: format!("DMARC: {}", self.dmarc),
+        }
+    }
+}
+
+/// Greeting, EHLO, MAIL, one RCPT and — when it is accepted — the message: the RCPT reply and
+/// the last reply.
+async fn deliver(c: &mut BufReader<DuplexStream>) -> (Vec<String>, String) {
+    reply(c).await;
+    say(c, "EHLO c\r\n").await;
+    let (rcpts, go) = transaction(c, &["b@partner.test"]).await;
+    if !go.starts_with("354") {
+        return (rcpts, go);
+    }
+    let end = say(
+        c,
+        "From: <a@mycompany.test>\r\nSubject: x\r\n\r\nhi\r\n.\r\n",
+    )
+    .await;
+    (rcpts, end)
+}
+
+fn gated(rules: &str, extra: &str, verdicts: Verdicts) -> Arc<FakeSmtpHost> {
+    let (host, _) = host(rules, extra);
+    host.set_gates(Arc::new(verdicts));
+    host
+}
+
+const CLEAN: Verdicts = Verdicts {
+    listed: false,
+    reverse: mxlab_vocab::ReverseDns::Confirmed,
+    dmarc: mxlab_vocab::DmarcDisposition::Pass,
+};
+
+#[tokio::test(start_paused = true)]
+async fn a_listed_client_is_refused_at_rcpt_with_the_zone_and_its_reason() {
+    let listed = Verdicts {
+        listed: true,
+        ..CLEAN
+    };
+    let host = gated("", "dnsbl = [\"zen.bl.test\"]", listed);
+    let mut c = start(&host);
+    let (replies, _) = deliver(&mut c).await;
+    assert_eq!(
+        replies[0].trim_end(),
+        "554 5.7.1 Service unavailable; Client host [127.0.0.2] blocked using zen.bl.test; see https://bl.test/"
+    );
+    // Unlisted, the same host takes the mail.
+    let host = gated("", "dnsbl = [\"zen.bl.test\"]", CLEAN);
+    let mut c = start(&host);
+    let (_, end) = deliver(&mut c).await;
+    assert!(end.starts_with("250"), "{end}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_dnsbl_condition_refuses_at_the_greeting() {
+    let rules = "[[smtp.hosts.rules]]\nstage = \"banner\"\ndnsbl = \"listed\"\nreply = \"554 5.7.1 Your IP is on our list\"\n";
+    let listed = Verdicts {
+        listed: true,
+        ..CLEAN
+    };
+    let host = gated(rules, "dnsbl = [\"zen.bl.test\"]", listed);
+    let mut c = start(&host);
+    assert_eq!(
+        reply(&mut c).await.trim_end(),
+        "554 5.7.1 Your IP is on our list"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn strict_reverse_dns_defers_a_client_without_a_confirmed_name() {
+    for (result, code) in [
+        (mxlab_vocab::ReverseDns::Missing, "450"),
+        (mxlab_vocab::ReverseDns::Mismatch, "450"),
+        (mxlab_vocab::ReverseDns::Confirmed, "250"),
+    ] {
+        let verdicts = Verdicts {
+            reverse: result,
+            ..CLEAN
+        };
+        let host = gated("", "reverse_dns = \"strict\"", verdicts);
+        let mut c = start(&host);
+        let (replies, _) = deliver(&mut c).await;
+        assert!(replies[0].starts_with(code), "{result}: {replies:?}");
+        if code == "450" {
+            assert_eq!(
+                replies[0].trim_end(),
+                "450 4.7.25 Client host rejected: cannot find your hostname, [127.0.0.2]"
+            );
+        }
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn strict_dmarc_refuses_reject_and_quarantines_into_junk() {
+    let reject = Verdicts {
+        dmarc: mxlab_vocab::DmarcDisposition::Reject,
+        ..CLEAN
+    };
+    let host = gated("", "dmarc = \"strict\"", reject);
+    let mut c = start(&host);
+    let (_, end) = deliver(&mut c).await;
+    assert!(end.starts_with("550 5.7.26 "), "{end}");
+    assert!(host.messages().is_empty());
+
+    let quarantine = Verdicts {
+        dmarc: mxlab_vocab::DmarcDisposition::Quarantine,
+        ..CLEAN
+    };
+    let host = gated("", "dmarc = \"strict\"", quarantine);
+    let mut c = start(&host);
+    let (_, end) = deliver(&mut c).await;
+    assert!(end.starts_with("250"), "{end}");
+    let _ = say(&mut c, "QUIT\r\n").await;
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    let notes: Vec<String> = host
+        .transcripts()
+        .iter()
+        .flat_map(|t| t.lines.iter().map(|l| l.text.clone()))
+        .collect();
+    assert!(
+        notes.iter().any(|n| n.contains("DMARC quarantine")),
+        "{notes:?}"
+    );
+    // Without the gate, a quarantine verdict is only a condition rules may use.
+    let quarantine = Verdicts {
+        dmarc: mxlab_vocab::DmarcDisposition::Quarantine,
+        ..CLEAN
+    };
+    let rules = "[[smtp.hosts.rules]]\nstage = \"end-of-data\"\ndmarc = \"quarantine\"\nreply = \"550 5.7.1 Quarantine is a refusal here\"\n";
+    let host = gated(rules, "", quarantine);
+    let mut c = start(&host);
+    let (_, end) = deliver(&mut c).await;
+    assert!(end.starts_with("550 5.7.1 Quarantine"), "{end}");
+}

@@ -1,6 +1,8 @@
 //! The vocabulary every part of mxlab speaks, as types: an SMTP [`Reply`] with its RFC 3463
 //! [`EnhancedStatus`], the SMTP [`Stage`], why a TLS handshake failed ([`TlsFailure`]), the
-//! message tracking log's [`EventId`], the SPF [`SpfResult`], the checker's [`RuleId`] and the bounce [`Reason`].
+//! message tracking log's [`EventId`], the SPF [`SpfResult`], what a receiver concludes about
+//! its client and sender ([`DnsblResult`], [`ReverseDns`], [`DmarcDisposition`]), the
+//! checker's [`RuleId`] and the bounce [`Reason`].
 //!
 //! These are standard vocabulary, not text: the fake servers, the sender and the checker all
 //! use them instead of strings compared by string. What they are not is a way to read *human*
@@ -29,6 +31,7 @@ macro_rules! serde_as_text {
 
 mod event;
 mod reason;
+mod receiver;
 mod reply;
 mod rule_id;
 mod spf;
@@ -38,6 +41,7 @@ mod tls;
 
 pub use event::EventId;
 pub use reason::Reason;
+pub use receiver::{DmarcDisposition, DnsblResult, ReverseDns};
 pub use reply::{Reply, ReplyError, ReplyParser};
 pub use rule_id::RuleId;
 pub use spf::SpfResult;

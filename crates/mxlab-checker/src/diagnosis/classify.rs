@@ -7,7 +7,7 @@
 //! These readers are the checker's own: they share no constant or function with the code
 //! that wrote the text, so they read a simulated Exchange and a real Postfix alike.
 
-use mxlab_vocab::{EnhancedStatus, RuleId, SpfResult, TlsFailure};
+use mxlab_vocab::{EnhancedStatus, ReverseDns, RuleId, SpfResult, TlsFailure};
 
 /// What one error says happened.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -43,7 +43,14 @@ pub enum Symptom {
     HeaderTooBig,
     /// The receiver blames SPF; the result it implies, when its code says.
     Spf(Option<SpfResult>),
-    /// A policy refusal: a blocklist, reputation, DMARC, reverse DNS, content, or a bare 5.7.x.
+    /// The sending IP (or the sender) is on a blocklist the receiver uses.
+    Blocklisted,
+    /// The receiver wants a PTR for the sending IP that resolves back to it; whether the
+    /// text says the PTR is missing or does not match, when it says.
+    ReverseDns(Option<ReverseDns>),
+    /// The receiver applied the sender domain's DMARC policy.
+    Dmarc,
+    /// A policy refusal: reputation, content, or a bare 5.7.x.
     Policy {
         specific: bool,
     },
@@ -90,6 +97,10 @@ impl Symptom {
             S::Spf(Some(SpfResult::PermError)) => RuleId::SpfPermerror,
             S::Spf(Some(SpfResult::TempError)) => RuleId::SpfTemperror,
             S::Spf(_) => RuleId::SpfFail,
+            S::Blocklisted => RuleId::SenderBlocklisted,
+            S::ReverseDns(Some(ReverseDns::Mismatch)) => RuleId::SenderPtrMismatch,
+            S::ReverseDns(_) => RuleId::SenderPtrMissing,
+            S::Dmarc => RuleId::DmarcReject,
             S::Policy { .. } | S::Permanent => RuleId::SmtpPolicyRejected,
             S::Transient => RuleId::SmtpRcptTransient,
         }
@@ -129,6 +140,10 @@ impl Symptom {
             RuleId::SpfNone => S::Spf(Some(SpfResult::None)),
             RuleId::SpfPermerror => S::Spf(Some(SpfResult::PermError)),
             RuleId::SpfTemperror => S::Spf(Some(SpfResult::TempError)),
+            RuleId::SenderBlocklisted => S::Blocklisted,
+            RuleId::SenderPtrMissing => S::ReverseDns(Some(ReverseDns::Missing)),
+            RuleId::SenderPtrMismatch => S::ReverseDns(Some(ReverseDns::Mismatch)),
+            RuleId::DmarcReject | RuleId::DmarcQuarantine => S::Dmarc,
             RuleId::SmtpPolicyRejected => S::Policy { specific: true },
             RuleId::SmtpRcptTransient => S::Transient,
             _ => return None,
@@ -327,14 +342,24 @@ static PHRASES: &[Phrase] = &[
             &["establish a connection"],
         ],
     },
-    // Reverse DNS is the receiver's check of the sender, not a lookup of the recipient's.
+    // Reverse DNS is the receiver's check of the sender, not a lookup of the recipient's:
+    // before the DNS phrases ("Reverse DNS lookup … failed").
     Phrase {
-        symptom: || Symptom::Policy { specific: true },
+        symptom: || Symptom::ReverseDns(None),
         any_of: &[
             &["reverse dns"],
+            &["reverse-dns"],
+            &["reverse hostname"],
+            &["reverse lookup"],
+            &["reverse mapping"],
             &["rdns"],
             &["ptr"],
+            &["fcrdns"],
             &["cannot find your hostname"],
+            &["ip name lookup"],
+            &["no host name found for"],
+            &["hostname", "does not resolve"],
+            &["ip must resolve"],
         ],
     },
     Phrase {
@@ -450,8 +475,12 @@ static PHRASES: &[Phrase] = &[
         ],
     },
     Phrase {
-        symptom: || Symptom::Policy { specific: true },
-        any_of: &[&["dmarc"]],
+        symptom: || Symptom::Dmarc,
+        any_of: &[
+            &["dmarc"],
+            &["domain owner policy"],
+            &["message not accepted for policy reasons"],
+        ],
     },
     // "The sender is unauthenticated" (Gmail): SPF or DKIM did not pass; the checker's own
     // SPF evaluation tells which.
@@ -466,21 +495,26 @@ static PHRASES: &[Phrase] = &[
         ],
     },
     Phrase {
-        symptom: || Symptom::Policy { specific: true },
+        symptom: || Symptom::Blocklisted,
         any_of: &[
             &["blocked using"],
             &["blocklist"],
             &["blacklist"],
             &["block list"],
+            &["black list"],
+            &["denylist"],
             &["spamhaus"],
             &["barracuda"],
             &["spamcop"],
+            &["sorbs"],
             &["dnsbl"],
             &["rbl"],
-            &["reverse dns"],
-            &["rdns"],
-            &["ptr record"],
-            &["cannot find your hostname"],
+            &["banned sending ip"],
+            &["not accepted from this ip"],
+            &["client host blocked"],
+            &["your ip is", "blocked"],
+            &["ip", "listed"],
+            &["client", "listed"],
         ],
     },
     Phrase {
@@ -619,7 +653,7 @@ static PHRASES: &[Phrase] = &[
     },
     Phrase {
         symptom: || Symptom::Policy { specific: true },
-        any_of: &[&["ip name lookup"], &["access denied"]],
+        any_of: &[&["access denied"]],
     },
     Phrase {
         symptom: || Symptom::TooBig,
@@ -712,6 +746,70 @@ fn spf_said(lower: &str) -> Option<SpfResult> {
     }
 }
 
+/// A link in the text that an administrator would recognise as a blocklist's lookup page
+/// (`…/dnsbl-lookup.cgi?ip=…`, `check.spamhaus.org/…`), when the words themselves say only
+/// "blocked".
+fn links_to_a_blocklist(lower: &str) -> bool {
+    lower
+        .split_whitespace()
+        .filter(|w| w.contains("://") || w.starts_with("www."))
+        .any(|url| {
+            [
+                "dnsbl",
+                "blocklist",
+                "blacklist",
+                "rbl",
+                "spamhaus",
+                "spamcop",
+                "barracudacentral",
+                "sorbs",
+            ]
+            .iter()
+            .any(|k| url.contains(k))
+        })
+}
+
+/// Whether a reverse-DNS refusal says the PTR is missing or does not resolve back; `None`
+/// when it says either or both ("no PTR record, or the forward entry does not point to the
+/// sending IP") or neither ("cannot find your hostname").
+pub fn ptr_fault(lower: &str) -> Option<ReverseDns> {
+    let text = wording(lower);
+    let said = |parts: &[&[&str]]| {
+        parts
+            .iter()
+            .any(|all| all.iter().all(|w| has_word(&text, w)))
+    };
+    let missing = said(&[
+        &["no ptr"],
+        &["no reverse"],
+        &["without reverse"],
+        &["without a reverse"],
+        &["not have a ptr"],
+        &["have a reverse dns record"],
+        &["missing ptr"],
+        &["ptr", "missing"],
+        &["reverse hostname"],
+        &["no host name found"],
+        &["ptr", "not found"],
+    ]);
+    let mismatch = said(&[
+        &["does not match"],
+        &["doesn't match"],
+        &["do not match"],
+        &["mismatch"],
+        &["does not resolve"],
+        &["does not point to"],
+        &["not point to the"],
+        &["forward"],
+        &["resolve back"],
+    ]);
+    match (missing, mismatch) {
+        (true, false) => Some(ReverseDns::Missing),
+        (false, true) => Some(ReverseDns::Mismatch),
+        _ => None,
+    }
+}
+
 /// What the enhanced status says by itself, where it is specific.
 fn by_status(s: EnhancedStatus) -> Option<Symptom> {
     Some(match (s.class, s.subject, s.detail) {
@@ -725,7 +823,12 @@ fn by_status(s: EnhancedStatus) -> Option<Symptom> {
         (5, 7, 23) => Symptom::Spf(Some(SpfResult::Fail)),
         (4, 7, 24) => Symptom::Spf(Some(SpfResult::TempError)),
         (5, 7, 24) => Symptom::Spf(Some(SpfResult::PermError)),
-        (_, 7, 25) | (_, 7, 26) => Symptom::Policy { specific: true },
+        // RFC 7372: reverse DNS validation failed; several authentication checks failed
+        // (DMARC, as receivers use it). Microsoft 365: banned sending IPs and IPs it takes
+        // no traffic from (5.7.606–5.7.649, 5.7.708).
+        (_, 7, 25) => Symptom::ReverseDns(None),
+        (_, 7, 26) => Symptom::Dmarc,
+        (5, 7, 606..=649) | (5, 7, 708) => Symptom::Blocklisted,
         (_, 7, 64) | (_, 7, 54) => Symptom::RelayDenied,
         (5, 7, _) => Symptom::Policy { specific: false },
         _ => return None,
@@ -744,6 +847,15 @@ pub fn classify_without_table(text: &str) -> Symptom {
 
 fn read(text: &str, with_table: bool) -> Symptom {
     let lower = text.to_ascii_lowercase();
+    // Postfix's "host … refused to talk to me: <greeting>" quotes the remote's refusal at the
+    // greeting: what that says (a blocklist, reverse DNS) is the reason; a bare "554" or
+    // "421 Service not available" leaves it a refused conversation.
+    if let Some((_, greeting)) = lower.split_once("refused to talk to me:") {
+        let inner = read(greeting.trim(), with_table);
+        if !inner.is_generic() && inner != Symptom::ConnectRefused {
+            return inner;
+        }
+    }
     // Exim's "retry timeout exceeded" says only that time ran out; what comes before it
     // ("Connection timed out: retry timeout exceeded") is the error, if anything does.
     for gave_up in ["retry timeout exceeded", "retry time not reached"] {
@@ -795,6 +907,7 @@ fn read(text: &str, with_table: bool) -> Symptom {
         match symptom {
             // The words may say which SPF result the receiver saw.
             Symptom::Spf(None) => return Symptom::Spf(spf_said(&lower)),
+            Symptom::ReverseDns(None) => return Symptom::ReverseDns(ptr_fault(&lower)),
             // Greylisting is temporary by nature: a permanent refusal that mentions it is not.
             Symptom::Greylisted if permanent => {}
             // A permanent refusal over the sender's rate is a block, not a limit to wait out.
@@ -815,7 +928,14 @@ fn read(text: &str, with_table: bool) -> Symptom {
         return Symptom::RateLimited;
     }
     if let Some(symptom) = status.and_then(by_status) {
-        return symptom;
+        return match symptom {
+            Symptom::ReverseDns(None) => Symptom::ReverseDns(ptr_fault(&lower)),
+            Symptom::Policy { .. } if links_to_a_blocklist(&lower) => Symptom::Blocklisted,
+            other => other,
+        };
+    }
+    if code.is_some_and(|c| c >= 400) && links_to_a_blocklist(&lower) {
+        return Symptom::Blocklisted;
     }
     if with_table && let Some(symptom) = super::wordings::nearest(text) {
         return symptom;
@@ -888,7 +1008,7 @@ mod tests {
             classify(
                 "554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org"
             ),
-            Symptom::Policy { specific: true }
+            Symptom::Blocklisted
         );
         assert_eq!(
             classify("554 5.7.1 <a@b>: Relay access denied"),
@@ -951,6 +1071,69 @@ mod tests {
         assert_eq!(classify("451 4.3.0 Try later"), Symptom::Transient);
         assert_eq!(classify("550 5.0.0 No"), Symptom::Permanent);
         assert_eq!(classify("no code at all"), Symptom::Unknown);
+    }
+
+    #[test]
+    fn receiver_policies_in_several_wordings() {
+        assert_eq!(
+            classify("550 5.7.606 Access denied, banned sending IP [192.0.2.1]."),
+            Symptom::Blocklisted
+        );
+        assert_eq!(
+            classify(
+                "554 Blocked - see https://support.proofpoint.com/dnsbl-lookup.cgi?ip=192.0.2.1"
+            ),
+            Symptom::Blocklisted
+        );
+        assert_eq!(
+            classify(
+                "host mx.example.com[192.0.2.9] refused to talk to me: 554 mx.example.com 192.0.2.1 found on one or more DNSBLs"
+            ),
+            Symptom::Blocklisted
+        );
+        assert_eq!(
+            classify(
+                "host mx.example.com[192.0.2.9] refused to talk to me: 421 Service not available, closing transmission channel"
+            ),
+            Symptom::ConnectRefused
+        );
+        assert_eq!(
+            classify("450 4.7.25 Client host rejected: cannot find your hostname, [192.0.2.1]"),
+            Symptom::ReverseDns(None)
+        );
+        assert_eq!(
+            classify(
+                "450 4.7.1 Client host rejected: cannot find your reverse hostname, [192.0.2.1]"
+            ),
+            Symptom::ReverseDns(Some(ReverseDns::Missing))
+        );
+        assert_eq!(
+            classify(
+                "550-5.7.25 [192.0.2.1] The IP address sending this message does not have a PTR record setup, or the corresponding forward DNS entry does not point to the sending IP."
+            ),
+            Symptom::ReverseDns(None)
+        );
+        assert_eq!(
+            classify("550 5.7.25 The PTR of 192.0.2.1 does not match its forward DNS"),
+            Symptom::ReverseDns(Some(ReverseDns::Mismatch))
+        );
+        assert_eq!(
+            classify(
+                "550 5.7.509 Access denied, sending domain [X.TEST] does not pass DMARC verification"
+            ),
+            Symptom::Dmarc
+        );
+        // The reputation of an IP is not a listing; a user unknown "not listed" is no list.
+        assert_eq!(
+            classify(
+                "554 Your access to this mail system has been rejected due to the sending MTA's poor reputation."
+            ),
+            Symptom::Policy { specific: true }
+        );
+        assert_eq!(
+            classify("550 5.1.1 User unknown; not listed in the directory"),
+            Symptom::UserUnknown
+        );
     }
 
     #[test]

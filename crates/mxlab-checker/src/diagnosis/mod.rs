@@ -11,6 +11,7 @@
 pub mod classify;
 mod dns;
 pub mod observe;
+pub mod policy;
 mod smtp;
 mod transport;
 pub mod wordings;
@@ -148,7 +149,26 @@ fn explain(facts: &Facts, story: &Story, seen: &Seen) -> Attribution {
     let delivered = story.fate == Fate::Delivered;
     let mut a = Attribution::new(symptom.rule(), String::new());
     a.cleared = delivered;
+    // A receiver policy's cause has its own sentence, with what the lookups find now.
+    let mut policy_summary = None;
     match &symptom {
+        Symptom::Blocklisted | Symptom::ReverseDns(_) | Symptom::Dmarc => {
+            let said = format!(": '{}'", seen.text);
+            match policy::explain(facts, &symptom, &seen.text, &said) {
+                Some(x) => {
+                    a.rule = x.rule;
+                    a.evidence = x.evidence;
+                    a.cleared = delivered || x.gone;
+                    policy_summary = Some(x.summary);
+                }
+                // A bare 5.7.26 from a domain without DMARC: the authentication that failed
+                // is SPF.
+                None => {
+                    a.rule = spf_cause(facts, None);
+                    a.evidence = spf_evidence(facts);
+                }
+            }
+        }
         Symptom::DnsTempFailure { .. }
         | Symptom::DnsNxDomain
         | Symptom::DnsNoMailRecords
@@ -182,8 +202,8 @@ fn explain(facts: &Facts, story: &Story, seen: &Seen) -> Attribution {
             a.rule = spf_cause(facts, *hint);
             a.evidence = spf_evidence(facts);
         }
-        // A policy refusal (DMARC, "unauthenticated", a blocklist) from a receiver whose
-        // sender fails SPF: the cause stays the policy, but the SPF result goes with it.
+        // A policy refusal (reputation, content) from a receiver whose sender fails SPF: the
+        // cause stays the policy, but the SPF result goes with it.
         Symptom::Policy { specific: true }
             if facts.spf.as_ref().is_some_and(|t| {
                 matches!(
@@ -228,6 +248,13 @@ fn explain(facts: &Facts, story: &Story, seen: &Seen) -> Attribution {
         .filter(|e| e.symptom == seen.symptom || e.symptom.rule() == a.rule)
         .cloned()
         .collect();
+    if let Some(text) = policy_summary {
+        a.summary = if a.cleared {
+            format!("{text} — since cleared")
+        } else {
+            text
+        };
+    }
     if a.summary.is_empty() {
         a.summary = summary(a.rule, story, Some(seen), probe, a.cleared);
     }
@@ -309,10 +336,19 @@ fn from_probes(facts: &Facts, story: &Story) -> Option<Attribution> {
         a.rule = spf_cause(facts, *hint);
         a.evidence = spf_evidence(facts);
     }
+    let text = smtp::refusal_text(&probes).unwrap_or_default();
+    let explained = policy::explain(facts, &symptom, &text, "");
+    if let Some(x) = &explained {
+        a.rule = x.rule;
+        a.evidence = x.evidence.clone();
+    }
     for p in &probes {
         a.evidence.extend(smtp::evidence(p));
     }
-    a.summary = summary(a.rule, story, None, Some(d), false);
+    a.summary = match explained {
+        Some(x) => x.summary,
+        None => summary(a.rule, story, None, Some(d), false),
+    };
     Some(a)
 }
 
@@ -610,7 +646,8 @@ pub fn diagnose(facts: &Facts, stories: &[Story]) -> Diagnosis {
             (RuleId::Inconclusive, s)
         }
     };
-    findings.sort_by_key(|(order, r, _)| (r.severity, *order));
+    // By each finding's own severity: a probe-only finding may be milder than its rule.
+    findings.sort_by_key(|(order, _, f)| (f.severity, *order));
     Diagnosis {
         verdict,
         verdict_summary,
@@ -771,6 +808,15 @@ fn observations(
                 finding(r, hit.summary, hit.evidence, recipients, false),
             ));
         }
+    }
+    // The sending side as receivers see it — reverse DNS, blocklists, DMARC — when no
+    // refusal shows it: a warning, whatever the rule's own severity.
+    let named: Vec<RuleId> = causes.keys().copied().collect();
+    for (id, summary, evidence) in policy::unexplained(facts, &named) {
+        let (order, r) = position(id);
+        let mut f = finding(r, summary, evidence, Vec::new(), false);
+        f.severity = crate::rule::Severity::Warning;
+        findings.push((order, r, f));
     }
     // A fault the probes meet now, behind no failure anyone saw (the MX went down after the
     // mail was delivered): worth knowing, never the verdict.

@@ -41,6 +41,19 @@ pub fn met(probes: &[&SmtpProbe]) -> Option<Symptom> {
     Some(symptom)
 }
 
+/// The text of the refusal the probes met, if it was a reply.
+pub fn refusal_text(probes: &[&SmtpProbe]) -> Option<String> {
+    probes.iter().find_map(|p| match &p.result {
+        SmtpResult::Rejected(reply) => Some(reply.one_line()),
+        SmtpResult::Greeted { .. } => p
+            .result
+            .failed_step()
+            .and_then(|s| s.outcome.reply())
+            .map(|r| r.one_line()),
+        _ => None,
+    })
+}
+
 /// Failures of the connection itself, whose stage the probe can tell.
 pub fn is_connection(s: &Symptom) -> bool {
     matches!(

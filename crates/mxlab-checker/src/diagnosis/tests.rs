@@ -307,7 +307,23 @@ fn each_cause_fires_on_its_own_evidence_and_no_other() {
         ),
         (
             RuleId::SmtpPolicyRejected,
+            "550 5.7.1 Message rejected due to content restrictions",
+        ),
+        (
+            RuleId::SenderBlocklisted,
             "554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org",
+        ),
+        (
+            RuleId::SenderPtrMissing,
+            "450 4.7.1 Client host rejected: cannot find your reverse hostname, [192.0.2.1]",
+        ),
+        (
+            RuleId::SenderPtrMismatch,
+            "550 5.7.25 The PTR name of 192.0.2.1 does not resolve back to it",
+        ),
+        (
+            RuleId::DmarcReject,
+            "550 5.7.26 Unauthenticated email from s.test is not accepted due to domain's DMARC policy",
         ),
         (
             RuleId::SmtpRcptTransient,
@@ -377,4 +393,140 @@ fn retries_that_differ_only_by_an_id_fold_into_one_line() {
         .collect();
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert!(lines[0].contains("×30"), "{lines:?}");
+}
+
+mod receiver_policies {
+    use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+    use hickory_proto::rr::rdata::{A, PTR};
+    use hickory_proto::rr::{Name, RData, Record, RecordType};
+    use mxlab_net::{Answer, Exchange};
+    use mxlab_policy::rdns;
+    use mxlab_vocab::{ReverseDns, RuleId};
+
+    use super::*;
+
+    const IP: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1));
+
+    fn exchange(name: &str, rtype: RecordType, answer: Answer) -> Exchange {
+        Exchange {
+            name: name.into(),
+            rtype,
+            server: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 53),
+            answer,
+        }
+    }
+
+    /// The sending IP's reverse DNS: a PTR to `name` whose A record is `forward`, or none.
+    fn reverse(ptr_to: Option<&str>, forward: Option<Ipv4Addr>) -> rdns::Lookup {
+        let ptr_name = rdns::ptr_name(IP);
+        let ptr = match ptr_to {
+            Some(target) => Answer::Records(vec![Record::from_rdata(
+                ptr_name.clone(),
+                60,
+                RData::PTR(PTR(Name::from_ascii(target).unwrap())),
+            )]),
+            None => Answer::NxDomain,
+        };
+        let fwd: Vec<Answer> = ptr_to
+            .map(|t| match forward {
+                Some(a) => Answer::Records(vec![Record::from_rdata(
+                    Name::from_ascii(t).unwrap(),
+                    60,
+                    RData::A(A::from(a)),
+                )]),
+                None => Answer::NxDomain,
+            })
+            .into_iter()
+            .collect();
+        rdns::Lookup {
+            ip: IP,
+            result: rdns::decide(IP, &ptr, &fwd),
+            names: rdns::names(&ptr),
+            ptr: exchange(&ptr_name.to_ascii(), RecordType::PTR, ptr),
+            forward: fwd
+                .into_iter()
+                .map(|a| exchange(ptr_to.unwrap(), RecordType::A, a))
+                .collect(),
+        }
+    }
+
+    fn refused(text: &str, rdns: Option<rdns::Lookup>) -> Facts {
+        let mut f = facts(
+            &["a@p.test"],
+            vec![event("2024-05-08T19:40:00.000Z", "FAIL", "a@p.test", text)],
+        );
+        f.reverse_dns = rdns;
+        f
+    }
+
+    #[test]
+    fn the_lookup_tells_a_missing_ptr_from_one_that_does_not_resolve_back() {
+        let text = "450 4.7.25 Client host rejected: cannot find your hostname, [192.0.2.1]";
+        let missing = diagnose(&refused(text, Some(reverse(None, None))));
+        assert_eq!(missing.verdict, RuleId::SenderPtrMissing);
+        let elsewhere = reverse(Some("mail.s.test."), Some(Ipv4Addr::new(192, 0, 2, 9)));
+        assert_eq!(elsewhere.result, ReverseDns::Mismatch);
+        let mismatch = diagnose(&refused(text, Some(elsewhere)));
+        assert_eq!(mismatch.verdict, RuleId::SenderPtrMismatch);
+        let f = &mismatch.findings[0];
+        assert!(
+            f.evidence.iter().any(|e| e.contains("mail.s.test. A")),
+            "{:?}",
+            f.evidence
+        );
+        // Fixed since: the cause keeps its name from the text, cleared.
+        let fixed = reverse(Some("mail.s.test."), Some(Ipv4Addr::new(192, 0, 2, 1)));
+        let d = diagnose(&refused(text, Some(fixed)));
+        assert_eq!(d.verdict, RuleId::SenderPtrMissing);
+        assert!(d.findings[0].cleared);
+    }
+
+    #[test]
+    fn a_missing_ptr_nobody_refused_is_a_warning_not_the_verdict() {
+        let mut f = facts(
+            &["a@p.test"],
+            vec![event(
+                "2024-05-08T19:40:00.000Z",
+                "SEND",
+                "a@p.test",
+                "250 2.6.0 Queued",
+            )],
+        );
+        f.reverse_dns = Some(reverse(None, None));
+        let d = diagnose(&f);
+        assert_eq!(d.verdict, RuleId::OkDelivered);
+        let ptr = d
+            .findings
+            .iter()
+            .find(|x| x.rule == RuleId::SenderPtrMissing)
+            .expect("a finding for the missing PTR");
+        assert_eq!(ptr.severity, crate::rule::Severity::Warning);
+        assert!(ptr.recipients.is_empty());
+        // A confirmed PTR says nothing.
+        f.reverse_dns = Some(reverse(
+            Some("mail.s.test."),
+            Some(Ipv4Addr::new(192, 0, 2, 1)),
+        ));
+        let d = diagnose(&f);
+        assert!(
+            d.findings
+                .iter()
+                .all(|x| x.rule != RuleId::SenderPtrMissing)
+        );
+    }
+
+    #[test]
+    fn a_bare_5_7_26_without_a_dmarc_policy_is_about_spf() {
+        let d = diagnose(&refused(
+            "550 5.7.26 Multiple authentication checks failed",
+            None,
+        ));
+        assert_eq!(d.verdict, RuleId::SpfFail);
+        let d = diagnose(&refused(
+            "550 5.7.1 Email rejected per DMARC policy for s.test",
+            None,
+        ));
+        assert_eq!(d.verdict, RuleId::DmarcReject);
+    }
 }

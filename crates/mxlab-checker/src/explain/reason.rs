@@ -296,6 +296,9 @@ fn by_symptom(symptom: &Symptom, lower: &str) -> Option<Reason> {
         S::HeaderTooBig => Reason::ContentError,
         S::Spf(Some(SpfResult::TempError)) => Reason::AuthFailure,
         S::Spf(_) => Reason::AuthFailure,
+        S::Blocklisted => Reason::Blocked,
+        S::ReverseDns(_) => Reason::RequirePtr,
+        S::Dmarc => Reason::AuthFailure,
         S::Policy { .. } | S::Transient | S::Permanent | S::Unknown => return None,
     })
 }

@@ -1,7 +1,9 @@
 //! Live probes the checker runs when the admin investigates: DNS routing of each domain
 //! (through the same stub the sending side uses), a `dig +trace` walk from the root, and SMTP
-//! probes of the first target that greets — one for each recipient worth asking about.
+//! probes of the first target that greets — one for each recipient worth asking about; and
+//! the sending side as receivers see it ([`policy`]): blocklists, reverse DNS, DMARC.
 
+pub mod policy;
 pub mod smtp;
 
 use std::net::{IpAddr, SocketAddr};
@@ -33,6 +35,10 @@ pub struct ProbeEnv<'a> {
     pub trust: Option<rustls::RootCertStore>,
     pub smtp_port: u16,
     pub smtp: SmtpTimeouts,
+    /// Blocklist zones to ask about `from_ip` besides those a refusal names (`check --dnsbl`).
+    pub dnsbl_zones: Vec<String>,
+    /// Public suffixes beyond the built-in list, for DMARC's organizational domains.
+    pub public_suffixes: Vec<String>,
 }
 
 #[derive(Clone, Debug)]

@@ -17,7 +17,10 @@ pub fn markdown() -> String {
          it explains a failure the administrator saw (or, with nothing seen, one the checker's own\n\
          probes meet). An **observation** is worth knowing but never the verdict. The verdict is\n\
          the cause that explains the most affected recipients; on a tie the more severe, then the\n\
-         one listed first here.\n\n",
+         one listed first here.\n\n\
+         A finding's severity is its rule's, with one exception: a receiver-policy cause\n\
+         (`sender.*`, `dmarc.reject`) that only the checker's own lookups see — no refusal shows\n\
+         it yet — is reported as a **warning**, since it explains nothing that happened.\n\n",
     );
     for r in RULES {
         let role = match r.role {
