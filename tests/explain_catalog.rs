@@ -34,6 +34,11 @@ const BROADER: &[(&str, RuleId, &str)] = &[
         "Exchange's \"Connection dropped due to TimedOut\" names no stage; the tracking log's times tell a greeting never sent from data never confirmed, and a notice alone is read as the commoner data timeout",
     ),
     (
+        "ptr-mismatch",
+        RuleId::SenderPtrMissing,
+        "\"cannot find your hostname\" is written alike for a missing PTR and one that does not resolve back; only the lookups of the sending IP tell them apart, and a notice alone is read as the commoner missing PTR",
+    ),
+    (
         "local-backlog",
         RuleId::Inconclusive,
         "the delay notice names no error: that nothing was attempted is in the tracking log, not the notice",
@@ -48,6 +53,7 @@ const BROADER: &[(&str, RuleId, &str)] = &[
 /// Stories that deliver (or only delay and then deliver) without any notice.
 const NO_NOTICE: &[&str] = &[
     "backup-mx",
+    "dmarc-quarantine",
     "greylisting",
     "healthy",
     "implicit-mx",
