@@ -12,11 +12,26 @@ pub fn report(notice: &Notice, r: &NoticeRecipient, cause: Verdict) -> Recipient
     let diagnostic = decisive(r);
     let symptom = classify(&diagnostic);
     let (code, said_status) = code_and_status(diagnostic.trim_start_matches('#'));
-    let status = EnhancedStatus::parse(&r.status)
-        .map(|s| s.to_string())
-        .or(said_status.map(|s| s.to_string()))
-        .or_else(|| crate::artifacts::notice::status_in(&diagnostic))
-        .unwrap_or_else(|| implied_status(outcome, &symptom, code));
+    // The notice's Status field where it is specific; where it is generic (5.0.0) or
+    // missing, the remote's own status in the reply the cause rests on, its class following
+    // the field's (a 4.x.x reply behind a failure is why the retries ran out).
+    let field = EnhancedStatus::parse(&r.status);
+    let said = said_status.or_else(|| {
+        crate::artifacts::notice::status_in(&diagnostic)
+            .as_deref()
+            .and_then(EnhancedStatus::parse)
+    });
+    let status = match (said, field) {
+        (_, Some(f)) if f.subject != 0 || f.detail != 0 => Some(f.to_string()),
+        (Some(s), Some(f)) if s.class != f.class => {
+            EnhancedStatus::parse(&format!("{}.{}.{}", f.class, s.subject, s.detail))
+                .map(|s| s.to_string())
+        }
+        (Some(s), _) => Some(s.to_string()),
+        (None, Some(f)) => Some(f.to_string()),
+        (None, None) => None,
+    }
+    .unwrap_or_else(|| implied_status(outcome, &symptom, code));
     let phase = phase(&symptom, &format!("{diagnostic}\n{}", r.context), outcome);
     let reason = super::reason(
         outcome,
