@@ -56,6 +56,23 @@ fn is_returned_message(line: &str) -> bool {
         || l.starts_with("--- below this line is a copy")
 }
 
+/// RFC 3464 fields written into the human text: from the first `Reporting-MTA:` or
+/// `Final-Recipient:` line on, when the text has a `Final-Recipient:` at the start of a line.
+pub fn inline_fields(text: &str) -> Option<String> {
+    let lower = text.to_ascii_lowercase();
+    let at_line_start = |name: &str| {
+        lower
+            .match_indices(name)
+            .find(|(i, _)| *i == 0 || lower.as_bytes()[i - 1] == b'\n')
+            .map(|(i, _)| i)
+    };
+    let recipient = at_line_start("final-recipient:")?;
+    let start = at_line_start("reporting-mta:")
+        .filter(|r| *r < recipient)
+        .unwrap_or(recipient);
+    Some(text[start..].to_string())
+}
+
 /// Lines with their continuations joined (Postfix and Exim fold with indentation).
 pub fn unfold(text: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();

@@ -123,22 +123,28 @@ pub fn read(raw: &[u8]) -> Option<Notice> {
         truncated,
         ..Notice::default()
     };
-    let groups: Vec<Group> = parts
-        .status
-        .iter()
-        .flat_map(|text| parse_groups(text))
-        .collect();
-    if let Some(first) = groups.first() {
+    let text = human::body(&parts.human);
+    // No delivery-status part: some MTAs write the same fields into their text instead
+    // ("Technical report:" followed by Reporting-MTA, Final-Recipient, Status …).
+    let inline;
+    let status: &[String] = if parts.status.is_empty() {
+        inline = human::inline_fields(text).map(|f| vec![f]).unwrap_or_default();
+        &inline
+    } else {
+        &parts.status
+    };
+    let groups: Vec<Group> = status.iter().flat_map(|text| parse_groups(text)).collect();
+    let per_message = groups.iter().find(|g| field(g, "Final-Recipient").is_none());
+    if let Some(first) = per_message {
         notice.reporting_mta = field(first, "Reporting-MTA").map(|v| strip_type(v).to_string());
         notice.arrival_date = field(first, "Arrival-Date").map(str::to_string);
     }
     notice.recipients = groups
         .iter()
-        .skip(1)
+        .filter(|g| field(g, "Final-Recipient").is_some() || field(g, "Action").is_some())
         .filter_map(recipient)
         .take(MAX_RECIPIENTS)
         .collect();
-    let text = human::body(&parts.human);
     notice.quoted_replies = human::quoted_replies(text);
     let blocks = human::blocks(text);
     for r in &mut notice.recipients {
