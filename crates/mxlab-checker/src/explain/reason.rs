@@ -219,6 +219,58 @@ pub fn reason(
     if lower.contains("sender address") || lower.contains("sender domain") {
         return Reason::Rejected;
     }
+    // Words that name the reason outright, whatever the code.
+    for (words, r) in [
+        (&["policy reasons"][..], Reason::PolicyViolation),
+        (
+            &[
+                "scored as spam",
+                "spam detected",
+                "identified as spam",
+                "considered spam",
+            ],
+            Reason::SpamDetected,
+        ),
+        (
+            &[
+                "duplicate header",
+                "not rfc 5322",
+                "not rfc5322",
+                "rfc 5322 compliant",
+            ],
+            Reason::NotCompliantRfc,
+        ),
+        (
+            &[
+                "too many recipients",
+                "connection rate limit",
+                "too many connections",
+            ],
+            Reason::TooManyConn,
+        ),
+        (&["unauthenticated senders"], Reason::SecurityError),
+        (
+            &[
+                "not support tls",
+                "does not support starttls",
+                "tls is required",
+            ],
+            Reason::FailedStartTls,
+        ),
+        (
+            &[
+                "line limit exceeded",
+                "message too large",
+                "message size exceeds",
+            ],
+            Reason::MesgTooBig,
+        ),
+        (&["mailbox is frozen"], Reason::Suspend),
+    ] {
+        if words.iter().any(|w| lower.contains(w)) {
+            return r;
+        }
+    }
     if let Some(r) = by_symptom(symptom, &lower) {
         // A recipient refused only after the message was sent was refused by a filter.
         if r == Reason::UserUnknown && phase.is_some_and(|p| p == "data" || p == "end-of-data") {
@@ -227,6 +279,15 @@ pub fn reason(
         // Giving up after a day of temporary failures is expiry, whatever the failures were.
         if outcome == "expired" && is_temporary(symptom) {
             return Reason::Expired;
+        }
+        // What the remote refused at MAIL FROM is the sender, not the recipient.
+        if phase == Some("mail")
+            && matches!(
+                r,
+                Reason::Blocked | Reason::UserUnknown | Reason::HostUnknown
+            )
+        {
+            return Reason::Rejected;
         }
         return r;
     }
@@ -266,8 +327,6 @@ fn is_temporary(symptom: &Symptom) -> bool {
             | Symptom::DroppedTimedOut
             | Symptom::Disconnected
             | Symptom::DnsTempFailure { .. }
-            | Symptom::Greylisted
-            | Symptom::RateLimited
             | Symptom::Transient
             | Symptom::Summary
     )

@@ -128,13 +128,17 @@ pub fn read(raw: &[u8]) -> Option<Notice> {
     // ("Technical report:" followed by Reporting-MTA, Final-Recipient, Status …).
     let inline;
     let status: &[String] = if parts.status.is_empty() {
-        inline = human::inline_fields(text).map(|f| vec![f]).unwrap_or_default();
+        inline = human::inline_fields(text)
+            .map(|f| vec![f])
+            .unwrap_or_default();
         &inline
     } else {
         &parts.status
     };
     let groups: Vec<Group> = status.iter().flat_map(|text| parse_groups(text)).collect();
-    let per_message = groups.iter().find(|g| field(g, "Final-Recipient").is_none());
+    let per_message = groups
+        .iter()
+        .find(|g| field(g, "Final-Recipient").is_none());
     if let Some(first) = per_message {
         notice.reporting_mta = field(first, "Reporting-MTA").map(|v| strip_type(v).to_string());
         notice.arrival_date = field(first, "Arrival-Date").map(str::to_string);
@@ -205,7 +209,14 @@ fn from_words(parts: &mime::Parts, text: &str, blocks: &[human::Block]) -> Vec<N
             r.context.push_str(&b.text);
             continue;
         }
-        let said = b.errors.first().or(b.words.as_ref());
+        // A block whose lines quote no reply code, in a text where one reply is quoted
+        // further down ("The error that the other server returned was: 550 5.1.1 …"): that
+        // reply is this recipient's when no block has one of its own.
+        let with_code = |t: &String| crate::diagnosis::classify::code_and_status(t) != (None, None);
+        let elsewhere = (!blocks.iter().any(|b| b.errors.iter().any(with_code)))
+            .then(|| human::first_error(text).filter(with_code))
+            .flatten();
+        let said = elsewhere.as_ref().or(b.errors.first()).or(b.words.as_ref());
         out.push(NoticeRecipient {
             final_recipient: b.address.clone(),
             action: action.to_string(),
