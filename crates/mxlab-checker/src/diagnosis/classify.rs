@@ -653,7 +653,12 @@ static PHRASES: &[Phrase] = &[
     },
     Phrase {
         symptom: || Symptom::Policy { specific: true },
-        any_of: &[&["access denied"]],
+        any_of: &[
+            &["access denied"],
+            // A mailing list that takes no posts from the sender.
+            &["permission to post"],
+            &["投稿する権限"],
+        ],
     },
     Phrase {
         symptom: || Symptom::TooBig,

@@ -198,7 +198,9 @@ pub fn reason(
         "delivered" | "relayed" => return Reason::Delivered,
         _ => {}
     }
-    let lower = text.to_ascii_lowercase();
+    // A notice that quotes no reply has only its prose to go on.
+    let said = if text.trim().is_empty() { context } else { text };
+    let lower = said.to_ascii_lowercase();
     let status = EnhancedStatus::parse(status);
     // What the words say of the mailbox or the sender outranks the symptom's coarser name:
     // a disabled account is suspended, not unknown; a refused sender is not a recipient
@@ -266,6 +268,9 @@ pub fn reason(
             Reason::MesgTooBig,
         ),
         (&["mailbox is frozen"], Reason::Suspend),
+        // A mailing list's refusal: Google Groups words it in the reader's language, always
+        // with its help centre's address.
+        (&["permission to post", "投稿する権限", "groups.google.com/support"], Reason::Rejected),
     ] {
         if words.iter().any(|w| lower.contains(w)) {
             return r;

@@ -442,6 +442,29 @@ pub fn looks_like_notice(subject: &str, text: &str) -> bool {
     .any(|w| all.contains(w))
 }
 
+/// A subject only a bounce or a delay notice has.
+pub fn bounce_subject(subject: &str) -> bool {
+    let s = subject.to_ascii_lowercase();
+    [
+        "undeliver",
+        "delivery status notification",
+        "delivery failure",
+        "delivery failed",
+        "delivery has failed",
+        "failure notice",
+        "returned mail",
+        "could not be delivered",
+        "couldn't be delivered",
+        "non remis",
+        "unzustellbar",
+        "delivery delayed",
+        "delayed mail",
+        "mail delivery",
+    ]
+    .iter()
+    .any(|w| s.contains(w))
+}
+
 /// A notice that speaks of a delay, not a failure: its subject or its words.
 pub fn says_delayed(subject: &str, text: &str) -> bool {
     let s = subject.to_ascii_lowercase();

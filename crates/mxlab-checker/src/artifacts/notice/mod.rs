@@ -176,7 +176,10 @@ pub fn read(raw: &[u8]) -> Option<Notice> {
     notice.concerns = parts.feedback_recipient.clone().or(parts.from.clone());
     notice.kind = if parts.feedback {
         Kind::Feedback
-    } else if notice.recipients.is_empty() && parts.auto_replied {
+    } else if notice.recipients.is_empty()
+        && parts.auto_replied
+        && !human::bounce_subject(&parts.subject)
+    {
         Kind::AutoReply
     } else {
         Kind::Delivery
@@ -238,6 +241,7 @@ fn from_words(parts: &mime::Parts, text: &str, blocks: &[human::Block]) -> Vec<N
                 final_recipient: address.clone(),
                 action: action.to_string(),
                 diagnostic_code: human::first_error(text).unwrap_or_default(),
+                context: text.chars().take(2000).collect(),
                 ..NoticeRecipient::default()
             });
         }
@@ -259,7 +263,10 @@ fn from_words(parts: &mime::Parts, text: &str, blocks: &[human::Block]) -> Vec<N
 /// (`… delivering your mail to <bob@example.net>.`), else those the returned message was
 /// sent to, each with the first error the text gives.
 fn from_returned(parts: &mime::Parts, text: &str, raw: &[u8]) -> Vec<NoticeRecipient> {
-    let error = human::first_error(text);
+    // A notice whose subject says it failed stands for a failure even when its text quotes
+    // no error (a mailing list's refusal in prose).
+    let error = human::first_error(text)
+        .or_else(|| human::bounce_subject(&parts.subject).then(String::new));
     let Some(error) = error else {
         return Vec::new();
     };
