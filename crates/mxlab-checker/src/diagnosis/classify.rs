@@ -223,6 +223,14 @@ static PHRASES: &[Phrase] = &[
             &["connection attempt failed"],
         ],
     },
+    // A connection closed or reset before any greeting: it failed, but not by a timeout.
+    Phrase {
+        symptom: || Symptom::ConnectFailed,
+        any_of: &[
+            &["lost connection", "initial server greeting"],
+            &["connect to", "connection reset"],
+        ],
+    },
     Phrase {
         symptom: || Symptom::BannerTimeout,
         any_of: &[
@@ -386,6 +394,15 @@ static PHRASES: &[Phrase] = &[
     Phrase {
         symptom: || Symptom::DnsNoAddress,
         any_of: &[&["a: nxdomain"], &["aaaa: nxdomain"]],
+    },
+    // The name exists but has no record of the type asked (Postfix's words for a domain with
+    // neither MX nor address, after its fallback to A).
+    Phrase {
+        symptom: || Symptom::DnsNoMailRecords,
+        any_of: &[
+            &["host found but no data record"],
+            &["no data record of requested type"],
+        ],
     },
     Phrase {
         symptom: || Symptom::DnsNxDomain,
@@ -720,6 +737,32 @@ fn phrase(lower: &str) -> Option<Symptom> {
                 .any(|all| all.iter().all(|w| has_word(&text, w)))
         })
         .map(|p| (p.symptom)())
+}
+
+/// A DNS failure read with the recipient's domain in hand: Postfix names the name it looked
+/// up (`name=mail.example.net type=A: Host not found`), and an address lookup for another name
+/// than the domain is a lookup for its MX host — a host without an address, not a domain
+/// without mail.
+pub fn for_domain(symptom: Symptom, text: &str, domain: &str) -> Symptom {
+    if !matches!(symptom, Symptom::DnsNxDomain | Symptom::DnsNoMailRecords) || domain.is_empty() {
+        return symptom;
+    }
+    let lower = text.to_ascii_lowercase();
+    let Some(at) = lower.find("name=") else {
+        return symptom;
+    };
+    let rest = &lower[at + "name=".len()..];
+    let name = rest
+        .split([' ', '\t'])
+        .next()
+        .unwrap_or("")
+        .trim_end_matches('.');
+    let address_lookup = rest.contains("type=a:") || rest.contains("type=aaaa:");
+    if address_lookup && !name.is_empty() && name != domain.trim_end_matches('.') {
+        Symptom::DnsNoAddress
+    } else {
+        symptom
+    }
 }
 
 /// The SPF result a refusal's words name, when they name one.

@@ -139,7 +139,7 @@ fn looks_greylisted(story: &Story, seen: &Seen) -> bool {
 /// The cause of a failure the admin saw, localised and confirmed by the probes.
 fn explain(facts: &Facts, story: &Story, seen: &Seen) -> Attribution {
     let probe = domain_probe(facts, &story.domain());
-    let mut symptom = seen.symptom.clone();
+    let mut symptom = classify::for_domain(seen.symptom.clone(), &seen.text, &story.domain());
     if symptom.is_generic() && looks_greylisted(story, seen) {
         symptom = Symptom::Greylisted;
     }

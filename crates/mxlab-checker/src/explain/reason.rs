@@ -199,7 +199,11 @@ pub fn reason(
         _ => {}
     }
     // A notice that quotes no reply has only its prose to go on.
-    let said = if text.trim().is_empty() { context } else { text };
+    let said = if text.trim().is_empty() {
+        context
+    } else {
+        text
+    };
     let lower = said.to_ascii_lowercase();
     let status = EnhancedStatus::parse(status);
     // What the words say of the mailbox or the sender outranks the symptom's coarser name:
@@ -270,7 +274,14 @@ pub fn reason(
         (&["mailbox is frozen"], Reason::Suspend),
         // A mailing list's refusal: Google Groups words it in the reader's language, always
         // with its help centre's address.
-        (&["permission to post", "投稿する権限", "groups.google.com/support"], Reason::Rejected),
+        (
+            &[
+                "permission to post",
+                "投稿する権限",
+                "groups.google.com/support",
+            ],
+            Reason::Rejected,
+        ),
     ] {
         if words.iter().any(|w| lower.contains(w)) {
             return r;
