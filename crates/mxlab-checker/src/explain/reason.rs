@@ -271,7 +271,44 @@ pub fn reason(
             ],
             Reason::MesgTooBig,
         ),
-        (&["mailbox is frozen"], Reason::Suspend),
+        (
+            &[
+                "mailbox is frozen",
+                "account is locked",
+                "account is blocked",
+                "compte du destinataire est bloque",
+            ],
+            Reason::Suspend,
+        ),
+        (
+            &[
+                "over quota",
+                "quota exceeded",
+                "mailbox full",
+                "mailbox is full",
+                "mailfolder is full",
+                "mailbox exceeds",
+                "mailbox size limit",
+            ],
+            Reason::MailboxFull,
+        ),
+        (
+            &[
+                "header error",
+                "content presents a potential",
+                "content policy",
+            ],
+            Reason::PolicyViolation,
+        ),
+        (
+            &["delivery not authorized", "not authorized to relay"],
+            Reason::SecurityError,
+        ),
+        (
+            &["smtp server of your isp", "dynamic ip", "dial-up", "dialup"],
+            Reason::Blocked,
+        ),
+        (&["envelope expired"], Reason::Expired),
         // A mailing list's refusal: Google Groups words it in the reader's language, always
         // with its help centre's address.
         (
@@ -286,6 +323,10 @@ pub fn reason(
         if words.iter().any(|w| lower.contains(w)) {
             return r;
         }
+    }
+    // A size limit for this recipient rather than for any message (X.2.3).
+    if status.is_some_and(|s| s.subject == 2 && s.detail == 3) {
+        return Reason::ExceedLimit;
     }
     if let Some(r) = by_symptom(symptom, &lower) {
         // A recipient refused only after the message was sent was refused by a filter.

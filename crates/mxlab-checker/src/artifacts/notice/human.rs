@@ -515,6 +515,7 @@ pub fn says_expired(text: &str) -> bool {
         "timeout waiting",
         "giving up after",
         "delivery period expired",
+        "envelope expired",
     ]
     .iter()
     .any(|w| t.contains(w))

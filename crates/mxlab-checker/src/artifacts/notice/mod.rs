@@ -105,11 +105,28 @@ impl NoticeRecipient {
     pub fn expired(&self) -> bool {
         self.action == "failed"
             && (is_summary(&self.diagnostic_code)
+                || gave_up_on_a_connection(&self.diagnostic_code)
                 || self.status.starts_with("4.")
                 || matches!(self.status.as_str(), "5.4.7")
                 || human::says_expired(&self.diagnostic_code)
                 || human::says_expired(&self.context))
     }
+}
+
+/// A failure whose error is a connection or lookup that did not work is a sending server
+/// that retried until it gave up: no server refused the mail.
+fn gave_up_on_a_connection(error: &str) -> bool {
+    use crate::diagnosis::classify::{Symptom, classify};
+    matches!(
+        classify(error),
+        Symptom::ConnectTimeout
+            | Symptom::ConnectRefused
+            | Symptom::ConnectFailed
+            | Symptom::BannerTimeout
+            | Symptom::DataTimeout
+            | Symptom::DroppedTimedOut
+            | Symptom::DnsTempFailure { .. }
+    )
 }
 
 /// Reads one message; `None` when it is not a mail message at all (no header, no body).
