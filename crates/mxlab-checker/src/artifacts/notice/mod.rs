@@ -10,6 +10,7 @@
 mod human;
 pub mod mbox;
 mod mime;
+mod ses;
 
 pub use human::status_in;
 
@@ -185,6 +186,16 @@ pub fn read(raw: &[u8]) -> Option<Notice> {
     }
     if notice.recipients.is_empty() {
         notice.recipients = from_words(&parts, text, &blocks);
+    }
+    // An Amazon SES notification: its JSON says it all.
+    if notice.recipients.is_empty()
+        && let Some(ses) = ses::read(text)
+    {
+        notice.recipients = ses.recipients;
+        notice.reporting_mta = ses.reporting_mta.or(notice.reporting_mta);
+        notice.kind = ses.kind;
+        notice.concerns = notice.recipients.first().map(|r| r.final_recipient.clone());
+        return Some(notice);
     }
     let notice_words = human::looks_like_notice(&parts.subject, text);
     if notice.recipients.is_empty() && notice_words && !parts.feedback {
