@@ -182,7 +182,7 @@ pub fn code_and_status(text: &str) -> (Option<u16>, Option<EnhancedStatus>) {
         Some(first)
     };
     let status = status_word
-        .map(|w| w.trim_end_matches([',', ';', ':']))
+        .map(|w| w.trim_end_matches([',', ';', ':']).trim_start_matches('#'))
         .and_then(EnhancedStatus::parse)
         .filter(|s| code.is_none_or(|c| u16::from(s.class) == c / 100 || c / 100 == 5));
     (code, status)

@@ -422,7 +422,7 @@ fn by_symptom(symptom: &Symptom, lower: &str) -> Option<Reason> {
 /// What the RFC 3463 status says by itself, where it is specific.
 fn by_status(s: EnhancedStatus) -> Option<Reason> {
     Some(match (s.subject, s.detail) {
-        (1, 1) | (1, 10) => Reason::UserUnknown,
+        (1, 0) | (1, 1) | (1, 10) => Reason::UserUnknown,
         (1, 2) => Reason::HostUnknown,
         (1, 6) => Reason::HasMoved,
         (1, 3) | (5, _) => Reason::SyntaxError,
