@@ -1,6 +1,8 @@
-//! `explain` against notices written from each vendor's documented format by someone who had
-//! not read the classifier (tests/notices/heldout, labels beside each). Measured, then kept:
-//! BENCHMARKS.md has the first-time and current figures; these bounds keep them from falling.
+//! `explain` against labelled notices it was not written from: notices written from each
+//! vendor's documented format by someone who had not read the classifier
+//! (tests/notices/heldout), and notices a real Postfix wrote delivering through `mxlab serve`
+//! (tests/notices/real, reasons as Sisimai reads them). Measured, then kept: BENCHMARKS.md has
+//! the first-time and current figures; these bounds keep them from falling.
 
 use std::path::Path;
 
@@ -17,6 +19,23 @@ fn held_out_notices() {
     assert!(score.notices >= 80);
     assert!(score.outcome_pct() >= 95.0, "{}", score.summary());
     assert!(score.status_pct() >= 95.0, "{}", score.summary());
-    assert!(score.reason_pct() >= 93.0, "{}", score.summary());
+    // The labels' reasons are the writer's own; explain follows Sisimai's reading where the two
+    // differ (a connection never made is `expired`), so this bound is lower.
+    assert!(score.reason_pct() >= 88.0, "{}", score.summary());
     assert!(score.cause_pct() >= 90.0, "{}", score.summary());
+}
+
+#[test]
+fn notices_a_real_postfix_wrote() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("notices/real");
+    let score = score_dir(&dir);
+    println!("{}", score.summary());
+    for m in &score.misses {
+        println!("  miss  {m}");
+    }
+    assert!(score.notices >= 60);
+    assert!(score.outcome_pct() >= 95.0, "{}", score.summary());
+    assert!(score.status_pct() >= 95.0, "{}", score.summary());
+    assert!(score.reason_pct() >= 75.0, "{}", score.summary());
+    assert!(score.cause_pct() >= 95.0, "{}", score.summary());
 }

@@ -47,7 +47,7 @@ fn the_seeds_delay_notice_names_the_connection_timeout() {
     let who = &explained["recipients"][0];
     assert_eq!(who["outcome"], "delayed");
     assert_eq!(who["status"], "4.4.7");
-    assert_eq!(who["reason"], "networkerror");
+    assert_eq!(who["reason"], "expired");
     assert_eq!(who["arrival_date"], "2024-05-08T20:40:00+01:00");
     assert_valid_report(&explained, "the seed's notice explained");
 }

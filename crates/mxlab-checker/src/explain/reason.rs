@@ -70,6 +70,7 @@ static WORDS: &[(Reason, &[&str])] = &[
             "blacklist",
             "blocklist",
             "block list",
+            "blocked",
         ],
     ),
     (
@@ -333,8 +334,18 @@ pub fn reason(
         if r == Reason::UserUnknown && phase.is_some_and(|p| p == "data" || p == "end-of-data") {
             return Reason::Filtered;
         }
-        // Giving up after a day of temporary failures is expiry, whatever the failures were.
-        if outcome == "expired" && is_temporary(symptom) {
+        // A connection never made — refused or unanswered — is, in the vocabulary, a message
+        // left to expire (Sisimai reads it so in delays and bounces alike); a conversation
+        // that broke off or a lookup that failed is the network's.
+        if matches!(
+            symptom,
+            Symptom::ConnectTimeout | Symptom::ConnectRefused | Symptom::ConnectFailed
+        ) && !lower.contains("reset")
+            && !lower.contains("lost connection")
+        {
+            return Reason::Expired;
+        }
+        if outcome == "expired" && *symptom == Symptom::Summary {
             return Reason::Expired;
         }
         // What the remote refused at MAIL FROM is the sender, not the recipient.
