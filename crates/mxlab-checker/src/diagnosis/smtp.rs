@@ -10,7 +10,12 @@ use super::classify::{Symptom, classify};
 /// The symptom the probes of one recipient met; `None` when the probes went through (or there
 /// were none).
 pub fn met(probes: &[&SmtpProbe]) -> Option<Symptom> {
-    let results: Vec<&SmtpResult> = probes.iter().map(|p| &p.result).collect();
+    // A target this host could not even try says nothing about the remote.
+    let results: Vec<&SmtpResult> = probes
+        .iter()
+        .map(|p| &p.result)
+        .filter(|r| !matches!(r, SmtpResult::Unreachable(_)))
+        .collect();
     if results.is_empty() {
         return None;
     }
@@ -25,7 +30,7 @@ pub fn met(probes: &[&SmtpProbe]) -> Option<Symptom> {
             SmtpResult::BannerTimeout => Symptom::BannerTimeout,
             SmtpResult::ClosedBeforeBanner => Symptom::Disconnected,
             SmtpResult::Rejected(reply) => classify(&reply.one_line()),
-            SmtpResult::Greeted { .. } => unreachable!("none greeted"),
+            SmtpResult::Greeted { .. } | SmtpResult::Unreachable(_) => return None,
         };
         return Some(symptom);
     };
@@ -75,6 +80,10 @@ fn line(p: &SmtpProbe, what: String) -> String {
 /// The probe's conversation as evidence lines.
 pub fn evidence(p: &SmtpProbe) -> Vec<String> {
     match &p.result {
+        SmtpResult::Unreachable(e) => vec![line(
+            p,
+            format!("connect → could not be attempted from this host ({e})"),
+        )],
         SmtpResult::Refused(e) => vec![line(p, format!("connect → refused ({e})"))],
         SmtpResult::ConnectTimeout => vec![line(p, "connect → no answer (timed out)".into())],
         SmtpResult::BannerTimeout => vec![line(
@@ -102,4 +111,12 @@ pub fn domain_accepts_postmaster(p: &SmtpProbe) -> bool {
     p.result
         .step(Step::RcptPostmaster)
         .is_some_and(|s| s.outcome.positive())
+}
+
+/// No connection could even be attempted: every target was out of this host's reach.
+pub fn untried(probes: &[&SmtpProbe]) -> bool {
+    !probes.is_empty()
+        && probes
+            .iter()
+            .all(|p| matches!(p.result, SmtpResult::Unreachable(_)))
 }
