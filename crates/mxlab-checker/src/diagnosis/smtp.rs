@@ -77,6 +77,28 @@ fn line(p: &SmtpProbe, what: String) -> String {
     format!("probe: {} ({}:{}) {what}", p.host, p.ip, p.port)
 }
 
+/// A wait as people say it: "5 minutes", "3 s".
+fn limit(d: std::time::Duration) -> String {
+    let secs = d.as_secs();
+    if d.subsec_nanos() == 0 && secs >= 60 && secs.is_multiple_of(60) {
+        let m = secs / 60;
+        return format!("{m} minute{}", if m == 1 { "" } else { "s" });
+    }
+    let n = format!("{:.3}", d.as_secs_f64());
+    format!("{} s", n.trim_end_matches('0').trim_end_matches('.'))
+}
+
+#[cfg(test)]
+#[test]
+fn waits_as_people_say_them() {
+    use std::time::Duration;
+    assert_eq!(limit(Duration::from_secs(300)), "5 minutes");
+    assert_eq!(limit(Duration::from_secs(60)), "1 minute");
+    assert_eq!(limit(Duration::from_secs(3)), "3 s");
+    assert_eq!(limit(Duration::from_millis(1500)), "1.5 s");
+    assert_eq!(limit(Duration::from_secs(90)), "90 s");
+}
+
 /// The probe's conversation as evidence lines.
 pub fn evidence(p: &SmtpProbe) -> Vec<String> {
     match &p.result {
@@ -88,7 +110,10 @@ pub fn evidence(p: &SmtpProbe) -> Vec<String> {
         SmtpResult::ConnectTimeout => vec![line(p, "connect → no answer (timed out)".into())],
         SmtpResult::BannerTimeout => vec![line(
             p,
-            "connect → accepted, but no greeting within 5 minutes".into(),
+            format!(
+                "connect → accepted, but no greeting within {}",
+                limit(p.banner_limit)
+            ),
         )],
         SmtpResult::ClosedBeforeBanner => {
             vec![line(p, "connect → closed before greeting".into())]

@@ -179,6 +179,8 @@ pub struct SmtpProbe {
     pub recipient: String,
     /// Story time the probe started, since start.
     pub at: Duration,
+    /// How long the probe waited for the greeting.
+    pub banner_limit: Duration,
     pub result: SmtpResult,
 }
 
@@ -215,6 +217,7 @@ pub async fn probe(env: &ProbeEnv<'_>, host: &str, ip: IpAddr, recipient: &str) 
         port: env.smtp_port,
         recipient: recipient.to_string(),
         at,
+        banner_limit: env.smtp.banner,
         result,
     }
 }
