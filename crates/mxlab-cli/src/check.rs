@@ -212,6 +212,13 @@ fn prepare(args: &CheckArgs) -> Result<Setup, String> {
         Some(t) => d.min(t).max(Duration::from_millis(1)),
         None => d,
     };
+    if let Some(ip) = args.ip
+        && std::net::UdpSocket::bind(SocketAddr::new(ip, 0)).is_err()
+    {
+        eprintln!(
+            "note: --ip {ip} is not an address of this host: SPF, reverse DNS and blocklists are checked for it, but the SMTP probe connects from this host's own address"
+        );
+    }
     let rfc = SmtpTimeouts::default();
     Ok(Setup {
         recipient,

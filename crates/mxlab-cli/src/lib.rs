@@ -91,7 +91,7 @@ pub enum Command {
         #[command(subcommand)]
         check: Option<check_spf::CheckCommand>,
         #[command(flatten)]
-        live: check::CheckArgs,
+        live: Box<check::CheckArgs>,
     },
 }
 

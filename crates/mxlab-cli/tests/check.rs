@@ -341,3 +341,60 @@ fn usage_errors_exit_2_and_check_spf_is_still_there() {
     assert_eq!(spf.status.code(), Some(0));
     assert!(stdout(&spf).contains("--ip"));
 }
+
+/// What `run` leaves behind — the notice, the tracking log, the queue — handed to `check`
+/// as an administrator would hand it, against the same story served.
+#[test]
+fn artifacts_handed_in_are_read_as_run_reads_them() {
+    let run = mxlab(&["run", "user-unknown", "--json"]);
+    let story: Value = serde_json::from_str(&stdout(&run)).unwrap();
+    let dir = std::env::temp_dir().join(format!("mxlab-check-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ndr = dir.join("ndr.eml");
+    let tracking = dir.join("tracking.log");
+    let queue = dir.join("queue.txt");
+    std::fs::write(&ndr, story["artifacts"]["ndr"][0].as_str().unwrap()).unwrap();
+    std::fs::write(
+        &tracking,
+        story["artifacts"]["tracking_log"].as_str().unwrap(),
+    )
+    .unwrap();
+    std::fs::write(&queue, story["artifacts"]["queue"].as_str().unwrap()).unwrap();
+
+    let served = serve("user-unknown");
+    let (ndr, tracking, queue) = (
+        ndr.to_string_lossy().into_owned(),
+        tracking.to_string_lossy().into_owned(),
+        queue.to_string_lossy().into_owned(),
+    );
+    let (code, report) = check(
+        "user-unknown",
+        &served.at,
+        &[
+            "--dsn",
+            &ndr,
+            "--tracking-log",
+            &tracking,
+            "--queue",
+            &queue,
+        ],
+    );
+    drop(served);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_valid_report(&report, "check with artifacts");
+    assert_eq!(code, Some(1));
+    assert_eq!(report["verdict"]["rule"], "smtp.rcpt.user-unknown");
+    let r = &report["recipients"][0];
+    assert_eq!(r["address"], "hanako.sato@partner.test");
+    assert_eq!(r["outcome"], "failed");
+    assert_eq!(r["reason"], "userunknown");
+    assert_eq!(r["cause"]["rule"], "smtp.rcpt.user-unknown");
+    assert_eq!(report["artifacts"]["ndr"].as_array().unwrap().len(), 1);
+    assert!(report["artifacts"]["tracking_log"].is_string());
+    // The notice's error and the probe's refusal now, side by side.
+    let evidence = report["findings"][0]["evidence"].to_string();
+    assert!(
+        evidence.contains("notice") && evidence.contains("probe:"),
+        "{evidence}"
+    );
+}
