@@ -345,6 +345,7 @@ fn report(setup: &Setup, diagnosis: Diagnosis) -> Report {
         }
     }
     let lf = |t: &String| t.replace("\r\n", "\n");
+    let lines = |l: &[String]| l.iter().map(|x| format!("{x}\n")).collect::<String>();
     Report {
         source: None,
         schema: SCHEMA,
@@ -361,8 +362,8 @@ fn report(setup: &Setup, diagnosis: Diagnosis) -> Report {
         artifacts: ArtifactsReport {
             dsn: setup.handed.dsn.iter().map(lf).collect(),
             ndr: setup.handed.ndr.iter().map(lf).collect(),
-            transcript: Vec::new(),
-            dns_log: String::new(),
+            transcript: diagnosis.probed.smtp.iter().map(|c| lines(c)).collect(),
+            dns_log: lines(&diagnosis.probed.dns),
             queue: setup.handed.queue.clone(),
             tracking_log: setup.handed.tracking_log.clone(),
         },

@@ -391,6 +391,14 @@ fn artifacts_handed_in_are_read_as_run_reads_them() {
     assert_eq!(r["cause"]["rule"], "smtp.rcpt.user-unknown");
     assert_eq!(report["artifacts"]["ndr"].as_array().unwrap().len(), 1);
     assert!(report["artifacts"]["tracking_log"].is_string());
+    // The probe's own conversation and questions, as the report's transcript and DNS log.
+    let transcript = report["artifacts"]["transcript"][0].as_str().unwrap();
+    assert!(
+        transcript.contains("RCPT TO:<hanako.sato@partner.test> → 550"),
+        "{transcript}"
+    );
+    let dns_log = report["artifacts"]["dns_log"].as_str().unwrap();
+    assert!(dns_log.contains("partner.test. MX → NOERROR"), "{dns_log}");
     // The notice's error and the probe's refusal now, side by side.
     let evidence = report["findings"][0]["evidence"].to_string();
     assert!(

@@ -44,6 +44,29 @@ pub struct Diagnosis {
     pub findings: Vec<Finding>,
     /// One per recipient the complaint names, in its order.
     pub recipients: Vec<RecipientCause>,
+    /// What the probes asked and heard, for a report with no world of its own to log
+    /// (`check`).
+    pub probed: ProbeLog,
+}
+
+/// The probes' questions and conversations, as lines.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProbeLog {
+    /// Each DNS question to the resolver and its answer, then the walk from the root.
+    pub dns: Vec<String>,
+    /// Each SMTP conversation, one line per command.
+    pub smtp: Vec<Vec<String>>,
+}
+
+impl ProbeLog {
+    fn of(facts: &Facts) -> Self {
+        let mut log = ProbeLog::default();
+        for d in &facts.domains {
+            log.dns.extend(dns::evidence(d));
+            log.smtp.extend(d.smtp.iter().map(smtp::evidence));
+        }
+        log
+    }
 }
 
 /// Why one recipient fared as it did.
@@ -665,22 +688,33 @@ pub fn diagnose(facts: &Facts, stories: &[Story]) -> Diagnosis {
             (id, s)
         }
         None => {
-            // What could not be tested is said, and is no cause.
-            if attributions
+            // What could not be tested is said as such, and is no cause; what was tested and
+            // explains nothing is inconclusive in its own right.
+            let untested = attributions
                 .iter()
-                .any(|(_, a)| a.rule == RuleId::ProbeUnavailable)
-            {
-                findings.push(live::finding(RuleId::ProbeUnavailable, &attributions));
+                .any(|(_, a)| a.rule == RuleId::ProbeUnavailable);
+            let unexplained = !untested
+                || attributions
+                    .iter()
+                    .any(|(_, a)| a.rule == RuleId::Inconclusive);
+            let mut summary = None;
+            if untested {
+                let f = live::finding(RuleId::ProbeUnavailable, &attributions);
+                summary = Some(format!("Not tested: {}", f.2.summary));
+                findings.push(f);
             }
-            let f = outcome_finding(RuleId::Inconclusive, &attributions);
-            let s = f.2.summary.clone();
-            findings.push(f);
-            (RuleId::Inconclusive, s)
+            if unexplained {
+                let f = outcome_finding(RuleId::Inconclusive, &attributions);
+                summary.get_or_insert_with(|| f.2.summary.clone());
+                findings.push(f);
+            }
+            (RuleId::Inconclusive, summary.unwrap_or_default())
         }
     };
     // By each finding's own severity: a probe-only finding may be milder than its rule.
     findings.sort_by_key(|(order, _, f)| (f.severity, *order));
     Diagnosis {
+        probed: ProbeLog::of(facts),
         verdict,
         verdict_summary,
         findings: findings.into_iter().map(|(_, _, f)| f).collect(),
