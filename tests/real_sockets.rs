@@ -2,7 +2,7 @@
 //! same code the in-memory runs use, with kernel sockets and the real clock underneath.
 
 use mxlab_checker::probe::smtp::{SmtpResult, SmtpTimeouts};
-use mxlab_checker::probe::{ProbeEnv, probe_domain};
+use mxlab_checker::probe::{Mode, ProbeEnv, probe_domain};
 use mxlab_harness::serve::{ServeOptions, Served};
 use mxlab_net::{Clock, RealNetwork};
 use mxlab_scenario::Scenario;
@@ -43,6 +43,7 @@ fn probe_env<'a>(
         smtp: SmtpTimeouts::default(),
         dnsbl_zones: Vec::new(),
         public_suffixes: Vec::new(),
+        mode: Mode::Investigate,
     }
 }
 

@@ -30,6 +30,8 @@ pub(crate) struct Facts {
     pub reverse_dns: Option<mxlab_policy::rdns::Lookup>,
     /// The sender domain's DMARC policy and its verdict with the checker's SPF result.
     pub dmarc: Option<crate::probe::policy::DmarcProbe>,
+    /// After the fact, or `mxlab check` (which answers "deliverable now?").
+    pub mode: crate::probe::Mode,
 }
 
 impl Facts {

@@ -48,10 +48,17 @@ pub async fn investigate(
         dnsbl: Vec::new(),
         reverse_dns: None,
         dmarc: None,
+        mode: env.mode,
     };
     let stories = observe::of(&facts);
     for (domain, who) in whom_to_ask(&stories) {
         facts.domains.push(probe_domain(env, &domain, &who).await);
+    }
+    // `check` without a sending IP has no sending side to look at, and through a resolver
+    // that answers nothing, no lookup of it would tell anything.
+    let silent = !facts.domains.is_empty() && facts.domains.iter().all(|d| d.resolver_silent);
+    if env.mode.is_check() && (env.from_ip.is_unspecified() || silent) {
+        return diagnosis::diagnose(&facts, &stories);
     }
     let spf = probe_spf(env).await;
     let suffixes = mxlab_policy::PublicSuffixes::with(&env.public_suffixes);

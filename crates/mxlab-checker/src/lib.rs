@@ -20,5 +20,5 @@ pub mod rules;
 
 pub use diagnosis::classify::{Symptom, classify, classify_without_table};
 pub use diagnosis::wordings;
-pub use diagnosis::{Diagnosis, RecipientCause};
+pub use diagnosis::{Diagnosis, ProbeLog, RecipientCause};
 pub use investigate::{Complaint, investigate, read_notice};

@@ -95,7 +95,7 @@ fn spf(args: &SpfArgs) -> u8 {
 }
 
 /// `<a@b>` and `a@b` alike; `<>` is the null path.
-fn mailbox(from: &str) -> String {
+pub(crate) fn mailbox(from: &str) -> String {
     let from = from.trim();
     from.strip_prefix('<')
         .and_then(|f| f.strip_suffix('>'))
@@ -103,7 +103,7 @@ fn mailbox(from: &str) -> String {
         .to_string()
 }
 
-fn dns_server(arg: Option<&str>) -> Result<SocketAddr, String> {
+pub(crate) fn dns_server(arg: Option<&str>) -> Result<SocketAddr, String> {
     match arg {
         Some(text) => parse_server(text).ok_or_else(|| {
             format!("--dns {text}: expected an IP address or IP:PORT (e.g. 127.0.0.1:5353)")
@@ -118,7 +118,7 @@ fn dns_server(arg: Option<&str>) -> Result<SocketAddr, String> {
     }
 }
 
-fn parse_server(text: &str) -> Option<SocketAddr> {
+pub(crate) fn parse_server(text: &str) -> Option<SocketAddr> {
     text.parse::<SocketAddr>().ok().or_else(|| {
         text.parse::<IpAddr>()
             .ok()

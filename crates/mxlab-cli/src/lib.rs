@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 use mxlab_checker::report::Report;
 use mxlab_scenario::{LoadError, Scenario, catalog};
 
+mod check;
 pub mod check_spf;
 mod explain;
 
@@ -82,10 +83,15 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Client-side checks against any DNS server (docs/CLI.md).
+    /// Check delivery to RECIPIENT now, against real DNS and mail servers or a served
+    /// story: the diagnosis `run` gives, from live probes (docs/checking.md). `check spf`:
+    /// SPF alone.
+    #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
     Check {
         #[command(subcommand)]
-        check: check_spf::CheckCommand,
+        check: Option<check_spf::CheckCommand>,
+        #[command(flatten)]
+        live: Box<check::CheckArgs>,
     },
 }
 
@@ -136,7 +142,10 @@ where
             serve(&scenario, options)
         }
         Command::Explain { files, json } => explain::run(&files, json),
-        Command::Check { check } => check_spf::run(check),
+        Command::Check {
+            check: Some(check), ..
+        } => check_spf::run(check),
+        Command::Check { check: None, live } => check::run(&live),
     })
 }
 

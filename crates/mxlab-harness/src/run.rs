@@ -12,8 +12,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mxlab_checker::artifacts::Artifacts;
-use mxlab_checker::probe::ProbeEnv;
 use mxlab_checker::probe::smtp::SmtpTimeouts;
+use mxlab_checker::probe::{Mode, ProbeEnv};
 use mxlab_checker::report::{
     ArtifactsReport, RecipientReport, Report, SCHEMA, TimelineEntry, Verdict,
 };
@@ -179,6 +179,7 @@ impl Stage {
             // the zones to ask.
             dnsbl_zones: Vec::new(),
             public_suffixes: scenario.file.dns.public_suffixes.clone(),
+            mode: Mode::Investigate,
         })
     }
 }

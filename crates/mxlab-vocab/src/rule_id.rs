@@ -73,6 +73,8 @@ rule_ids! {
     DsnDelayed => "dsn.delayed",
     DsnFailed => "dsn.failed",
     OkDelivered => "ok.delivered",
+    OkDeliverable => "ok.deliverable",
+    ProbeUnavailable => "probe.unavailable",
     Inconclusive => "inconclusive",
 }
 

@@ -10,6 +10,7 @@
 
 pub mod classify;
 mod dns;
+mod live;
 pub mod observe;
 pub mod policy;
 mod smtp;
@@ -43,6 +44,29 @@ pub struct Diagnosis {
     pub findings: Vec<Finding>,
     /// One per recipient the complaint names, in its order.
     pub recipients: Vec<RecipientCause>,
+    /// What the probes asked and heard, for a report with no world of its own to log
+    /// (`check`).
+    pub probed: ProbeLog,
+}
+
+/// The probes' questions and conversations, as lines.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProbeLog {
+    /// Each DNS question to the resolver and its answer, then the walk from the root.
+    pub dns: Vec<String>,
+    /// Each SMTP conversation, one line per command.
+    pub smtp: Vec<Vec<String>>,
+}
+
+impl ProbeLog {
+    fn of(facts: &Facts) -> Self {
+        let mut log = ProbeLog::default();
+        for d in &facts.domains {
+            log.dns.extend(dns::evidence(d));
+            log.smtp.extend(d.smtp.iter().map(smtp::evidence));
+        }
+        log
+    }
 }
 
 /// Why one recipient fared as it did.
@@ -74,11 +98,14 @@ pub fn probe_evidence(p: &crate::probe::smtp::SmtpProbe) -> Vec<String> {
     smtp::evidence(p)
 }
 
+/// The probe of `domain`, when it could test anything: a resolver that answered nothing at
+/// all is no evidence about the domain.
 fn domain_probe<'a>(facts: &'a Facts, domain: &str) -> Option<&'a DomainProbe> {
     facts
         .domains
         .iter()
         .find(|d| d.domain.eq_ignore_ascii_case(domain))
+        .filter(|d| !d.resolver_silent)
 }
 
 /// The SPF rule for the checker's own evaluation, when it explains a refusal about SPF.
@@ -388,15 +415,17 @@ fn attribute(facts: &Facts, story: &Story, local: &transport::Local) -> Attribut
         }
         return a;
     }
-    from_probes(facts, story).unwrap_or_else(|| {
-        Attribution::new(
-            RuleId::Inconclusive,
-            format!(
-                "Nothing the checker can see explains what happened to {}",
-                story.address
-            ),
-        )
-    })
+    from_probes(facts, story)
+        .or_else(|| live::outcome(facts, story))
+        .unwrap_or_else(|| {
+            Attribution::new(
+                RuleId::Inconclusive,
+                format!(
+                    "Nothing the checker can see explains what happened to {}",
+                    story.address
+                ),
+            )
+        })
 }
 
 /// With nothing probed (a notice read on its own), only what the text supports: a DNS
@@ -608,7 +637,7 @@ pub fn diagnose(facts: &Facts, stories: &[Story]) -> Diagnosis {
     let mut findings: Vec<(usize, &Rule, Finding)> = Vec::new();
     let mut by_rule: BTreeMap<RuleId, Vec<&(&Story, Attribution)>> = BTreeMap::new();
     for pair in &attributions {
-        if !matches!(pair.1.rule, RuleId::OkDelivered | RuleId::Inconclusive) {
+        if !is_outcome(pair.1.rule) {
             by_rule.entry(pair.1.rule).or_default().push(pair);
         }
     }
@@ -639,16 +668,53 @@ pub fn diagnose(facts: &Facts, stories: &[Story]) -> Diagnosis {
             findings.push(f);
             (RuleId::OkDelivered, s)
         }
-        None => {
-            let f = outcome_finding(RuleId::Inconclusive, &attributions);
+        // `check`: every recipient accepted (or its test message taken) now.
+        None if !attributions.is_empty()
+            && attributions
+                .iter()
+                .all(|(_, a)| matches!(a.rule, RuleId::OkDelivered | RuleId::OkDeliverable)) =>
+        {
+            let id = if attributions
+                .iter()
+                .all(|(_, a)| a.rule == RuleId::OkDelivered)
+            {
+                RuleId::OkDelivered
+            } else {
+                RuleId::OkDeliverable
+            };
+            let f = live::finding(id, &attributions);
             let s = f.2.summary.clone();
             findings.push(f);
-            (RuleId::Inconclusive, s)
+            (id, s)
+        }
+        None => {
+            // What could not be tested is said as such, and is no cause; what was tested and
+            // explains nothing is inconclusive in its own right.
+            let untested = attributions
+                .iter()
+                .any(|(_, a)| a.rule == RuleId::ProbeUnavailable);
+            let unexplained = !untested
+                || attributions
+                    .iter()
+                    .any(|(_, a)| a.rule == RuleId::Inconclusive);
+            let mut summary = None;
+            if untested {
+                let f = live::finding(RuleId::ProbeUnavailable, &attributions);
+                summary = Some(format!("Not tested: {}", f.2.summary));
+                findings.push(f);
+            }
+            if unexplained {
+                let f = outcome_finding(RuleId::Inconclusive, &attributions);
+                summary.get_or_insert_with(|| f.2.summary.clone());
+                findings.push(f);
+            }
+            (RuleId::Inconclusive, summary.unwrap_or_default())
         }
     };
     // By each finding's own severity: a probe-only finding may be milder than its rule.
     findings.sort_by_key(|(order, _, f)| (f.severity, *order));
     Diagnosis {
+        probed: ProbeLog::of(facts),
         verdict,
         verdict_summary,
         findings: findings.into_iter().map(|(_, _, f)| f).collect(),
@@ -661,6 +727,17 @@ pub fn diagnose(facts: &Facts, stories: &[Story]) -> Diagnosis {
             })
             .collect(),
     }
+}
+
+/// Rules that say how things stand rather than what went wrong: never a cause.
+fn is_outcome(rule: RuleId) -> bool {
+    matches!(
+        rule,
+        RuleId::OkDelivered
+            | RuleId::OkDeliverable
+            | RuleId::ProbeUnavailable
+            | RuleId::Inconclusive
+    )
 }
 
 fn verdict_summary(group: &[&(&Story, Attribution)]) -> String {
@@ -820,7 +897,7 @@ fn observations(
     }
     // A fault the probes meet now, behind no failure anyone saw (the MX went down after the
     // mail was delivered): worth knowing, never the verdict.
-    for d in &facts.domains {
+    for d in facts.domains.iter().filter(|d| !d.resolver_silent) {
         let now = dns::locate(d)
             .map(|f| (f.rule, f.summary, f.evidence))
             .or_else(|| {

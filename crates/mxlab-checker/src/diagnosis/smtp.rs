@@ -10,7 +10,12 @@ use super::classify::{Symptom, classify};
 /// The symptom the probes of one recipient met; `None` when the probes went through (or there
 /// were none).
 pub fn met(probes: &[&SmtpProbe]) -> Option<Symptom> {
-    let results: Vec<&SmtpResult> = probes.iter().map(|p| &p.result).collect();
+    // A target this host could not even try says nothing about the remote.
+    let results: Vec<&SmtpResult> = probes
+        .iter()
+        .map(|p| &p.result)
+        .filter(|r| !matches!(r, SmtpResult::Unreachable(_)))
+        .collect();
     if results.is_empty() {
         return None;
     }
@@ -25,7 +30,7 @@ pub fn met(probes: &[&SmtpProbe]) -> Option<Symptom> {
             SmtpResult::BannerTimeout => Symptom::BannerTimeout,
             SmtpResult::ClosedBeforeBanner => Symptom::Disconnected,
             SmtpResult::Rejected(reply) => classify(&reply.one_line()),
-            SmtpResult::Greeted { .. } => unreachable!("none greeted"),
+            SmtpResult::Greeted { .. } | SmtpResult::Unreachable(_) => return None,
         };
         return Some(symptom);
     };
@@ -72,14 +77,43 @@ fn line(p: &SmtpProbe, what: String) -> String {
     format!("probe: {} ({}:{}) {what}", p.host, p.ip, p.port)
 }
 
+/// A wait as people say it: "5 minutes", "3 s".
+fn limit(d: std::time::Duration) -> String {
+    let secs = d.as_secs();
+    if d.subsec_nanos() == 0 && secs >= 60 && secs.is_multiple_of(60) {
+        let m = secs / 60;
+        return format!("{m} minute{}", if m == 1 { "" } else { "s" });
+    }
+    let n = format!("{:.3}", d.as_secs_f64());
+    format!("{} s", n.trim_end_matches('0').trim_end_matches('.'))
+}
+
+#[cfg(test)]
+#[test]
+fn waits_as_people_say_them() {
+    use std::time::Duration;
+    assert_eq!(limit(Duration::from_secs(300)), "5 minutes");
+    assert_eq!(limit(Duration::from_secs(60)), "1 minute");
+    assert_eq!(limit(Duration::from_secs(3)), "3 s");
+    assert_eq!(limit(Duration::from_millis(1500)), "1.5 s");
+    assert_eq!(limit(Duration::from_secs(90)), "90 s");
+}
+
 /// The probe's conversation as evidence lines.
 pub fn evidence(p: &SmtpProbe) -> Vec<String> {
     match &p.result {
+        SmtpResult::Unreachable(e) => vec![line(
+            p,
+            format!("connect → could not be attempted from this host ({e})"),
+        )],
         SmtpResult::Refused(e) => vec![line(p, format!("connect → refused ({e})"))],
         SmtpResult::ConnectTimeout => vec![line(p, "connect → no answer (timed out)".into())],
         SmtpResult::BannerTimeout => vec![line(
             p,
-            "connect → accepted, but no greeting within 5 minutes".into(),
+            format!(
+                "connect → accepted, but no greeting within {}",
+                limit(p.banner_limit)
+            ),
         )],
         SmtpResult::ClosedBeforeBanner => {
             vec![line(p, "connect → closed before greeting".into())]
@@ -102,4 +136,12 @@ pub fn domain_accepts_postmaster(p: &SmtpProbe) -> bool {
     p.result
         .step(Step::RcptPostmaster)
         .is_some_and(|s| s.outcome.positive())
+}
+
+/// No connection could even be attempted: every target was out of this host's reach.
+pub fn untried(probes: &[&SmtpProbe]) -> bool {
+    !probes.is_empty()
+        && probes
+            .iter()
+            .all(|p| matches!(p.result, SmtpResult::Unreachable(_)))
 }

@@ -530,3 +530,120 @@ mod receiver_policies {
         assert_eq!(d.verdict, RuleId::DmarcReject);
     }
 }
+
+/// `check`'s probe of p.test: MX hosts reached as `results` say, for a@p.test.
+fn live(results: Vec<(&str, crate::probe::smtp::SmtpResult)>, send: bool) -> Diagnosis {
+    use crate::probe::smtp::SmtpProbe;
+    use crate::probe::{DomainProbe, Mode};
+    use mxlab_net::mx::{MxHost, Resolution, Route};
+    let smtp: Vec<SmtpProbe> = results
+        .into_iter()
+        .map(|(ip, result)| SmtpProbe {
+            host: "mx.p.test".into(),
+            ip: ip.parse().unwrap(),
+            port: 25,
+            recipient: "a@p.test".into(),
+            at: std::time::Duration::ZERO,
+            banner_limit: std::time::Duration::from_secs(300),
+            result,
+        })
+        .collect();
+    let facts = Facts {
+        recipients: vec!["a@p.test".into()],
+        probed: true,
+        mode: Mode::Check { send },
+        domains: vec![DomainProbe {
+            domain: "p.test".into(),
+            resolution: Resolution {
+                domain: "p.test".into(),
+                route: Route::Mx(vec![MxHost {
+                    name: "mx.p.test".into(),
+                    preference: 10,
+                    addresses: Ok(smtp.iter().map(|p| p.ip).collect()),
+                }]),
+                exchanges: Vec::new(),
+            },
+            trace: None,
+            smtp,
+            resolver_silent: false,
+        }],
+        ..Facts::default()
+    };
+    diagnose(&facts)
+}
+
+fn greeted(steps: &[(crate::probe::smtp::Step, u16)]) -> crate::probe::smtp::SmtpResult {
+    use crate::probe::smtp::{Outcome, ProbeStep, SmtpResult};
+    use mxlab_vocab::Reply;
+    SmtpResult::Greeted {
+        banner: Reply::new(220, None, "mx.p.test ESMTP"),
+        steps: steps
+            .iter()
+            .map(|(step, code)| ProbeStep {
+                step: *step,
+                sent: step.to_string(),
+                outcome: Outcome::Reply(Reply::new(*code, None, "ok")),
+            })
+            .collect(),
+    }
+}
+
+#[test]
+fn a_live_check_names_what_the_probe_got_through_to() {
+    use crate::probe::smtp::{SmtpResult, Step};
+    let accepted = [
+        (Step::Ehlo, 250),
+        (Step::Mail, 250),
+        (Step::Rcpt, 250),
+        (Step::RcptPostmaster, 550),
+        (Step::Rset, 250),
+    ];
+    let d = live(vec![("127.0.0.10", greeted(&accepted))], false);
+    assert_eq!(d.verdict, RuleId::OkDeliverable, "{d:?}");
+    // A refused postmaster only tells more; the recipient was accepted.
+    assert_eq!(cause(&d, "a@p.test"), RuleId::OkDeliverable);
+
+    let sent = [
+        (Step::Ehlo, 250),
+        (Step::Mail, 250),
+        (Step::Rcpt, 250),
+        (Step::Data, 354),
+        (Step::EndOfData, 250),
+    ];
+    let d = live(vec![("127.0.0.10", greeted(&sent))], true);
+    assert_eq!(d.verdict, RuleId::OkDelivered);
+
+    // An IPv6 target out of this host's reach is skipped for the next one.
+    let d = live(
+        vec![
+            (
+                "::1",
+                SmtpResult::Unreachable("Network is unreachable".into()),
+            ),
+            ("127.0.0.10", greeted(&accepted)),
+        ],
+        false,
+    );
+    assert_eq!(d.verdict, RuleId::OkDeliverable);
+
+    // The refusal the probe meets is the failure.
+    let refused = [(Step::Ehlo, 250), (Step::Mail, 250), (Step::Rcpt, 550)];
+    let d = live(vec![("127.0.0.10", greeted(&refused))], false);
+    assert_ne!(d.verdict, RuleId::OkDeliverable);
+}
+
+#[test]
+fn a_probe_this_host_cannot_run_blames_nobody() {
+    use crate::probe::smtp::SmtpResult;
+    let d = live(
+        vec![(
+            "::1",
+            SmtpResult::Unreachable("Network is unreachable".into()),
+        )],
+        false,
+    );
+    assert_eq!(d.verdict, RuleId::Inconclusive);
+    let rules: Vec<RuleId> = d.findings.iter().map(|f| f.rule).collect();
+    assert_eq!(rules, [RuleId::ProbeUnavailable], "{d:?}");
+    assert!(d.verdict_summary.starts_with("Not tested:"));
+}

@@ -10,11 +10,31 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use hickory_proto::rr::{Name, RecordType};
-use mxlab_net::mx::{self, Resolution};
+use mxlab_net::Answer;
+use mxlab_net::mx::{self, Resolution, Route};
 use mxlab_net::walk::{Walk, Walker};
 use mxlab_net::{Clock, DnsClient, Network};
 
 use smtp::{SmtpProbe, SmtpTimeouts};
+
+/// What the probes are for, which decides how far the SMTP probe goes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Mode {
+    /// After the fact, beside the artifacts of a failure: the whole transaction, with a
+    /// short test message.
+    #[default]
+    Investigate,
+    /// `mxlab check`: whether mail goes through now. RCPT for the recipient and postmaster,
+    /// then RSET and QUIT; DATA only with `send`. A probe that cannot run from here says so
+    /// instead of blaming the remote.
+    Check { send: bool },
+}
+
+impl Mode {
+    pub fn is_check(self) -> bool {
+        matches!(self, Mode::Check { .. })
+    }
+}
 
 /// Where and how to probe from.
 pub struct ProbeEnv<'a> {
@@ -39,6 +59,7 @@ pub struct ProbeEnv<'a> {
     pub dnsbl_zones: Vec<String>,
     /// Public suffixes beyond the built-in list, for DMARC's organizational domains.
     pub public_suffixes: Vec<String>,
+    pub mode: Mode,
 }
 
 #[derive(Clone, Debug)]
@@ -50,6 +71,9 @@ pub struct DomainProbe {
     /// The SMTP probe of each target, in routing order, up to the first that greets; then
     /// that host again for each further recipient.
     pub smtp: Vec<SmtpProbe>,
+    /// `check` only: the resolver answered nothing at all — not the domain's lookup, not even
+    /// a question about the root — so nothing about the domain could be tested through it.
+    pub resolver_silent: bool,
 }
 
 impl DomainProbe {
@@ -92,6 +116,16 @@ pub async fn probe_domain(env: &ProbeEnv<'_>, domain: &str, recipients: &[String
         env.dns_attempts,
     );
     let resolution = mx::resolve(&client, domain).await;
+    let resolver_silent = env.mode.is_check() && resolver_silent(&client, &resolution).await;
+    if resolver_silent {
+        return DomainProbe {
+            domain: domain.to_string(),
+            resolution,
+            trace: None,
+            smtp: Vec::new(),
+            resolver_silent,
+        };
+    }
     let mut probes = Vec::new();
     let mut greeter = None;
     for (host, ip) in resolution.targets() {
@@ -128,7 +162,23 @@ pub async fn probe_domain(env: &ProbeEnv<'_>, domain: &str, recipients: &[String
         resolution,
         trace,
         smtp: probes,
+        resolver_silent,
     }
+}
+
+/// Whether the resolver failed to answer the domain's lookup for want of any reply, and
+/// answers no question about the root either: then it is unreachable from here (or not a
+/// DNS server), which says nothing about the domain.
+async fn resolver_silent(client: &DnsClient<'_>, resolution: &Resolution) -> bool {
+    let unanswered = |a: &Answer| matches!(a, Answer::Timeout | Answer::Error(_));
+    let failed = match &resolution.route {
+        Route::LookupFailed { answer, .. } => unanswered(answer),
+        _ => false,
+    };
+    if !failed {
+        return false;
+    }
+    unanswered(&client.query(&Name::root(), RecordType::NS).await.answer)
 }
 
 /// The sender's SPF as an administrator checks it: RFC 7208 for the sending IP, MAIL FROM and

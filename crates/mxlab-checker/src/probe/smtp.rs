@@ -11,7 +11,7 @@ use mxlab_net::smtp_client::{Broken, Client};
 use mxlab_net::{Clock, Network};
 use mxlab_vocab::{Reply, TlsFailure};
 
-use super::ProbeEnv;
+use super::{Mode, ProbeEnv};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -73,8 +73,11 @@ pub enum Step {
     EhloTls,
     Mail,
     Rcpt,
-    /// RCPT for postmaster@ the same domain, after the recipient was refused.
+    /// RCPT for postmaster@ the same domain, after the recipient was refused (and, under
+    /// `check`, after it was accepted too).
     RcptPostmaster,
+    /// `check` without --send: the transaction abandoned after RCPT.
+    Rset,
     Data,
     EndOfData,
 }
@@ -90,6 +93,7 @@ impl fmt::Display for Step {
             Step::Mail => "mail",
             Step::Rcpt => "rcpt",
             Step::RcptPostmaster => "rcpt-postmaster",
+            Step::Rset => "rset",
             Step::Data => "data",
             Step::EndOfData => "end-of-data",
         })
@@ -106,6 +110,10 @@ pub struct ProbeStep {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SmtpResult {
+    /// The connection could not even be attempted from here: no route to the address (an
+    /// IPv6 target from a host without IPv6), or the local host forbids it. Says nothing
+    /// about the remote.
+    Unreachable(String),
     /// The port is closed.
     Refused(String),
     /// No answer to the connection attempt.
@@ -132,7 +140,8 @@ impl SmtpResult {
         }
     }
 
-    /// The first step that did not succeed (an EHLO refused and answered by HELO aside).
+    /// The first step that did not succeed (an EHLO refused and answered by HELO aside, and
+    /// the postmaster question and RSET, which only tell more).
     pub fn failed_step(&self) -> Option<&ProbeStep> {
         let SmtpResult::Greeted { steps, .. } = self else {
             return None;
@@ -140,9 +149,24 @@ impl SmtpResult {
         let helo_ok = steps
             .iter()
             .any(|s| s.step == Step::Helo && s.outcome.positive());
-        steps
-            .iter()
-            .find(|s| !(s.outcome.positive() || s.step == Step::Ehlo && helo_ok))
+        steps.iter().find(|s| {
+            !(s.outcome.positive()
+                || s.step == Step::Ehlo && helo_ok
+                || matches!(s.step, Step::RcptPostmaster | Step::Rset))
+        })
+    }
+
+    /// The recipient was accepted at RCPT.
+    pub fn recipient_accepted(&self) -> bool {
+        self.failed_step().is_none() && self.step(Step::Rcpt).is_some_and(|s| s.outcome.positive())
+    }
+
+    /// The message was accepted: 250 to the end of data.
+    pub fn delivered(&self) -> bool {
+        self.failed_step().is_none()
+            && self
+                .step(Step::EndOfData)
+                .is_some_and(|s| s.outcome.positive())
     }
 }
 
@@ -155,6 +179,8 @@ pub struct SmtpProbe {
     pub recipient: String,
     /// Story time the probe started, since start.
     pub at: Duration,
+    /// How long the probe waited for the greeting.
+    pub banner_limit: Duration,
     pub result: SmtpResult,
 }
 
@@ -191,6 +217,7 @@ pub async fn probe(env: &ProbeEnv<'_>, host: &str, ip: IpAddr, recipient: &str) 
         port: env.smtp_port,
         recipient: recipient.to_string(),
         at,
+        banner_limit: env.smtp.banner,
         result,
     }
 }
@@ -234,6 +261,7 @@ async fn run(
     let t = env.smtp;
     let stream = match clock.timeout(t.connect, net.connect(env.from_ip, to)).await {
         None => return SmtpResult::ConnectTimeout,
+        Some(Err(e)) if stopped_here(&e) => return SmtpResult::Unreachable(e.to_string()),
         Some(Err(e)) => return SmtpResult::Refused(e.to_string()),
         Some(Ok(s)) => s,
     };
@@ -254,6 +282,18 @@ async fn run(
         banner,
         steps: s.steps,
     }
+}
+
+/// Errors that come from this host, not the remote: no route to the network (no IPv6
+/// here), a local firewall's refusal, a source address that is not ours. A refused
+/// connection (RST) or an unreachable host (ICMP from a router on the way) is the remote's.
+fn stopped_here(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::NetworkUnreachable
+            | std::io::ErrorKind::PermissionDenied
+            | std::io::ErrorKind::AddrNotAvailable
+    )
 }
 
 /// Everything after the greeting, as far as the server lets it go.
@@ -316,6 +356,18 @@ async fn transaction(s: &mut Session<'_>, env: &ProbeEnv<'_>, host: &str, recipi
             let postmaster = format!("RCPT TO:<postmaster@{domain}>");
             s.step(Step::RcptPostmaster, t.command, &postmaster).await;
         }
+        quit(s, t.command).await;
+        return;
+    }
+    if env.mode == (Mode::Check { send: false }) {
+        // RFC 5321 §4.5.1: every domain takes mail for postmaster; then nothing is sent.
+        if let Some((_, domain)) = recipient.rsplit_once('@')
+            && !recipient.eq_ignore_ascii_case(&format!("postmaster@{domain}"))
+        {
+            let postmaster = format!("RCPT TO:<postmaster@{domain}>");
+            s.step(Step::RcptPostmaster, t.command, &postmaster).await;
+        }
+        s.step(Step::Rset, t.command, "RSET").await;
         quit(s, t.command).await;
         return;
     }

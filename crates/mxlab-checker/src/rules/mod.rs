@@ -598,6 +598,16 @@ pub static RULES: &[Rule] = &[
         detect: None,
     },
     Rule {
+        id: RuleId::OkDeliverable,
+        fires: "`mxlab check` without --send: the probe reached the recipient's server, which accepted the recipient at RCPT, and no failure was seen or met.",
+        severity: Severity::Info,
+        role: Role::Outcome,
+        title: "The recipient's server accepts mail for the recipient now",
+        explanation: "DNS routes the domain, an MX host greets, and it accepts the recipient at RCPT; no message was sent (DATA is sent only with --send), so a refusal of the message itself (size, content, DMARC after the data) is not tested.",
+        remediation: &[],
+        detect: None,
+    },
+    Rule {
         id: RuleId::NoticeAutoReply,
         fires: "The message read is an automatic reply (RFC 3834 `Auto-Submitted: auto-replied`, an out-of-office or vacation answer) with no delivery-status report in it.",
         severity: Severity::Info,
@@ -616,6 +626,19 @@ pub static RULES: &[Rule] = &[
         explanation: "The mail was delivered, and a recipient (or their provider's filter) reported it as abuse through a feedback loop. Nothing failed, but repeated complaints hurt the sender's reputation.",
         remediation: &[
             "Stop sending to the complaining recipient, and look at why they did not expect the mail (list hygiene, unsubscribe links).",
+        ],
+        detect: None,
+    },
+    Rule {
+        id: RuleId::ProbeUnavailable,
+        fires: "`mxlab check`: a probe could not run from here — nothing answers DNS at the resolver asked (not even about the root), or no connection to any MX host could even be attempted (no route, as without IPv6; refused by the local host).",
+        severity: Severity::Warning,
+        role: Role::Outcome,
+        title: "A probe could not run from this host",
+        explanation: "What could not be tested is not a failure of the remote side: the checker's own network stopped the probe. The verdict is `inconclusive`; the finding says what was not tested.",
+        remediation: &[
+            "Run `mxlab check` from a host that can reach the resolver (--dns) and the MX hosts on port 25 (--smtp-port): many client networks block outbound port 25.",
+            "Give --dns a resolver that answers (`dig @<resolver> . NS` must get a reply).",
         ],
         detect: None,
     },
