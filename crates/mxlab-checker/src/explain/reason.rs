@@ -384,22 +384,6 @@ pub fn reason(
     }
 }
 
-fn is_temporary(symptom: &Symptom) -> bool {
-    matches!(
-        symptom,
-        Symptom::ConnectTimeout
-            | Symptom::ConnectRefused
-            | Symptom::ConnectFailed
-            | Symptom::BannerTimeout
-            | Symptom::DataTimeout
-            | Symptom::DroppedTimedOut
-            | Symptom::Disconnected
-            | Symptom::DnsTempFailure { .. }
-            | Symptom::Transient
-            | Symptom::Summary
-    )
-}
-
 /// What the classifier's symptom says by itself.
 fn by_symptom(symptom: &Symptom, lower: &str) -> Option<Reason> {
     use Symptom as S;
