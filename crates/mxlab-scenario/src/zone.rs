@@ -36,6 +36,7 @@ pub struct ZoneError {
 }
 
 pub fn parse_zone(origin: &str, text: &str) -> Result<ParsedZone, ZoneError> {
+    refuse_file_directives(text)?;
     let origin_name = Name::from_ascii(origin).map_err(|e| ZoneError {
         line: 0,
         message: format!("zone origin `{origin}`: {e}"),
@@ -73,6 +74,47 @@ pub fn parse_zone(origin: &str, text: &str) -> Result<ParsedZone, ZoneError> {
     }
 }
 
+/// `$INCLUDE` reads a file of this machine into the zone, which `serve` would then hand to any
+/// client that asks: a scenario's zones are self-contained, so the directive is refused before
+/// hickory's parser could follow it. (`$ORIGIN` and `$TTL` read nothing and stay.)
+fn refuse_file_directives(text: &str) -> Result<(), ZoneError> {
+    for (line, content) in text.lines().enumerate() {
+        if let Some(word) = directives(content).find(|w| w.eq_ignore_ascii_case("INCLUDE")) {
+            return Err(ZoneError {
+                line,
+                message: format!(
+                    "`${word}` reads a file into the zone; a scenario's zones are self-contained: write the records here"
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The `$WORD` directives of one master-file line, outside quoted strings and comments.
+fn directives(line: &str) -> impl Iterator<Item = &str> {
+    let mut quoted = false;
+    let mut escaped = false;
+    let mut found = Vec::new();
+    for (i, c) in line.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            '"' => quoted = !quoted,
+            ';' if !quoted => break,
+            '$' if !quoted => {
+                let rest = &line[i + 1..];
+                let end = rest
+                    .find(|c: char| !c.is_ascii_alphanumeric())
+                    .unwrap_or(rest.len());
+                found.push(&rest[..end]);
+            }
+            _ => {}
+        }
+    }
+    found.into_iter()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,6 +137,18 @@ mod tests {
         let bad = format!("{GOOD}www 300 IN A not-an-address\nmail 300 IN A 127.0.0.11\n");
         let err = parse_zone("remote.test", &bad).unwrap_err();
         assert_eq!(err.line, 4, "{err:?}");
+    }
+
+    #[test]
+    fn include_is_refused_wherever_it_is_written() {
+        for line in ["$INCLUDE /etc/passwd", "  $include /etc/hostname x.test.", "($INCLUDE /x"] {
+            let text = format!("{GOOD}{line}\n");
+            let err = parse_zone("remote.test", &text).unwrap_err();
+            assert_eq!(err.line, 4, "{line}: {err:?}");
+            assert!(err.message.contains("reads a file"), "{err:?}");
+        }
+        let quoted = format!("{GOOD}txt 300 IN TXT \"$INCLUDE is text here\" ; $INCLUDE\n");
+        assert!(parse_zone("remote.test", &quoted).is_ok());
     }
 
     #[test]
