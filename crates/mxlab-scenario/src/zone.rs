@@ -51,6 +51,25 @@ pub fn parse_zone(origin: &str, text: &str) -> Result<ParsedZone, ZoneError> {
                     message: format!("zone `{origin}` has no SOA record at its apex"),
                 });
             }
+            if let Some(name) = cname_conflict(&records) {
+                // The first prefix of lines with the conflict ends at the line that made it.
+                let lines: Vec<&str> = text.split_inclusive('\n').collect();
+                let mut end = 0;
+                let mut line = 0;
+                for (i, l) in lines.iter().enumerate() {
+                    end += l.len();
+                    if parse(&text[..end]).is_ok_and(|(_, r)| cname_conflict(&r).is_some()) {
+                        line = i;
+                        break;
+                    }
+                }
+                return Err(ZoneError {
+                    line,
+                    message: format!(
+                        "{name} has a CNAME and other data: a name with a CNAME has nothing else (RFC 1034 §3.6.2)"
+                    ),
+                });
+            }
             Ok(ParsedZone { origin, records })
         }
         Err(error) => {
@@ -72,6 +91,23 @@ pub fn parse_zone(origin: &str, text: &str) -> Result<ParsedZone, ZoneError> {
             })
         }
     }
+}
+
+/// A name with a CNAME and anything else (another CNAME included), which no server can load.
+fn cname_conflict(records: &BTreeMap<RrKey, RecordSet>) -> Option<Name> {
+    use hickory_proto::rr::RecordType;
+    records.iter().find_map(|(key, set)| {
+        if key.record_type != RecordType::CNAME {
+            return None;
+        }
+        let name = set.name();
+        let others = records.iter().any(|(k, s)| {
+            s.name() == name
+                && k.record_type != RecordType::CNAME
+                && !matches!(k.record_type, RecordType::RRSIG | RecordType::NSEC)
+        });
+        (others || set.records_without_rrsigs().count() > 1).then(|| name.clone())
+    })
 }
 
 /// `$INCLUDE` reads a file of this machine into the zone, which `serve` would then hand to any
@@ -149,6 +185,14 @@ mod tests {
         }
         let quoted = format!("{GOOD}txt 300 IN TXT \"$INCLUDE is text here\" ; $INCLUDE\n");
         assert!(parse_zone("remote.test", &quoted).is_ok());
+    }
+
+    #[test]
+    fn a_cname_beside_other_data_is_located() {
+        let text = format!("{GOOD}www 300 IN A 127.0.0.11\nmx1 300 IN CNAME www\nz 300 IN A 127.0.0.12\n");
+        let err = parse_zone("remote.test", &text).unwrap_err();
+        assert_eq!(err.line, 5, "{err:?}");
+        assert!(err.message.contains("CNAME and other data"), "{err:?}");
     }
 
     #[test]
