@@ -119,7 +119,10 @@ mod tests {
         let long = "k".repeat(3_000_000);
         let m = readable(&format!("unknown field `{long}`, expected one of `a`, `b`"));
         assert!(m.len() < 200, "{m}");
-        assert!(m.contains("(3000000 characters)`, expected one of `a`, `b`"), "{m}");
+        assert!(
+            m.contains("(3000000 characters)`, expected one of `a`, `b`"),
+            "{m}"
+        );
         assert_eq!(readable("`a\r\nb\0`"), "`a\\r\\nb\\u{0}`");
         assert!(readable(&"x".repeat(5000)).chars().count() <= MAX_MESSAGE);
     }

@@ -48,7 +48,12 @@ pub fn load_path(path: &Path) -> Result<Scenario, LoadError> {
 pub fn load_str(name: &str, source: &str, text: &str) -> Result<Scenario, LoadError> {
     let file: ScenarioFile = toml::from_str(text).map_err(|e| {
         let span = e.span().unwrap_or(0..0);
-        LoadError::at(source, text, span.start, toml_message(text, span, e.message()))
+        LoadError::at(
+            source,
+            text,
+            span.start,
+            toml_message(text, span, e.message()),
+        )
     })?;
     let at = |span: Range<usize>, msg: String| LoadError::at(source, text, span.start, msg);
     // Where a key of the file sits, for checks made after reading it; the document is only
@@ -87,7 +92,9 @@ pub fn load_str(name: &str, source: &str, text: &str) -> Result<Scenario, LoadEr
                     source,
                     line,
                     col,
-                    format!("{owner} has address {ip}, outside 127.0.0.0/8 and ::1: {LOOPBACK_ONLY}"),
+                    format!(
+                        "{owner} has address {ip}, outside 127.0.0.0/8 and ::1: {LOOPBACK_ONLY}"
+                    ),
                 ));
             }
         }
@@ -107,13 +114,16 @@ pub fn load_str(name: &str, source: &str, text: &str) -> Result<Scenario, LoadEr
             let path = [&host_path[..], &[Step::Key("banner")]].concat();
             return Err(key_at(&path, format!("host `{name}`: {problem}")));
         }
-        if let Some(first) = file.smtp.hosts[..h].iter().find(|other| {
-            same_name(other.name.get_ref(), name)
-        }) {
+        if let Some(first) = file.smtp.hosts[..h]
+            .iter()
+            .find(|other| same_name(other.name.get_ref(), name))
+        {
             let (line, _) = crate::error::line_col(text, first.name.span().start);
             return Err(at(
                 host.name.span(),
-                format!("SMTP host `{name}` is already described at line {line}: one host, one entry (put all its rules there)"),
+                format!(
+                    "SMTP host `{name}` is already described at line {line}: one host, one entry (put all its rules there)"
+                ),
             ));
         }
         let address = match &host.address {
@@ -143,7 +153,10 @@ pub fn load_str(name: &str, source: &str, text: &str) -> Result<Scenario, LoadEr
                 path.extend(key.map(Step::Key));
                 let message = format!("host `{name}`, rule {}: {message}", r + 1);
                 let located = Locator::new(text);
-                let span = located.key(&path).or_else(|| located.key(&rule_path)).unwrap_or(0..0);
+                let span = located
+                    .key(&path)
+                    .or_else(|| located.key(&rule_path))
+                    .unwrap_or(0..0);
                 return Err(at(span, message));
             }
         }
@@ -163,18 +176,30 @@ pub fn load_str(name: &str, source: &str, text: &str) -> Result<Scenario, LoadEr
     }
 
     for (f, fault) in file.dns.faults.iter().enumerate() {
-        let path = |key| [Step::Key("dns"), Step::Key("faults"), Step::Index(f), Step::Key(key)];
+        let path = |key| {
+            [
+                Step::Key("dns"),
+                Step::Key("faults"),
+                Step::Index(f),
+                Step::Key(key),
+            ]
+        };
         let name = &fault.name;
         if fault.action == DnsAction::Delay && fault.delay.is_none_or(|d| d.get().is_zero()) {
             return Err(key_at(
                 &path("action"),
-                format!("fault for `{name}`: action `delay` needs `delay = \"<how long>\"`, e.g. delay = \"3s\""),
+                format!(
+                    "fault for `{name}`: action `delay` needs `delay = \"<how long>\"`, e.g. delay = \"3s\""
+                ),
             ));
         }
         if fault.action != DnsAction::Delay && fault.delay.is_some() {
             return Err(key_at(
                 &path("delay"),
-                format!("fault for `{name}`: `delay` goes with `action = \"delay\"`; this fault's action is `{}`", dns_action_name(fault.action)),
+                format!(
+                    "fault for `{name}`: `delay` goes with `action = \"delay\"`; this fault's action is `{}`",
+                    dns_action_name(fault.action)
+                ),
             ));
         }
         if let (Some(from), Some(until)) = (fault.from, fault.until)
@@ -182,7 +207,9 @@ pub fn load_str(name: &str, source: &str, text: &str) -> Result<Scenario, LoadEr
         {
             return Err(key_at(
                 &path("until"),
-                format!("fault for `{name}`: the window ends (`until = \"{until}\"`) before it begins (`from = \"{from}\"`), so the fault would never fire"),
+                format!(
+                    "fault for `{name}`: the window ends (`until = \"{until}\"`) before it begins (`from = \"{from}\"`), so the fault would never fire"
+                ),
             ));
         }
     }
@@ -224,8 +251,13 @@ pub fn load_str(name: &str, source: &str, text: &str) -> Result<Scenario, LoadEr
         ));
     }
     for (i, message) in file.sender.messages.iter().enumerate() {
-        let fields = std::iter::once(("from", &message.from, None))
-            .chain(message.to.iter().enumerate().map(|(n, to)| ("to", to, Some(n))));
+        let fields = std::iter::once(("from", &message.from, None)).chain(
+            message
+                .to
+                .iter()
+                .enumerate()
+                .map(|(n, to)| ("to", to, Some(n))),
+        );
         for (key, address, n) in fields {
             if address
                 .split_once('@')
@@ -266,7 +298,10 @@ const MIN_RETRY_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1
 fn check_retry_intervals(t: &crate::model::Transport) -> Result<(), (&'static str, String)> {
     for (key, value) in [
         ("message_retry_interval", t.message_retry_interval),
-        ("transient_failure_retry_interval", t.transient_failure_retry_interval),
+        (
+            "transient_failure_retry_interval",
+            t.transient_failure_retry_interval,
+        ),
         (
             "outbound_connection_failure_retry_interval",
             t.outbound_connection_failure_retry_interval,
@@ -275,7 +310,9 @@ fn check_retry_intervals(t: &crate::model::Transport) -> Result<(), (&'static st
         if value.get() < MIN_RETRY_INTERVAL {
             return Err((
                 key,
-                format!("`{key} = \"{value}\"`: a retry interval is at least 1s (Exchange's own default is 5m or 10m)"),
+                format!(
+                    "`{key} = \"{value}\"`: a retry interval is at least 1s (Exchange's own default is 5m or 10m)"
+                ),
             ));
         }
     }
@@ -297,7 +334,8 @@ fn banner_problem(banner: &str) -> Option<String> {
 }
 
 fn same_name(a: &str, b: &str) -> bool {
-    a.trim_end_matches('.').eq_ignore_ascii_case(b.trim_end_matches('.'))
+    a.trim_end_matches('.')
+        .eq_ignore_ascii_case(b.trim_end_matches('.'))
 }
 
 fn smtp_action_name(action: SmtpAction) -> &'static str {

@@ -69,7 +69,8 @@ impl<'i> Locator<'i> {
 mod tests {
     use super::*;
 
-    const TEXT: &str = "a = 1\n[[h]]\nname = \"x\"\n[[h]]\nname = \"y\"\n[[h.r]]\nstage = \"rcpt\"\n";
+    const TEXT: &str =
+        "a = 1\n[[h]]\nname = \"x\"\n[[h]]\nname = \"y\"\n[[h.r]]\nstage = \"rcpt\"\n";
 
     #[test]
     fn finds_keys_values_and_array_elements() {
@@ -88,8 +89,13 @@ mod tests {
         ];
         assert_eq!(l.key(&stage).map(at), Some("stage"));
         assert!(
-            l.key(&[Step::Key("h"), Step::Index(1), Step::Key("r"), Step::Index(0)])
-                .is_some()
+            l.key(&[
+                Step::Key("h"),
+                Step::Index(1),
+                Step::Key("r"),
+                Step::Index(0)
+            ])
+            .is_some()
         );
         assert_eq!(l.value(&[Step::Key("h"), Step::Index(2)]), None);
         assert_eq!(l.value(&[Step::Key("nope")]), None);

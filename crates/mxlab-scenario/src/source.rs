@@ -11,8 +11,8 @@ pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
 
 /// Reads at most [`MAX_FILE_BYTES`] (plus one, to tell a longer file) from `path`.
 pub fn read(path: &Path, label: &str) -> Result<String, LoadError> {
-    let file =
-        std::fs::File::open(path).map_err(|e| LoadError::whole_file(label, format!("cannot read: {e}")))?;
+    let file = std::fs::File::open(path)
+        .map_err(|e| LoadError::whole_file(label, format!("cannot read: {e}")))?;
     let mut bytes = Vec::new();
     file.take(MAX_FILE_BYTES + 1)
         .read_to_end(&mut bytes)

@@ -177,7 +177,11 @@ mod tests {
 
     #[test]
     fn include_is_refused_wherever_it_is_written() {
-        for line in ["$INCLUDE /etc/passwd", "  $include /etc/hostname x.test.", "($INCLUDE /x"] {
+        for line in [
+            "$INCLUDE /etc/passwd",
+            "  $include /etc/hostname x.test.",
+            "($INCLUDE /x",
+        ] {
             let text = format!("{GOOD}{line}\n");
             let err = parse_zone("remote.test", &text).unwrap_err();
             assert_eq!(err.line, 4, "{line}: {err:?}");
@@ -189,7 +193,8 @@ mod tests {
 
     #[test]
     fn a_cname_beside_other_data_is_located() {
-        let text = format!("{GOOD}www 300 IN A 127.0.0.11\nmx1 300 IN CNAME www\nz 300 IN A 127.0.0.12\n");
+        let text =
+            format!("{GOOD}www 300 IN A 127.0.0.11\nmx1 300 IN CNAME www\nz 300 IN A 127.0.0.12\n");
         let err = parse_zone("remote.test", &text).unwrap_err();
         assert_eq!(err.line, 5, "{err:?}");
         assert!(err.message.contains("CNAME and other data"), "{err:?}");

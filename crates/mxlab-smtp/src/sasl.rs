@@ -90,9 +90,17 @@ impl Exchange {
             return Next::Fail(reply(501, (5, 7, 0), "Authentication cancelled"));
         }
         // RFC 4954 §4: "=" is an empty initial response.
-        let decoded = if line == "=" { Some(Vec::new()) } else { base64(line) };
+        let decoded = if line == "=" {
+            Some(Vec::new())
+        } else {
+            base64(line)
+        };
         let Some(decoded) = decoded else {
-            return Next::Fail(reply(501, (5, 5, 2), "Cannot decode the response (not base64)"));
+            return Next::Fail(reply(
+                501,
+                (5, 5, 2),
+                "Cannot decode the response (not base64)",
+            ));
         };
         match self.mechanism {
             Mechanism::Plain => plain(&decoded),
@@ -200,7 +208,12 @@ mod tests {
     #[test]
     fn plain_with_and_without_initial_response() {
         let (_, next) = Exchange::start(Mechanism::Plain, "AGFsaWNlAHNlY3JldA==");
-        assert_eq!(next, Next::Done { user: "alice".into() });
+        assert_eq!(
+            next,
+            Next::Done {
+                user: "alice".into()
+            }
+        );
         let (mut x, next) = Exchange::start(Mechanism::Plain, "");
         assert_eq!(next, Next::Challenge(Reply::new(334, None, "")));
         assert_eq!(code(&x.answer("AGFsaWNlAHNlY3JldA==")), 235);
@@ -210,8 +223,16 @@ mod tests {
     fn login_asks_for_the_user_then_the_password() {
         let (mut x, next) = Exchange::start(Mechanism::Login, "");
         assert_eq!(next, Next::Challenge(Reply::new(334, None, USERNAME)));
-        assert_eq!(x.answer("YWxpY2U="), Next::Challenge(Reply::new(334, None, PASSWORD)));
-        assert_eq!(x.answer("c2VjcmV0"), Next::Done { user: "alice".into() });
+        assert_eq!(
+            x.answer("YWxpY2U="),
+            Next::Challenge(Reply::new(334, None, PASSWORD))
+        );
+        assert_eq!(
+            x.answer("c2VjcmV0"),
+            Next::Done {
+                user: "alice".into()
+            }
+        );
         // The user name as an initial response.
         let (mut x, next) = Exchange::start(Mechanism::Login, "YWxpY2U=");
         assert_eq!(code(&next), 334);
@@ -221,11 +242,21 @@ mod tests {
     #[test]
     fn cancels_and_bad_answers() {
         let (mut x, _) = Exchange::start(Mechanism::Plain, "");
-        let Next::Fail(r) = x.answer("*") else { panic!() };
-        assert_eq!((r.code, r.status.unwrap().to_string()), (501, "5.7.0".into()));
+        let Next::Fail(r) = x.answer("*") else {
+            panic!()
+        };
+        assert_eq!(
+            (r.code, r.status.unwrap().to_string()),
+            (501, "5.7.0".into())
+        );
         let (mut x, _) = Exchange::start(Mechanism::Login, "");
-        let Next::Fail(r) = x.answer("not base64!") else { panic!() };
-        assert_eq!((r.code, r.status.unwrap().to_string()), (501, "5.5.2".into()));
+        let Next::Fail(r) = x.answer("not base64!") else {
+            panic!()
+        };
+        assert_eq!(
+            (r.code, r.status.unwrap().to_string()),
+            (501, "5.5.2".into())
+        );
         // Decodes, but is no PLAIN message.
         let (_, next) = Exchange::start(Mechanism::Plain, "dXNlcg==");
         assert_eq!(code(&next), 535);

@@ -460,13 +460,20 @@ impl Session<'_> {
             return self.send(&reply(503, (5, 5, 1), "Say EHLO first")).await;
         }
         if self.authenticated {
-            return self.send(&reply(503, (5, 5, 1), "Already authenticated")).await;
+            return self
+                .send(&reply(503, (5, 5, 1), "Already authenticated"))
+                .await;
         }
         if self.mail_from.is_some() {
-            let refused = reply(503, (5, 5, 1), "AUTH not permitted during a mail transaction");
+            let refused = reply(
+                503,
+                (5, 5, 1),
+                "AUTH not permitted during a mail transaction",
+            );
             return self.send(&refused).await;
         }
-        let Some(mechanism) = sasl::Mechanism::from_proto(mechanism).filter(|m| offered.contains(m))
+        let Some(mechanism) =
+            sasl::Mechanism::from_proto(mechanism).filter(|m| offered.contains(m))
         else {
             let refused = reply(504, (5, 5, 4), "Unrecognized authentication type");
             return self.send(&refused).await;
@@ -484,7 +491,14 @@ impl Session<'_> {
                         Some(Err(too_long)) => return self.send(&too_long).await,
                         Some(Ok(answer)) => answer,
                     };
-                    self.note('C', if answer == "*" { "*".into() } else { "(credentials)".into() });
+                    self.note(
+                        'C',
+                        if answer == "*" {
+                            "*".into()
+                        } else {
+                            "(credentials)".into()
+                        },
+                    );
                     next = exchange.answer(&answer);
                 }
                 sasl::Next::Fail(refused) => return self.send(&refused).await,
@@ -497,7 +511,8 @@ impl Session<'_> {
                 }
             }
         }
-        self.send(&reply(501, (5, 5, 2), "Authentication exchange too long")).await
+        self.send(&reply(501, (5, 5, 2), "Authentication exchange too long"))
+            .await
     }
 
     /// One line of an AUTH exchange, without its line end; a `500 5.5.6` reply for one that
@@ -509,13 +524,21 @@ impl Session<'_> {
                 let line = line.trim_end_matches('\r').to_string();
                 self.pos += end + 1;
                 if end + 1 > MAX_AUTH_LINE {
-                    return Some(Err(reply(500, (5, 5, 6), "Authentication exchange line is too long")));
+                    return Some(Err(reply(
+                        500,
+                        (5, 5, 6),
+                        "Authentication exchange line is too long",
+                    )));
                 }
                 return Some(Ok(line));
             }
             if self.buf.len() - self.pos > MAX_AUTH_LINE {
                 self.discard_line().await?;
-                return Some(Err(reply(500, (5, 5, 6), "Authentication exchange line is too long")));
+                return Some(Err(reply(
+                    500,
+                    (5, 5, 6),
+                    "Authentication exchange line is too long",
+                )));
             }
             if !self.fill().await {
                 return None;

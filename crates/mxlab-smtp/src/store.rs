@@ -389,7 +389,10 @@ mod tests {
         std::os::unix::fs::symlink(&foreign, tmp.join("7.P4194305Q0.link")).unwrap();
         drop(Maildir::open(&root).unwrap());
         assert!(!dead.exists());
-        assert!(live.exists() && foreign.exists(), "a running writer's files stay");
+        assert!(
+            live.exists() && foreign.exists(),
+            "a running writer's files stay"
+        );
         let _ = fs::remove_dir_all(&root);
     }
 

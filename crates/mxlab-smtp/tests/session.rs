@@ -145,9 +145,23 @@ async fn auth_sequences_get_the_rfc_4954_replies() {
         (&["EHLO c", "AUTH PLAIN", PLAIN], "235 2.7.0"),
         (&["EHLO c", "AUTH LOGIN YWxpY2U=", "c2VjcmV0"], "235 2.7.0"),
         // Twice.
-        (&["EHLO c", &format!("AUTH PLAIN {PLAIN}"), &format!("AUTH PLAIN {PLAIN}")], "503 5.5.1"),
+        (
+            &[
+                "EHLO c",
+                &format!("AUTH PLAIN {PLAIN}"),
+                &format!("AUTH PLAIN {PLAIN}"),
+            ],
+            "503 5.5.1",
+        ),
         // Within a mail transaction.
-        (&["EHLO c", "MAIL FROM:<a@b.test>", &format!("AUTH PLAIN {PLAIN}")], "503 5.5.1"),
+        (
+            &[
+                "EHLO c",
+                "MAIL FROM:<a@b.test>",
+                &format!("AUTH PLAIN {PLAIN}"),
+            ],
+            "503 5.5.1",
+        ),
     ];
     for (lines, expected) in cases {
         let mut c = start(&h);
