@@ -153,7 +153,7 @@ fn reply(code: u16, (class, subject, detail): (u8, u16, u16), text: &str) -> Rep
 /// Strict base64 (RFC 4648 §4, padding required); `None` for anything else.
 fn base64(text: &str) -> Option<Vec<u8>> {
     let bytes = text.as_bytes();
-    if bytes.is_empty() || bytes.len() % 4 != 0 {
+    if bytes.is_empty() || !bytes.len().is_multiple_of(4) {
         return None;
     }
     let value = |c: u8| -> Option<u32> {
