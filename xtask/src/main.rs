@@ -14,12 +14,15 @@
 //!   and go-sisimai's expectations.
 //! - `bench-explain`: notices explained per second (release build).
 //! - `fuzz-explain [--iterations N] [--seed S]`: the notice reader under mutated notices.
+//! - `fuzz-scenario [--target scenario|zone|spf] [--iterations N] [--minutes M] [--seed S]`:
+//!   the scenario loader, the zone parser and the SPF record parser under mutated input.
 
 mod bench_dns;
 mod bench_smtp;
 mod explain_fuzz;
 mod explain_score;
 mod procfs;
+mod scenario_fuzz;
 
 use std::process::{Command, ExitCode};
 use std::time::Instant;
@@ -44,9 +47,10 @@ fn main() -> ExitCode {
         Some("explain-sisimai") => explain_score::sisimai(&args[1..]),
         Some("bench-explain") => explain_score::bench(&root()),
         Some("fuzz-explain") => explain_fuzz::run(&root(), &args[1..]),
+        Some("fuzz-scenario") => scenario_fuzz::run(&root(), &args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask scenario <NAME>… | --all [--json]\n       cargo xtask determinism [--runs N]\n       cargo xtask bench | bench-dns | bench-smtp\n       cargo xtask explain-score [-v] DIR… | explain-sisimai [-v] FACT_DIR SAMPLES_DIR\n       cargo xtask bench-explain | fuzz-explain [--iterations N] [--seed S]"
+                "usage: cargo xtask scenario <NAME>… | --all [--json]\n       cargo xtask determinism [--runs N]\n       cargo xtask bench | bench-dns | bench-smtp\n       cargo xtask explain-score [-v] DIR… | explain-sisimai [-v] FACT_DIR SAMPLES_DIR\n       cargo xtask bench-explain | fuzz-explain [--iterations N] [--seed S]\n       cargo xtask fuzz-scenario [--target scenario|zone|spf] [--iterations N] [--minutes M] [--seed S]"
             );
             ExitCode::from(2)
         }

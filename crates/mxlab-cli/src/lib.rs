@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 use mxlab_checker::report::Report;
 use mxlab_scenario::{LoadError, Scenario, catalog};
 
+mod ca_file;
 mod check;
 pub mod check_spf;
 mod explain;
@@ -73,6 +74,10 @@ pub enum Command {
         /// At most this many octets of captured messages in memory per SMTP host.
         #[arg(long, value_name = "OCTETS", default_value_t = default_limits().captured_bytes)]
         capture_bytes: usize,
+        /// Write the scenario CA's certificate here (a new file: an existing one is an error),
+        /// instead of into a private temporary directory; removed on shutdown.
+        #[arg(long, value_name = "FILE")]
+        tls_ca: Option<PathBuf>,
     },
     /// Read delivery notices (any MTA's DSN or NDR, an .eml or an mbox; - for stdin) and name
     /// the cause behind each.
@@ -126,6 +131,7 @@ where
             sink,
             capture_messages,
             capture_bytes,
+            tls_ca,
         } => {
             let options = mxlab_harness::serve::ServeOptions {
                 dns,
@@ -139,7 +145,7 @@ where
                     ..default_limits()
                 },
             };
-            serve(&scenario, options)
+            serve(&scenario, options, tls_ca.as_deref())
         }
         Command::Explain { files, json } => explain::run(&files, json),
         Command::Check {
@@ -249,7 +255,11 @@ fn default_limits() -> mxlab_harness::serve::Limits {
     mxlab_harness::serve::Limits::default()
 }
 
-fn serve(name: &str, options: mxlab_harness::serve::ServeOptions) -> u8 {
+fn serve(
+    name: &str,
+    options: mxlab_harness::serve::ServeOptions,
+    tls_ca: Option<&std::path::Path>,
+) -> u8 {
     let (dns, time_scale) = (options.dns, options.time_scale);
     if !(time_scale.is_finite() && time_scale > 0.0) {
         eprintln!("error: --time-scale must be a positive number");
@@ -284,34 +294,45 @@ fn serve(name: &str, options: mxlab_harness::serve::ServeOptions) -> u8 {
                 return EXIT_USAGE;
             }
         };
+        // Clients that verify STARTTLS need the scenario's CA: one more line, with its path.
+        // The file lives until shutdown (dropped after the servers stop).
+        let wants_ca = tls_ca.is_some()
+            || served
+                .smtp
+                .iter()
+                .any(|(h, _)| h.tls_certificate().is_some());
+        let ca_file = if wants_ca {
+            match ca_file::CaFile::write(&served.tls_ca_pem, tls_ca, &std::env::temp_dir()) {
+                Ok(file) => Some(file),
+                Err(e) if tls_ca.is_some() => {
+                    eprintln!(
+                        "error: --tls-ca {e} (mxlab writes a new file, never an existing one)"
+                    );
+                    served.shutdown().await;
+                    return EXIT_USAGE;
+                }
+                Err(e) => {
+                    eprintln!("warning: cannot write the scenario CA: {e}");
+                    None
+                }
+            }
+        } else {
+            None
+        };
         {
             let mut stdout = std::io::stdout().lock();
             for line in served.listener_lines() {
                 let _ = writeln!(stdout, "{line}");
             }
-            // Clients that verify STARTTLS need the scenario's CA: one more line, with its path.
-            if served
-                .smtp
-                .iter()
-                .any(|(h, _)| h.tls_certificate().is_some())
-            {
-                let path =
-                    std::env::temp_dir().join(format!("mxlab-serve-{}-ca.pem", std::process::id()));
-                match std::fs::write(&path, &served.tls_ca_pem) {
-                    Ok(()) => {
-                        let _ = writeln!(stdout, "tls-ca - {}", path.display());
-                    }
-                    Err(e) => eprintln!(
-                        "warning: cannot write the scenario CA to {}: {e}",
-                        path.display()
-                    ),
-                }
+            if let Some(file) = &ca_file {
+                let _ = writeln!(stdout, "tls-ca - {}", file.path().display());
             }
             let _ = stdout.flush();
         }
         wait_for_signal().await;
         tracing::info!("shutting down");
         served.shutdown().await;
+        drop(ca_file);
         EXIT_OK
     })
 }

@@ -149,14 +149,15 @@ fn an_unknown_rule_id_in_expect_is_a_load_error() {
 #[test]
 fn receiver_policy_keys_are_checked_where_they_are_written() {
     // A dnsbl condition on a host that asks no zone.
+    // It is named at the rule's own `dnsbl` key.
     let text = catalog_text("blocklisted-deferred").replace("dnsbl = [\"bl.spamcop.test\"]\n", "");
-    let line = line_of(&text, "name = \"mx1.partner.test\"");
+    let line = line_of(&text, "dnsbl = \"listed\"");
     fails_at(
         "dnsbl-no-zones",
         &text,
         line,
-        8,
-        "needs the host's `dnsbl` zones",
+        1,
+        "rule 1: a `dnsbl` condition needs the host's `dnsbl` zones",
     );
     // A zone that is no DNS name.
     let text = catalog_text("blocklisted").replace(
@@ -166,14 +167,15 @@ fn receiver_policy_keys_are_checked_where_they_are_written() {
     let line = line_of(&text, "zen spamhaus");
     fails_at("dnsbl-bad-zone", &text, line, 10, "is not a DNS zone name");
     // DMARC needs the message's From header: end-of-data only.
+    // At the rule itself, whose stage is wrong for it.
     let text =
         catalog_text("blocklisted-deferred").replace("dnsbl = \"listed\"", "dmarc = \"reject\"");
-    let line = line_of(&text, "name = \"mx1.partner.test\"");
+    let line = line_of(&text, "[[smtp.hosts.rules]]");
     fails_at(
         "dmarc-at-rcpt",
         &text,
         line,
-        8,
+        1,
         "a `dmarc` condition needs the message's From header",
     );
     // An unknown word names the choices.

@@ -3,7 +3,7 @@
 //! listener.
 
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -65,15 +65,65 @@ impl Handler for ResolverOnSockets {
     }
 }
 
+/// One address's UDP socket and TCP listener, on one port.
+pub struct Sockets {
+    pub udp: UdpSocket,
+    pub tcp: TcpListener,
+}
+
+/// Ports tried when port 0 asks for any free one.
+const PORT_TRIES: u32 = 64;
+
+/// Binds UDP and TCP on every one of `ips`, all on one port. Port 0 picks a port that is free
+/// for all of them at once: the first UDP bind chooses it, and when any other bind finds it
+/// taken (another process got it between two binds) everything is released and a new port
+/// tried, at most [`PORT_TRIES`] times. So port 0 never fails with AddrInUse while free ports
+/// remain. A port given is bound as it is, once.
+pub async fn bind_all(ips: &[IpAddr], port: u16) -> io::Result<(u16, Vec<Sockets>)> {
+    let tries = if port == 0 { PORT_TRIES } else { 1 };
+    let mut last = None;
+    for _ in 0..tries {
+        match bind_once(ips, port).await {
+            Ok(bound) => return Ok(bound),
+            Err(e) if port == 0 && e.kind() == io::ErrorKind::AddrInUse => last = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| io::Error::from(io::ErrorKind::AddrInUse)))
+}
+
+async fn bind_once(ips: &[IpAddr], port: u16) -> io::Result<(u16, Vec<Sockets>)> {
+    let mut port = port;
+    let mut all = Vec::with_capacity(ips.len());
+    for ip in ips {
+        let at = SocketAddr::new(*ip, port);
+        let annotate = |e: io::Error| io::Error::new(e.kind(), format!("{at}: {e}"));
+        let udp = UdpSocket::bind(at).await.map_err(annotate)?;
+        port = udp.local_addr()?.port();
+        let tcp = TcpListener::bind(SocketAddr::new(*ip, port))
+            .await
+            .map_err(|e| io::Error::new(e.kind(), format!("{ip}:{port} (TCP): {e}")))?;
+        all.push(Sockets { udp, tcp });
+    }
+    Ok((port, all))
+}
+
 /// Binds UDP and TCP on `addr` (port 0 picks one: both get the same port) and serves until
 /// the returned set is dropped or aborted.
 pub async fn listen(
     handler: Arc<dyn Handler>,
     addr: SocketAddr,
 ) -> io::Result<(SocketAddr, JoinSet<()>)> {
-    let udp = UdpSocket::bind(addr).await?;
-    let bound = udp.local_addr()?;
-    let tcp = TcpListener::bind(bound).await?;
+    let (port, mut sockets) = bind_all(&[addr.ip()], addr.port()).await?;
+    let Some(bound) = sockets.pop() else {
+        return Err(io::Error::other("no socket bound"));
+    };
+    Ok((SocketAddr::new(addr.ip(), port), serve(handler, bound)))
+}
+
+/// Serves on sockets already bound, until the returned set is dropped or aborted.
+pub fn serve(handler: Arc<dyn Handler>, sockets: Sockets) -> JoinSet<()> {
+    let Sockets { udp, tcp } = sockets;
     let mut tasks = JoinSet::new();
     let udp = Arc::new(udp);
     // One receive loop per core: answers given in line then use every worker thread.
@@ -83,7 +133,7 @@ pub async fn listen(
         tasks.spawn(serve_udp(handler.clone(), udp.clone(), waiting.clone()));
     }
     tasks.spawn(serve_tcp(handler, tcp));
-    Ok((bound, tasks))
+    tasks
 }
 
 async fn serve_udp(handler: Arc<dyn Handler>, socket: Arc<UdpSocket>, waiting: Arc<Semaphore>) {

@@ -149,7 +149,11 @@ impl Stage {
                 opportunistic: self.tls.client_config(self.clock.clone(), false)?,
             },
         );
-        Ok(sim.run(scenario.file.investigate_at.map(|d| d.get())).await)
+        let out = sim.run(scenario.file.investigate_at.map(|d| d.get())).await;
+        match out.stopped {
+            Some(why) => Err(why),
+            None => Ok(out),
+        }
     }
 
     /// Where and how the administrator probes from: the sending server's resolver and

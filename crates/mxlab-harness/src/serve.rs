@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use mxlab_dns::DnsWorld;
-use mxlab_dns::listen::{Handler, ResolverOnSockets, listen};
+use mxlab_dns::listen::{Handler, ResolverOnSockets, serve as serve_dns};
 use mxlab_net::{Clock, RealNetwork};
 use mxlab_scenario::Scenario;
 use mxlab_smtp::{Capture, Maildir};
@@ -137,44 +137,49 @@ impl Served {
     pub async fn start(scenario: &Scenario, options: &ServeOptions) -> io::Result<Served> {
         let clock = Clock::starting_now(scenario.file.start.0, options.time_scale);
         // Every DNS server listens on one port, each on its own address, so the resolver and
-        // `dig +trace` find them as a zone's glue says. Port 0 picks a free one first.
-        let port = match options.dns.port() {
-            0 => std::net::UdpSocket::bind(options.dns)?.local_addr()?.port(),
-            p => p,
-        };
-        let dns = Arc::new(
-            DnsWorld::from_scenario(scenario, clock.clone(), SERVE_LOG, port)
-                .map_err(io::Error::other)?,
-        );
-        let bind = |addr: SocketAddr, what: String| {
-            move |e: io::Error| io::Error::new(e.kind(), format!("{what} on {addr}: {e}"))
-        };
+        // `dig +trace` find them as a zone's glue says. Port 0 picks one free on all of those
+        // addresses at once, for UDP and TCP alike, before the world is built with it.
+        let mut dns =
+            DnsWorld::from_scenario(scenario, clock.clone(), SERVE_LOG, options.dns.port())
+                .map_err(io::Error::other)?;
+        let mut addresses = vec![options.dns.ip()];
+        if dns.resolver.is_some() {
+            addresses.extend(dns.servers.iter().map(|s| s.address));
+        }
+        let (port, sockets) = mxlab_dns::listen::bind_all(&addresses, options.dns.port())
+            .await
+            .map_err(|e| io::Error::new(e.kind(), format!("DNS on {e}")))?;
+        if port != options.dns.port() {
+            dns = DnsWorld::from_scenario(scenario, clock.clone(), SERVE_LOG, port)
+                .map_err(io::Error::other)?;
+        }
+        let dns = Arc::new(dns);
         let mut tasks = tokio::task::JoinSet::new();
         let mut dns_servers = Vec::new();
         let dns_addr = SocketAddr::new(options.dns.ip(), port);
+        let mut sockets = sockets.into_iter();
+        let mut next_sockets = || {
+            sockets
+                .next()
+                .ok_or_else(|| io::Error::other("a DNS socket is missing"))
+        };
         match &dns.resolver {
             Some(resolver) => {
                 let handler: Arc<dyn Handler> =
                     Arc::new(ResolverOnSockets(resolver.clone(), RealNetwork::new()));
-                let (addr, t) = listen(handler, dns_addr)
-                    .await
-                    .map_err(bind(dns_addr, "the resolver".into()))?;
-                tasks.extend_from(t);
-                debug_assert_eq!(addr, dns_addr);
+                tasks.extend_from(serve_dns(handler, next_sockets()?));
                 for server in &dns.servers {
                     let at = SocketAddr::new(server.address, port);
-                    let (addr, t) = listen(server.clone() as Arc<dyn Handler>, at)
-                        .await
-                        .map_err(bind(at, format!("DNS server {}", server.name)))?;
-                    tasks.extend_from(t);
-                    dns_servers.push((server.name.clone(), addr));
+                    tasks.extend_from(serve_dns(
+                        server.clone() as Arc<dyn Handler>,
+                        next_sockets()?,
+                    ));
+                    dns_servers.push((server.name.clone(), at));
                 }
             }
             None => {
-                let (_, t) = listen(dns.servers[0].clone() as Arc<dyn Handler>, dns_addr)
-                    .await
-                    .map_err(bind(dns_addr, "DNS".into()))?;
-                tasks.extend_from(t);
+                let server = dns.servers[0].clone() as Arc<dyn Handler>;
+                tasks.extend_from(serve_dns(server, next_sockets()?));
             }
         }
         let capture = match (&options.store, options.sink) {

@@ -12,6 +12,11 @@ pub fn names() -> impl Iterator<Item = &'static str> {
     CATALOG.iter().map(|(name, _)| *name)
 }
 
+/// A built-in scenario's text, as written.
+pub fn text(name: &str) -> Option<&'static str> {
+    CATALOG.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
+}
+
 /// Loads a built-in scenario by name.
 pub fn builtin(name: &str) -> Option<Result<Scenario, LoadError>> {
     CATALOG

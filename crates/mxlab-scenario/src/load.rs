@@ -8,7 +8,8 @@ use mxlab_vocab::Stage;
 use toml::Spanned;
 
 use crate::error::LoadError;
-use crate::model::{ScenarioFile, SmtpAction};
+use crate::locate::{Locator, Step};
+use crate::model::{DnsAction, ScenarioFile, SmtpAction, SmtpRule};
 use crate::topology::{self, Topology};
 use crate::zone::{ParsedZone, parse_zone};
 
@@ -36,8 +37,7 @@ pub const FORMAT_VERSION: u32 = 1;
 /// Reads and validates a scenario file.
 pub fn load_path(path: &Path) -> Result<Scenario, LoadError> {
     let label = path.display().to_string();
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| LoadError::whole_file(&label, format!("cannot read: {e}")))?;
+    let text = crate::source::read(path, &label)?;
     let name = path
         .file_stem()
         .map_or_else(|| label.clone(), |s| s.to_string_lossy().into_owned());
@@ -47,10 +47,21 @@ pub fn load_path(path: &Path) -> Result<Scenario, LoadError> {
 /// Validates scenario text; `source` names it in errors.
 pub fn load_str(name: &str, source: &str, text: &str) -> Result<Scenario, LoadError> {
     let file: ScenarioFile = toml::from_str(text).map_err(|e| {
-        let offset = e.span().map_or(0, |s| s.start);
-        LoadError::at(source, text, offset, e.message().trim_end().to_string())
+        let span = e.span().unwrap_or(0..0);
+        LoadError::at(
+            source,
+            text,
+            span.start,
+            toml_message(text, span, e.message()),
+        )
     })?;
     let at = |span: Range<usize>, msg: String| LoadError::at(source, text, span.start, msg);
+    // Where a key of the file sits, for checks made after reading it; the document is only
+    // parsed again when one fails.
+    let key_at = |path: &[Step<'_>], msg: String| {
+        let span = Locator::new(text).key(path).unwrap_or(0..0);
+        LoadError::at(source, text, span.start, msg)
+    };
 
     if *file.mxlab.get_ref() != FORMAT_VERSION {
         return Err(at(
@@ -66,12 +77,7 @@ pub fn load_str(name: &str, source: &str, text: &str) -> Result<Scenario, LoadEr
     for zone in &file.dns.zones {
         let parsed = parse_zone(&zone.origin, zone.records.get_ref()).map_err(|e| {
             let (line, col) = zone_text_position(text, &zone.records, e.line);
-            LoadError {
-                file: source.to_string(),
-                line,
-                col,
-                message: e.message,
-            }
+            LoadError::new(source, line, col, e.message)
         })?;
         for (owner, ip) in parsed.addresses() {
             if !ip.is_loopback() {
@@ -82,14 +88,14 @@ pub fn load_str(name: &str, source: &str, text: &str) -> Result<Scenario, LoadEr
                     .position(|l| l.contains(&ip.to_string()))
                     .unwrap_or(0);
                 let (line, col) = zone_text_position(text, &zone.records, line_in_zone);
-                return Err(LoadError {
-                    file: source.to_string(),
+                return Err(LoadError::new(
+                    source,
                     line,
                     col,
-                    message: format!(
+                    format!(
                         "{owner} has address {ip}, outside 127.0.0.0/8 and ::1: {LOOPBACK_ONLY}"
                     ),
-                });
+                ));
             }
         }
         zones.push(parsed);
@@ -98,9 +104,28 @@ pub fn load_str(name: &str, source: &str, text: &str) -> Result<Scenario, LoadEr
     let dns = topology::build(&file.dns, &zones)
         .map_err(|e| LoadError::at(source, text, e.offset, e.message))?;
 
-    let mut host_addresses = Vec::new();
-    for host in &file.smtp.hosts {
+    let mut host_addresses: Vec<IpAddr> = Vec::new();
+    for (h, host) in file.smtp.hosts.iter().enumerate() {
         let name = host.name.get_ref();
+        let host_path = [Step::Key("smtp"), Step::Key("hosts"), Step::Index(h)];
+        if let Some(banner) = &host.banner
+            && let Some(problem) = banner_problem(banner)
+        {
+            let path = [&host_path[..], &[Step::Key("banner")]].concat();
+            return Err(key_at(&path, format!("host `{name}`: {problem}")));
+        }
+        if let Some(first) = file.smtp.hosts[..h]
+            .iter()
+            .find(|other| same_name(other.name.get_ref(), name))
+        {
+            let (line, _) = crate::error::line_col(text, first.name.span().start);
+            return Err(at(
+                host.name.span(),
+                format!(
+                    "SMTP host `{name}` is already described at line {line}: one host, one entry (put all its rules there)"
+                ),
+            ));
+        }
         let address = match &host.address {
             Some(address) => {
                 check_loopback(address).map_err(|m| at(address.span(), m))?;
@@ -115,21 +140,78 @@ pub fn load_str(name: &str, source: &str, text: &str) -> Result<Scenario, LoadEr
                     at(host.name.span(), format!("SMTP host `{name}` has no A or AAAA record in the zones; add one or set `address`"))
                 })?,
         };
-        for rule in &host.rules {
-            check_rule(rule).map_err(|m| at(host.name.span(), format!("host `{name}`: {m}")))?;
-            if rule.dnsbl.is_some() && host.dnsbl.is_empty() {
-                return Err(at(
-                    host.name.span(),
-                    format!(
-                        "host `{name}`: a `dnsbl` condition needs the host's `dnsbl` zones, e.g. dnsbl = [\"zen.spamhaus.test\"]"
-                    ),
-                ));
+        for (r, rule) in host.rules.iter().enumerate() {
+            let rule_path = [&host_path[..], &[Step::Key("rules"), Step::Index(r)]].concat();
+            let problem = check_rule(rule).err().or_else(|| {
+                (rule.dnsbl.is_some() && host.dnsbl.is_empty()).then(|| RuleProblem {
+                    key: Some("dnsbl"),
+                    message: "a `dnsbl` condition needs the host's `dnsbl` zones, e.g. dnsbl = [\"zen.spamhaus.test\"]".into(),
+                })
+            });
+            if let Some(RuleProblem { key, message }) = problem {
+                let mut path = rule_path.clone();
+                path.extend(key.map(Step::Key));
+                let message = format!("host `{name}`, rule {}: {message}", r + 1);
+                let located = Locator::new(text);
+                let span = located
+                    .key(&path)
+                    .or_else(|| located.key(&rule_path))
+                    .unwrap_or(0..0);
+                return Err(at(span, message));
             }
         }
         for zone in &host.dnsbl {
             check_zone_name(zone.get_ref()).map_err(|m| at(zone.span(), m))?;
         }
+        if let Some(i) = host_addresses.iter().position(|a| *a == address) {
+            return Err(at(
+                host.name.span(),
+                format!(
+                    "SMTP host `{name}` has address {address}, as `{}` has: two hosts cannot listen on one address",
+                    file.smtp.hosts[i].name.get_ref()
+                ),
+            ));
+        }
         host_addresses.push(address);
+    }
+
+    for (f, fault) in file.dns.faults.iter().enumerate() {
+        let path = |key| {
+            [
+                Step::Key("dns"),
+                Step::Key("faults"),
+                Step::Index(f),
+                Step::Key(key),
+            ]
+        };
+        let name = &fault.name;
+        if fault.action == DnsAction::Delay && fault.delay.is_none_or(|d| d.get().is_zero()) {
+            return Err(key_at(
+                &path("action"),
+                format!(
+                    "fault for `{name}`: action `delay` needs `delay = \"<how long>\"`, e.g. delay = \"3s\""
+                ),
+            ));
+        }
+        if fault.action != DnsAction::Delay && fault.delay.is_some() {
+            return Err(key_at(
+                &path("delay"),
+                format!(
+                    "fault for `{name}`: `delay` goes with `action = \"delay\"`; this fault's action is `{}`",
+                    dns_action_name(fault.action)
+                ),
+            ));
+        }
+        if let (Some(from), Some(until)) = (fault.from, fault.until)
+            && until <= from
+        {
+            return Err(key_at(
+                &path("until"),
+                format!(
+                    "fault for `{name}`: the window ends (`until = \"{until}\"`) before it begins (`from = \"{from}\"`), so the fault would never fire"
+                ),
+            ));
+        }
     }
 
     let sender_ip = match &file.sender.ip {
@@ -139,6 +221,13 @@ pub fn load_str(name: &str, source: &str, text: &str) -> Result<Scenario, LoadEr
         }
         None => IpAddr::V4(Ipv4Addr::LOCALHOST),
     };
+
+    check_retry_intervals(&file.sender.transport).map_err(|(key, message)| {
+        key_at(
+            &[Step::Key("sender"), Step::Key("transport"), Step::Key(key)],
+            message,
+        )
+    })?;
 
     if let Some(cap) = &file.sender.capacity
         && *cap.get_ref() == 0
@@ -156,19 +245,34 @@ pub fn load_str(name: &str, source: &str, text: &str) -> Result<Scenario, LoadEr
         }
     }
     if file.sender.messages.is_empty() {
-        return Err(LoadError::whole_file(
-            source,
-            "`sender.messages` is empty: a story needs a message",
+        return Err(key_at(
+            &[Step::Key("sender"), Step::Key("messages")],
+            "`sender.messages` is empty: a story needs a message".into(),
         ));
     }
-    for message in &file.sender.messages {
-        for address in std::iter::once(&message.from).chain(&message.to) {
+    for (i, message) in file.sender.messages.iter().enumerate() {
+        let fields = std::iter::once(("from", &message.from, None)).chain(
+            message
+                .to
+                .iter()
+                .enumerate()
+                .map(|(n, to)| ("to", to, Some(n))),
+        );
+        for (key, address, n) in fields {
             if address
                 .split_once('@')
                 .is_none_or(|(l, d)| l.is_empty() || d.is_empty())
             {
-                return Err(LoadError::whole_file(
-                    source,
+                let mut path = vec![
+                    Step::Key("sender"),
+                    Step::Key("messages"),
+                    Step::Index(i),
+                    Step::Key(key),
+                ];
+                path.extend(n.map(Step::Index));
+                let span = Locator::new(text).value(&path).unwrap_or(0..0);
+                return Err(at(
+                    span,
                     format!("`{address}` in sender.messages is not a mail address (local@domain)"),
                 ));
             }
@@ -186,6 +290,94 @@ pub fn load_str(name: &str, source: &str, text: &str) -> Result<Scenario, LoadEr
     })
 }
 
+/// The shortest retry interval: anything shorter only makes the queue spin.
+const MIN_RETRY_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Zero and sub-second retry intervals are refused: a queue retrying a deferring host that
+/// often makes hundreds of millions of attempts in a two-day story.
+fn check_retry_intervals(t: &crate::model::Transport) -> Result<(), (&'static str, String)> {
+    for (key, value) in [
+        ("message_retry_interval", t.message_retry_interval),
+        (
+            "transient_failure_retry_interval",
+            t.transient_failure_retry_interval,
+        ),
+        (
+            "outbound_connection_failure_retry_interval",
+            t.outbound_connection_failure_retry_interval,
+        ),
+    ] {
+        if value.get() < MIN_RETRY_INTERVAL {
+            return Err((
+                key,
+                format!(
+                    "`{key} = \"{value}\"`: a retry interval is at least 1s (Exchange's own default is 5m or 10m)"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A banner is one line of text: CR, LF or NUL in it would let a client read a forged reply.
+fn banner_problem(banner: &str) -> Option<String> {
+    let c = banner.chars().find(|c| c.is_control() && *c != '\t')?;
+    let what = match c {
+        '\r' => "a CR".to_string(),
+        '\n' => "a line break".to_string(),
+        '\0' => "a NUL".to_string(),
+        other => format!("the control character {}", other.escape_default()),
+    };
+    Some(format!(
+        "the banner contains {what}; it is the text of one 220 line (a greeting of several lines, or another code, is a rule at stage `banner`)"
+    ))
+}
+
+fn same_name(a: &str, b: &str) -> bool {
+    a.trim_end_matches('.')
+        .eq_ignore_ascii_case(b.trim_end_matches('.'))
+}
+
+fn smtp_action_name(action: SmtpAction) -> &'static str {
+    match action {
+        SmtpAction::Accept => "accept",
+        SmtpAction::Reply => "reply",
+        SmtpAction::Refuse => "refuse",
+        SmtpAction::Drop => "drop",
+        SmtpAction::Stall => "stall",
+        SmtpAction::Close => "close",
+    }
+}
+
+fn dns_action_name(action: DnsAction) -> &'static str {
+    match action {
+        DnsAction::Nxdomain => "nxdomain",
+        DnsAction::Nodata => "nodata",
+        DnsAction::Servfail => "servfail",
+        DnsAction::Refused => "refused",
+        DnsAction::Drop => "drop",
+        DnsAction::Delay => "delay",
+        DnsAction::Truncate => "truncate",
+    }
+}
+
+/// toml's message, with what a person needs where toml's own words would puzzle: a date
+/// written without quotes is read as a TOML datetime, which toml reports as "invalid type:
+/// map".
+fn toml_message(text: &str, span: Range<usize>, message: &str) -> String {
+    let message = message.trim_end();
+    let value = text.get(span).unwrap_or_default().trim();
+    let looks_like_date = value.len() >= 8
+        && value.as_bytes()[..4].iter().all(u8::is_ascii_digit)
+        && value.as_bytes()[4] == b'-';
+    if message.contains("invalid type: map") && looks_like_date {
+        return format!(
+            "`{value}` is an unquoted date; every date and time in a scenario is a string: quote it, `\"{value}\"`"
+        );
+    }
+    message.to_string()
+}
+
 const LOOPBACK_ONLY: &str = "mxlab only ever talks to this machine";
 
 fn check_loopback(address: &Spanned<IpAddr>) -> Result<(), String> {
@@ -199,8 +391,31 @@ fn check_loopback(address: &Spanned<IpAddr>) -> Result<(), String> {
     }
 }
 
+/// What is wrong with a rule, and which of its keys says it (the rule as a whole when none).
+struct RuleProblem {
+    key: Option<&'static str>,
+    message: String,
+}
+
+/// Which actions make sense at which stage, and which keys go together.
+fn check_rule(rule: &SmtpRule) -> Result<(), RuleProblem> {
+    if let Some(action) = rule.action
+        && action != SmtpAction::Reply
+        && rule.reply.is_some()
+    {
+        return Err(RuleProblem {
+            key: Some("reply"),
+            message: format!(
+                "a `reply` is only sent with `action = \"reply\"` (or no action); this rule's action is `{}`, which sends none",
+                smtp_action_name(action)
+            ),
+        });
+    }
+    check_rule_stage(rule).map_err(|message| RuleProblem { key: None, message })
+}
+
 /// Which actions make sense at which stage.
-fn check_rule(rule: &crate::model::SmtpRule) -> Result<(), String> {
+fn check_rule_stage(rule: &SmtpRule) -> Result<(), String> {
     let stage = rule.stage.as_str();
     match rule.action {
         Some(SmtpAction::Refuse | SmtpAction::Drop) if rule.stage != Stage::Connect => Err(

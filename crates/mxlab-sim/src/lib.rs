@@ -14,4 +14,4 @@ pub mod queue;
 pub mod schedule;
 pub mod tracking;
 
-pub use queue::{Output, Recipient, RecipientState, Sim, TimelineEvent};
+pub use queue::{MAX_QUEUE_EVENTS, Output, Recipient, RecipientState, Sim, TimelineEvent};

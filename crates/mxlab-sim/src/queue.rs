@@ -90,7 +90,14 @@ pub struct Output {
     pub queue: String,
     pub timeline: Vec<TimelineEvent>,
     pub recipients: Vec<Recipient>,
+    /// Why the queue stopped before the story ended: it reached [`MAX_QUEUE_EVENTS`].
+    pub stopped: Option<String>,
 }
+
+/// The most queue events (submissions, attempts, expiries) one run makes. The catalog's
+/// busiest story makes a few hundred; a story that reaches this retries far too often, and
+/// stops with an error that names the setting rather than grow until memory runs out.
+pub const MAX_QUEUE_EVENTS: u64 = 200_000;
 
 pub struct Sim<'a> {
     scenario: &'a Scenario,
@@ -99,6 +106,31 @@ pub struct Sim<'a> {
     dns_server: SocketAddr,
     smtp_port: u16,
     tls: Option<TlsClients>,
+}
+
+/// What to change when the queue reached [`MAX_QUEUE_EVENTS`]: the shortest retry interval
+/// (the one that made the attempts) against how long a message is kept.
+fn overrun(t: &mxlab_scenario::model::Transport, messages: usize) -> String {
+    let (key, interval) = [
+        ("message_retry_interval", t.message_retry_interval),
+        (
+            "transient_failure_retry_interval",
+            t.transient_failure_retry_interval,
+        ),
+        (
+            "outbound_connection_failure_retry_interval",
+            t.outbound_connection_failure_retry_interval,
+        ),
+    ]
+    .into_iter()
+    .min_by_key(|(_, d)| *d)
+    .unwrap_or(("message_retry_interval", t.message_retry_interval));
+    format!(
+        "the sending queue stopped after {MAX_QUEUE_EVENTS} events: {messages} message(s) retried every \
+         {interval} (`sender.transport.{key}`) for up to {} (`message_expiration_timeout`) is more \
+         than a run makes; lengthen `{key}` or shorten `message_expiration_timeout`",
+        t.message_expiration_timeout
+    )
 }
 
 impl<'a> Sim<'a> {
@@ -187,6 +219,7 @@ impl<'a> Sim<'a> {
         }
         let mut out = Output::default();
         let mut log = tracking::Log::new(self.clock.start());
+        let mut events: u64 = 0;
 
         while let Some((index, at)) = messages
             .iter()
@@ -195,6 +228,11 @@ impl<'a> Sim<'a> {
             .min_by_key(|&(i, t)| (t, i))
         {
             if until.is_some_and(|limit| at > limit) {
+                break;
+            }
+            events += 1;
+            if events > MAX_QUEUE_EVENTS {
+                out.stopped = Some(overrun(&sender.transport, messages.len()));
                 break;
             }
             self.clock.sleep_until(at).await;

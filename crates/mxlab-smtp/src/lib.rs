@@ -5,6 +5,7 @@
 //! - [`host`]: a host's shared memory: attempt counts, transcripts, accepted messages.
 //! - [`store`]: where accepted mail goes — a bounded ring in memory, a Maildir, or nowhere.
 //! - [`listen`]: the TCP listener for `serve`.
+//! - [`sasl`]: AUTH PLAIN and LOGIN (RFC 4954) as pure steps.
 //! - [`spf`]: the seam through which the host learns a sender's SPF result.
 //! - [`gates`]: the seam for the other receiver policies — DNS blocklists, reverse DNS, DMARC.
 
@@ -12,6 +13,7 @@ pub mod behaviour;
 pub mod gates;
 pub mod host;
 pub mod listen;
+pub mod sasl;
 pub mod session;
 pub mod spf;
 pub mod store;

@@ -13,12 +13,16 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use crate::behaviour::{Act, Context, Recipient, Step};
 use crate::gates::{DmarcVerdict, DnsblVerdict};
 use crate::host::{Captured, FakeSmtpHost, Line, Transcript};
+use crate::sasl;
 
 /// Lines kept of one session's transcript; the rest are counted, not kept.
 const MAX_TRANSCRIPT_LINES: usize = 10_000;
 
 /// RFC 5321 §4.5.3.1.4: a command line is at most 512 octets.
 const MAX_COMMAND_LINE: usize = 512;
+
+/// RFC 4954 §4: an AUTH command or response line is at most 12288 octets.
+const MAX_AUTH_LINE: usize = 12_288;
 
 enum Flow {
     Continue,
@@ -54,6 +58,8 @@ struct Session<'h> {
     buf: Vec<u8>,
     pos: usize,
     helo: bool,
+    /// AUTH succeeded in this session (until STARTTLS starts it afresh).
+    authenticated: bool,
     mail_from: Option<String>,
     rcpt_to: Vec<String>,
 }
@@ -89,6 +95,7 @@ pub async fn run<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
         buf: Vec::new(),
         pos: 0,
         helo: false,
+        authenticated: false,
         mail_from: None,
         rcpt_to: Vec::new(),
     };
@@ -294,6 +301,15 @@ impl Session<'_> {
                     }
                 }
                 Some(Ok((request, line))) => {
+                    // Credentials never reach a transcript.
+                    let line = match &request {
+                        Request::Auth {
+                            initial_response, ..
+                        } if !initial_response.is_empty() => {
+                            line.replace(initial_response.as_str(), "(credentials)")
+                        }
+                        _ => line,
+                    };
                     self.note('C', line);
                     if let Flow::Close = self.command(request).await {
                         return;
@@ -333,17 +349,7 @@ impl Session<'_> {
             }
             if self.buf.len() - self.pos > MAX_COMMAND_LINE {
                 // Discard the overlong line up to its end, then say so once.
-                self.pos = self.buf.len();
-                loop {
-                    if !self.fill().await {
-                        return None;
-                    }
-                    if let Some(end) = self.buf.iter().position(|&b| b == b'\n') {
-                        self.pos = end + 1;
-                        break;
-                    }
-                    self.pos = self.buf.len();
-                }
+                self.discard_line().await?;
                 self.note('C', "(overlong line)".into());
                 return Some(Err(reply(500, (5, 5, 2), "Line too long")));
             }
@@ -432,8 +438,9 @@ impl Session<'_> {
                     .await
             }
             Request::Auth {
-                initial_response, ..
-            } => self.auth(initial_response.is_empty()).await,
+                mechanism,
+                initial_response,
+            } => self.auth(mechanism, &initial_response).await,
             _ => {
                 self.send(&reply(502, (5, 5, 1), "Command not implemented"))
                     .await
@@ -441,28 +448,117 @@ impl Session<'_> {
         }
     }
 
-    /// AUTH, offered when the host lists an `AUTH …` extension: any credentials will do unless
-    /// a rule at stage `auth` says otherwise (`535 5.7.8`, a stall, …).
-    async fn auth(&mut self, needs_challenge: bool) -> Flow {
-        if !self
-            .host
-            .extensions
-            .iter()
-            .any(|e| e.to_ascii_uppercase().starts_with("AUTH"))
-        {
+    /// AUTH (RFC 4954), offered when the host lists an `AUTH …` extension: PLAIN and LOGIN
+    /// with any well-formed credentials, unless a rule at stage `auth` says otherwise
+    /// (`535 5.7.8`, a stall, …).
+    async fn auth(&mut self, mechanism: u64, initial: &str) -> Flow {
+        let offered = sasl::offered(&self.host.extensions);
+        if offered.is_empty() {
             return self.send(&reply(502, (5, 5, 1), "AUTH not offered")).await;
         }
-        if needs_challenge {
-            if let Flow::Close = self.send(&Reply::new(334, None, "")).await {
-                return Flow::Close;
-            }
-            // The credentials line; its content does not matter here.
-            if self.next_command().await.is_none() {
-                return Flow::Close;
+        if !self.helo {
+            return self.send(&reply(503, (5, 5, 1), "Say EHLO first")).await;
+        }
+        if self.authenticated {
+            return self
+                .send(&reply(503, (5, 5, 1), "Already authenticated"))
+                .await;
+        }
+        if self.mail_from.is_some() {
+            let refused = reply(
+                503,
+                (5, 5, 1),
+                "AUTH not permitted during a mail transaction",
+            );
+            return self.send(&refused).await;
+        }
+        let Some(mechanism) =
+            sasl::Mechanism::from_proto(mechanism).filter(|m| offered.contains(m))
+        else {
+            let refused = reply(504, (5, 5, 4), "Unrecognized authentication type");
+            return self.send(&refused).await;
+        };
+        let (mut exchange, mut next) = sasl::Exchange::start(mechanism, initial);
+        // PLAIN asks at most once and LOGIN twice: the loop is bounded by the mechanism.
+        for _ in 0..3 {
+            match next {
+                sasl::Next::Challenge(challenge) => {
+                    if let Flow::Close = self.send(&challenge).await {
+                        return Flow::Close;
+                    }
+                    let answer = match self.auth_line().await {
+                        None => return Flow::Close,
+                        Some(Err(too_long)) => return self.send(&too_long).await,
+                        Some(Ok(answer)) => answer,
+                    };
+                    self.note(
+                        'C',
+                        if answer == "*" {
+                            "*".into()
+                        } else {
+                            "(credentials)".into()
+                        },
+                    );
+                    next = exchange.answer(&answer);
+                }
+                sasl::Next::Fail(refused) => return self.send(&refused).await,
+                sasl::Next::Done { user } => {
+                    self.note('*', format!("AUTH {mechanism:?} as {user}"));
+                    let welcome = reply(235, (2, 7, 0), "Authentication successful");
+                    let (flow, ok) = self.step(Stage::Auth, welcome).await;
+                    self.authenticated = ok;
+                    return flow;
+                }
             }
         }
-        let welcome = reply(235, (2, 7, 0), "Authentication successful");
-        self.step(Stage::Auth, welcome).await.0
+        self.send(&reply(501, (5, 5, 2), "Authentication exchange too long"))
+            .await
+    }
+
+    /// One line of an AUTH exchange, without its line end; a `500 5.5.6` reply for one that
+    /// is too long (RFC 4954 §4). `None` at end of stream.
+    async fn auth_line(&mut self) -> Option<Result<String, Reply>> {
+        loop {
+            if let Some(end) = self.buf[self.pos..].iter().position(|&b| b == b'\n') {
+                let line = String::from_utf8_lossy(&self.buf[self.pos..self.pos + end]);
+                let line = line.trim_end_matches('\r').to_string();
+                self.pos += end + 1;
+                if end + 1 > MAX_AUTH_LINE {
+                    return Some(Err(reply(
+                        500,
+                        (5, 5, 6),
+                        "Authentication exchange line is too long",
+                    )));
+                }
+                return Some(Ok(line));
+            }
+            if self.buf.len() - self.pos > MAX_AUTH_LINE {
+                self.discard_line().await?;
+                return Some(Err(reply(
+                    500,
+                    (5, 5, 6),
+                    "Authentication exchange line is too long",
+                )));
+            }
+            if !self.fill().await {
+                return None;
+            }
+        }
+    }
+
+    /// Drops input up to the end of the current line; `None` when the stream ends first.
+    async fn discard_line(&mut self) -> Option<()> {
+        self.pos = self.buf.len();
+        loop {
+            if !self.fill().await {
+                return None;
+            }
+            if let Some(end) = self.buf.iter().position(|&b| b == b'\n') {
+                self.pos = end + 1;
+                return Some(());
+            }
+            self.pos = self.buf.len();
+        }
     }
 
     /// RFC 3207: 220, the handshake, and a fresh start — the client must EHLO again.
@@ -491,6 +587,7 @@ impl Session<'_> {
                 self.stream = Box::new(tls);
                 self.in_tls = true;
                 self.helo = false;
+                self.authenticated = false;
                 self.reset();
                 self.note('*', "TLS established".into());
                 Flow::Continue

@@ -106,13 +106,19 @@ const NAME_TRIES: u32 = 16;
 impl Maildir {
     /// Opens `root` as a Maildir, creating it and its three subdirectories if needed, so a
     /// directory the server cannot use is an error at start rather than at the first message.
+    ///
+    /// Directories it creates are private (0700) and so is every message (0600): mail is
+    /// nobody else's business on a shared machine. Files left in `tmp/` by a server that died
+    /// while writing (its process is gone, or they are older than 36 hours, as the Maildir
+    /// convention has it) are removed.
     pub fn open(root: impl Into<PathBuf>) -> io::Result<Arc<Maildir>> {
         let root = root.into();
         for sub in ["tmp", "new", "cur"] {
             let dir = root.join(sub);
-            fs::create_dir_all(&dir)
+            private_dir(&dir)
                 .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", dir.display())))?;
         }
+        clean_tmp(&root.join("tmp"));
         Ok(Arc::new(Maildir {
             root,
             pid: std::process::id(),
@@ -137,7 +143,7 @@ impl Maildir {
             let name = format!("{stamp}.P{}Q{n}.{host}", self.pid);
             let tmp = self.root.join("tmp").join(&name);
             let new = self.root.join("new").join(&name);
-            let file = match OpenOptions::new().write(true).create_new(true).open(&tmp) {
+            let file = match private_file().open(&tmp) {
                 Ok(f) => f,
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
                 Err(e) => return Err(e),
@@ -162,6 +168,74 @@ impl Maildir {
             "no free file name in the Maildir",
         ))
     }
+}
+
+/// Creates `dir` and any missing parents, each new one 0700.
+fn private_dir(dir: &Path) -> io::Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// A new file, never an existing one (nor a symbolic link's target), readable by its owner only.
+fn private_file() -> OpenOptions {
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+}
+
+/// How old a file in `tmp/` is before any writer is presumed dead (the Maildir convention).
+const STALE_TMP: std::time::Duration = std::time::Duration::from_secs(36 * 3600);
+
+/// Most entries of `tmp/` looked at when opening, so a huge directory cannot stall a start.
+const MAX_TMP_SCAN: usize = 100_000;
+
+/// Removes what writers that died left in `tmp/`: regular files named by a process of ours
+/// that no longer runs, or older than [`STALE_TMP`]. Never follows a symbolic link; errors
+/// are ignored (what cannot be removed now is tried at the next start).
+fn clean_tmp(tmp: &Path) -> usize {
+    let Ok(entries) = fs::read_dir(tmp) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for entry in entries.take(MAX_TMP_SCAN).flatten() {
+        let Ok(meta) = entry.metadata() else { continue };
+        if !meta.file_type().is_file() {
+            continue;
+        }
+        let name = entry.file_name();
+        let dead_writer = writer_pid(&name.to_string_lossy()).is_some_and(|pid| !running(pid));
+        let stale = meta
+            .modified()
+            .ok()
+            .and_then(|m| m.elapsed().ok())
+            .is_some_and(|age| age > STALE_TMP);
+        if (dead_writer || stale) && fs::remove_file(entry.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
+}
+
+/// The process id in a name this store gives its files (`<stamp>.P<pid>Q<n>.<host>`).
+fn writer_pid(name: &str) -> Option<u32> {
+    let (_, rest) = name.split_once(".P")?;
+    let (pid, _) = rest.split_once('Q')?;
+    pid.parse().ok()
+}
+
+/// Whether a process with this id runs on this machine (Linux's /proc; elsewhere it is
+/// presumed to, and only age removes its files).
+fn running(pid: u32) -> bool {
+    if pid == std::process::id() {
+        return true;
+    }
+    let proc = Path::new("/proc");
+    !proc.is_dir() || proc.join(pid.to_string()).exists()
 }
 
 fn write_message(mut file: File, message: &Captured) -> io::Result<()> {
@@ -281,6 +355,44 @@ mod tests {
         assert_eq!(files(&root.join("new")).len(), 2);
         assert!(files(&root.join("tmp")).is_empty());
         assert!(root.join("cur").is_dir());
+        let _ = fs::remove_dir_all(&root);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn files_and_directories_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let root = scratch("private");
+        let maildir = Maildir::open(&root).unwrap();
+        let path = maildir.deliver(&message(0, 10), 7, "mx1.test").unwrap();
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&path), 0o600);
+        for sub in ["", "tmp", "new", "cur"] {
+            assert_eq!(mode(&root.join(sub)), 0o700, "{sub}");
+        }
+        let _ = fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn leftovers_of_a_dead_writer_are_cleaned_at_start() {
+        let root = scratch("leftovers");
+        drop(Maildir::open(&root).unwrap());
+        let tmp = root.join("tmp");
+        // No process has pid 4194304 (above Linux's largest pid), and the other file is ours.
+        let dead = tmp.join("7.P4194304Q0.mx1.test");
+        let live = tmp.join(format!("7.P{}Q9.mx1.test", std::process::id()));
+        let foreign = tmp.join("1700000000.M1P2.other-writer");
+        for f in [&dead, &live, &foreign] {
+            fs::write(f, "half a message").unwrap();
+        }
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(&foreign, tmp.join("7.P4194305Q0.link")).unwrap();
+        drop(Maildir::open(&root).unwrap());
+        assert!(!dead.exists());
+        assert!(
+            live.exists() && foreign.exists(),
+            "a running writer's files stay"
+        );
         let _ = fs::remove_dir_all(&root);
     }
 

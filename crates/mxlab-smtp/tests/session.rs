@@ -81,6 +81,9 @@ async fn a_throttled_reader_takes_story_time_in_proportion() {
     );
 }
 
+/// `\0alice\0secret`, the PLAIN message of RFC 4616.
+const PLAIN: &str = "AGFsaWNlAHNlY3JldA==";
+
 #[tokio::test(start_paused = true)]
 async fn auth_is_offered_when_listed_and_scriptable() {
     let (open, _) = host(
@@ -94,11 +97,8 @@ async fn auth_is_offered_when_listed_and_scriptable() {
             .await
             .contains("250-AUTH PLAIN LOGIN")
     );
-    assert!(
-        say(&mut c, "AUTH PLAIN AGFAcGFzcw==\r\n")
-            .await
-            .starts_with("235 2.7.0")
-    );
+    let ok = say(&mut c, &format!("AUTH PLAIN {PLAIN}\r\n")).await;
+    assert!(ok.starts_with("235 2.7.0"), "{ok}");
 
     let (strict, _) = host(
         "[[smtp.hosts.rules]]\nstage = \"auth\"\nreply = \"535 5.7.8 Authentication credentials invalid\"\n",
@@ -107,18 +107,74 @@ async fn auth_is_offered_when_listed_and_scriptable() {
     let mut c = start(&strict);
     reply(&mut c).await;
     say(&mut c, "EHLO c\r\n").await;
-    assert_eq!(say(&mut c, "AUTH LOGIN\r\n").await, "334 \r\n");
-    assert!(say(&mut c, "dXNlcg==\r\n").await.starts_with("535 5.7.8"));
+    assert_eq!(say(&mut c, "AUTH LOGIN\r\n").await, "334 VXNlcm5hbWU6\r\n");
+    assert_eq!(say(&mut c, "YWxpY2U=\r\n").await, "334 UGFzc3dvcmQ6\r\n");
+    assert!(say(&mut c, "c2VjcmV0\r\n").await.starts_with("535 5.7.8"));
 
     let (none, _) = host("", "");
     let mut c = start(&none);
     reply(&mut c).await;
     say(&mut c, "EHLO c\r\n").await;
     assert!(
-        say(&mut c, "AUTH PLAIN AGFAcGFzcw==\r\n")
+        say(&mut c, &format!("AUTH PLAIN {PLAIN}\r\n"))
             .await
             .starts_with("502")
     );
+}
+
+/// RFC 4954's answers to every sequence that goes wrong, each on a fresh session.
+#[tokio::test(start_paused = true)]
+async fn auth_sequences_get_the_rfc_4954_replies() {
+    let (h, _) = host("", "extensions = [\"AUTH PLAIN LOGIN\"]");
+    let cases: &[(&[&str], &str)] = &[
+        // Before EHLO.
+        (&[&format!("AUTH PLAIN {PLAIN}")], "503 5.5.1"),
+        // A mechanism not offered, and one unknown.
+        (&["EHLO c", "AUTH CRAM-MD5"], "504 5.5.4"),
+        (&["EHLO c", "AUTH NONSENSE"], "504 5.5.4"),
+        // Cancelled.
+        (&["EHLO c", "AUTH PLAIN", "*"], "501 5.7.0"),
+        (&["EHLO c", "AUTH LOGIN", "YWxpY2U=", "*"], "501 5.7.0"),
+        // Not base64.
+        (&["EHLO c", "AUTH PLAIN", "not base64!"], "501 5.5.2"),
+        (&["EHLO c", "AUTH PLAIN %%%%"], "501 5.5.2"),
+        // Base64, but no PLAIN message.
+        (&["EHLO c", "AUTH PLAIN dXNlcg=="], "535 5.7.8"),
+        // PLAIN with and without an initial response; LOGIN with the user given at once.
+        (&["EHLO c", &format!("AUTH PLAIN {PLAIN}")], "235 2.7.0"),
+        (&["EHLO c", "AUTH PLAIN", PLAIN], "235 2.7.0"),
+        (&["EHLO c", "AUTH LOGIN YWxpY2U=", "c2VjcmV0"], "235 2.7.0"),
+        // Twice.
+        (
+            &[
+                "EHLO c",
+                &format!("AUTH PLAIN {PLAIN}"),
+                &format!("AUTH PLAIN {PLAIN}"),
+            ],
+            "503 5.5.1",
+        ),
+        // Within a mail transaction.
+        (
+            &[
+                "EHLO c",
+                "MAIL FROM:<a@b.test>",
+                &format!("AUTH PLAIN {PLAIN}"),
+            ],
+            "503 5.5.1",
+        ),
+    ];
+    for (lines, expected) in cases {
+        let mut c = start(&h);
+        reply(&mut c).await;
+        let mut last = String::new();
+        for line in *lines {
+            last = say(&mut c, &format!("{line}\r\n")).await;
+        }
+        assert!(last.starts_with(expected), "{lines:?}: {last}");
+    }
+    // No transcript holds the credentials.
+    let all = format!("{:?}", h.transcripts());
+    assert!(!all.contains(PLAIN) && !all.contains("c2VjcmV0"), "{all}");
 }
 
 #[tokio::test(start_paused = true)]

@@ -187,6 +187,21 @@ impl FromStr for Reply {
     type Err = ReplyError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        // LF separates lines; anything else that controls a terminal or the wire (CR, NUL)
+        // would let a scripted reply forge lines of its own.
+        for (i, line) in s.split('\n').enumerate() {
+            if let Some(c) = line.chars().find(|c| c.is_control() && *c != '\t') {
+                return Err(ReplyError(format!(
+                    "line {} of the reply holds {}: a reply is text, its lines separated by `\\n` alone",
+                    i + 1,
+                    match c {
+                        '\r' => "a CR".to_string(),
+                        '\0' => "a NUL".to_string(),
+                        other => format!("the control character {}", other.escape_default()),
+                    }
+                )));
+            }
+        }
         let mut code = None;
         let mut status = None;
         let mut lines = Vec::new();
@@ -286,6 +301,10 @@ mod tests {
             "250 a\n251 b",
             "A\u{11347}",
             "45\u{11347}",
+            "451 4.7.1 a\r\n250 2.0.0 forged",
+            "451 4.7.1 a\r250 forged",
+            "451 4.7.1 nul\0",
+            "451 4.7.1 ok\n451 4.7.1 esc\u{1b}[2J",
         ] {
             assert!(s.parse::<Reply>().is_err(), "{s}");
         }
