@@ -87,3 +87,44 @@ fn serve_refuses_addresses_off_loopback() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("loopback addresses only"));
 }
+
+/// The scenario CA's file: private (0600, in a 0700 directory of its own), and gone once
+/// `serve` has stopped on SIGTERM.
+#[test]
+fn the_ca_file_is_private_and_gone_after_sigterm() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mxlab"))
+        .args([
+            "serve",
+            "starttls",
+            "--dns",
+            "127.0.0.1:0",
+            "--smtp-port",
+            "0",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let ca = lines
+        .map_while(Result::ok)
+        .take(20)
+        .find_map(|l| l.strip_prefix("tls-ca - ").map(std::path::PathBuf::from))
+        .expect("a tls-ca listener line");
+    let file_mode = std::fs::metadata(&ca).unwrap().permissions().mode() & 0o777;
+    let dir = ca.parent().unwrap().to_path_buf();
+    let dir_mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
+    assert_eq!(file_mode, 0o600, "{}", ca.display());
+    assert_eq!(dir_mode, 0o700, "{}", dir.display());
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    assert!(!ca.exists(), "{} left behind", ca.display());
+    assert!(!dir.exists(), "{} left behind", dir.display());
+}
