@@ -1,6 +1,7 @@
 //! `mxlab explain FILE… | -`: each message of each file (an `.eml`, or an mbox of several)
 //! explained on its own. Files are read as streams, one message at a time, so an mbox of any
-//! size costs the memory of one message and its report.
+//! size costs the memory of one message and its report (with `--html`, of every report: the
+//! page is written once all are read).
 
 use std::fs::File;
 use std::io::{self, BufReader, Read, Write};
