@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::{mxlab, out_dir, output_within, tool};
@@ -138,4 +138,27 @@ fn element<'a>(dom: &'a str, start: &str, end: &str) -> Option<&'a str> {
     let from = dom.find(start)?;
     let len = dom[from..].find(end)?;
     Some(&dom[from..from + len])
+}
+
+#[test]
+fn explain_writes_one_page_for_every_notice() {
+    let notices =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/notices/heldout/m365");
+    let dir = out_dir("html-explain");
+    let file = dir.join("notices.html");
+    let out = mxlab(&[
+        "explain",
+        notices.join("534-message-too-big.eml").to_str().unwrap(),
+        notices
+            .join("54316-expired-connection-refused.eml")
+            .to_str()
+            .unwrap(),
+        "--html",
+        file.to_str().unwrap(),
+    ]);
+    assert_ne!(out.status.code(), Some(2), "{}", common::stderr(&out));
+    let html = std::fs::read_to_string(&file).unwrap();
+    assert!(html.contains("id=\"n1-verdict\"") && html.contains("id=\"n2-verdict\""));
+    assert!(!html.contains("<script"));
+    let _ = std::fs::remove_dir_all(dir);
 }
