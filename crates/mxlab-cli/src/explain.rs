@@ -1,9 +1,11 @@
 //! `mxlab explain FILE… | -`: each message of each file (an `.eml`, or an mbox of several)
 //! explained on its own. Files are read as streams, one message at a time, so an mbox of any
-//! size costs the memory of one message and its report.
+//! size costs the memory of one message and its report (with `--html`, of every report: the
+//! page is written once all are read).
 
 use std::fs::File;
 use std::io::{self, BufReader, Read, Write};
+use std::path::Path;
 
 use mxlab_checker::artifacts::notice::mbox::Messages;
 use mxlab_checker::explain::{explain, is_error};
@@ -60,8 +62,9 @@ fn pretty(report: &Report) -> String {
     serde_json::to_string_pretty(report).expect("reports serialise")
 }
 
-pub fn run(files: &[String], json: bool) -> u8 {
+pub fn run(files: &[String], json: bool, html: Option<&Path>) -> u8 {
     let mut stdout = io::stdout().lock();
+    let mut for_html: Vec<Report> = Vec::new();
     let mut out = Out {
         json,
         first: None,
@@ -103,6 +106,9 @@ pub fn run(files: &[String], json: bool) -> u8 {
             match explain(&raw, &source) {
                 Ok(report) => {
                     error |= is_error(&report);
+                    if html.is_some() {
+                        for_html.push(report.clone());
+                    }
                     out.push(report, &mut stdout);
                 }
                 Err(e) => {
@@ -117,6 +123,13 @@ pub fn run(files: &[String], json: bool) -> u8 {
         }
     }
     out.finish(&mut stdout);
+    if let Some(path) = html
+        && !for_html.is_empty()
+        && let Err(e) = std::fs::write(path, crate::html::notices_page(&for_html))
+    {
+        eprintln!("error: cannot write {}: {e}", path.display());
+        return EXIT_USAGE;
+    }
     if unreadable {
         EXIT_USAGE
     } else if error {

@@ -7,13 +7,17 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use mxlab_checker::report::Report;
-use mxlab_scenario::{LoadError, Scenario, catalog};
+use mxlab_scenario::catalog;
 
 mod ca_file;
 mod check;
 pub mod check_spf;
 mod explain;
+mod html;
+mod junit;
+mod progress;
+mod run;
+mod select;
 
 /// Exit codes (docs/CLI.md).
 pub const EXIT_OK: u8 = 0;
@@ -36,16 +40,32 @@ pub enum Command {
     /// Replay scenarios on the virtual clock and check each against its expectations.
     Run {
         /// Catalog names (missing-mx) or paths to .toml files.
-        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        #[arg(
+            required_unless_present_any = ["all", "filter", "tag"],
+            conflicts_with = "all"
+        )]
         scenarios: Vec<String>,
         /// Every scenario in the built-in catalog.
         #[arg(long)]
         all: bool,
+        /// Only the scenarios whose name contains PATTERN (the catalog's, without names).
+        #[arg(long, value_name = "PATTERN")]
+        filter: Option<String>,
+        /// Only the scenarios tagged TAG (the catalog's, without names); repeated, all of them.
+        #[arg(long, value_name = "TAG")]
+        tag: Vec<String>,
         /// JSON on stdout (one object, or an array for several); the summary goes to stderr.
         #[arg(long)]
         json: bool,
+        /// Also write the report as a self-contained HTML page: FILE for one scenario, else a
+        /// directory with one page per scenario and index.html.
+        #[arg(long, value_name = "FILE|DIR")]
+        html: Option<PathBuf>,
+        /// Also write JUnit XML: one test case per scenario.
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
     },
-    /// Every scenario with its one-line title.
+    /// Every scenario with its one-line title and its tags.
     List,
     /// The rule catalog: id, severity, what it means, what to do.
     Rules,
@@ -87,6 +107,9 @@ pub enum Command {
         /// JSON on stdout: one report per message (an array when there is more than one).
         #[arg(long)]
         json: bool,
+        /// Also write the reports as one self-contained HTML page.
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
     },
     /// Check delivery to RECIPIENT now, against real DNS and mail servers or a served
     /// story: the diagnosis `run` gives, from live probes (docs/checking.md). `check spf`:
@@ -118,8 +141,24 @@ where
         Command::Run {
             scenarios,
             all,
+            filter,
+            tag,
             json,
-        } => run(&scenarios, all, json),
+            html,
+            junit,
+        } => run::run(
+            &select::Selection {
+                names: &scenarios,
+                all,
+                filter: filter.as_deref(),
+                tags: &tag,
+            },
+            &run::Outputs {
+                json,
+                html: html.as_deref(),
+                junit: junit.as_deref(),
+            },
+        ),
         Command::List => list(),
         Command::Rules => rules(),
         Command::Serve {
@@ -147,7 +186,7 @@ where
             };
             serve(&scenario, options, tls_ca.as_deref())
         }
-        Command::Explain { files, json } => explain::run(&files, json),
+        Command::Explain { files, json, html } => explain::run(&files, json, html.as_deref()),
         Command::Check {
             check: Some(check), ..
         } => check_spf::run(check),
@@ -164,68 +203,18 @@ fn init_logging() {
         .try_init();
 }
 
-fn load_all(names: &[String], all: bool) -> Result<Vec<Scenario>, LoadError> {
-    if all {
-        catalog::names()
-            .map(|n| catalog::builtin(n).expect("catalog name"))
-            .collect()
-    } else {
-        names.iter().map(|n| catalog::resolve(n)).collect()
-    }
-}
-
-fn run(names: &[String], all: bool, json: bool) -> u8 {
-    let scenarios = match load_all(names, all) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return EXIT_USAGE;
-        }
-    };
-    let mut reports: Vec<Report> = Vec::new();
-    for scenario in &scenarios {
-        match mxlab_harness::run(scenario) {
-            Ok(report) => reports.push(report),
-            Err(e) => {
-                eprintln!("error: {}: {e}", scenario.source);
-                return EXIT_USAGE;
-            }
-        }
-    }
-    let passed = reports.iter().filter(|r| r.passed == Some(true)).count();
-    let failed = reports.len() - passed;
-    let summary = format!("{passed} passed, {failed} failed");
-    let mut stdout = std::io::stdout().lock();
-    if json {
-        let value = if reports.len() == 1 {
-            serde_json::to_string_pretty(&reports[0])
-        } else {
-            serde_json::to_string_pretty(&reports)
-        };
-        let _ = writeln!(stdout, "{}", value.expect("reports serialise"));
-        if reports.len() > 1 {
-            eprintln!("{summary}");
-        }
-    } else {
-        for (i, report) in reports.iter().enumerate() {
-            if i > 0 {
-                let _ = writeln!(stdout, "\n{}\n", "─".repeat(72));
-            }
-            let _ = write!(stdout, "{}", report.to_text());
-        }
-        if reports.len() > 1 {
-            let _ = writeln!(stdout, "\n{summary}");
-        }
-    }
-    if failed == 0 { EXIT_OK } else { EXIT_MISMATCH }
-}
-
 fn list() -> u8 {
     let mut stdout = std::io::stdout().lock();
     for name in catalog::names() {
         match catalog::builtin(name).expect("catalog name") {
             Ok(s) => {
-                let _ = writeln!(stdout, "{name:<24} {}", s.file.title);
+                let tags: Vec<&str> = s.tags().collect();
+                let line = format!("{name:<24} {}", s.file.title);
+                if tags.is_empty() {
+                    let _ = writeln!(stdout, "{line}");
+                } else {
+                    let _ = writeln!(stdout, "{line}  [{}]", tags.join(", "));
+                }
             }
             Err(e) => {
                 eprintln!("error: {e}");

@@ -184,3 +184,15 @@ fn receiver_policy_keys_are_checked_where_they_are_written() {
     let line = line_of(&text, "reverse_dns = ");
     fails_at("reverse-dns-word", &text, line, 15, "unknown variant `on`");
 }
+
+#[test]
+fn a_tag_with_a_space() {
+    let text = catalog_text("healthy").replacen(
+        "tags = [\"delivered\"]",
+        "tags = [\"delivered\", \"Not A Tag\"]",
+        1,
+    );
+    let line = line_of(&text, "Not A Tag");
+    let col = text.lines().nth(line - 1).unwrap().find("\"Not").unwrap() + 1;
+    fails_at("bad-tag", &text, line, col, "tag `Not A Tag`");
+}

@@ -31,6 +31,13 @@ pub struct Scenario {
     pub dns: Topology,
 }
 
+impl Scenario {
+    /// The file's `tags`, as written.
+    pub fn tags(&self) -> impl Iterator<Item = &str> {
+        self.file.tags.iter().map(|t| t.get_ref().as_str())
+    }
+}
+
 /// The format version this build reads.
 pub const FORMAT_VERSION: u32 = 1;
 
@@ -71,6 +78,10 @@ pub fn load_str(name: &str, source: &str, text: &str) -> Result<Scenario, LoadEr
                 file.mxlab.get_ref()
             ),
         ));
+    }
+
+    for tag in &file.tags {
+        check_tag(tag.get_ref()).map_err(|m| at(tag.span(), m))?;
     }
 
     let mut zones = Vec::new();
@@ -470,6 +481,23 @@ fn check_rule_stage(rule: &SmtpRule) -> Result<(), String> {
 }
 
 /// A blocklist zone must be a DNS name the host can ask under.
+fn check_tag(tag: &str) -> Result<(), String> {
+    let ok = tag
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        && tag
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "tag `{tag}`: a tag is lower-case letters, digits and `-` (e.g. \"dns\", \"smtp-policy\")"
+        ))
+    }
+}
+
 fn check_zone_name(zone: &str) -> Result<(), String> {
     let name = zone.trim().trim_end_matches('.');
     let labels_ok = !name.is_empty()

@@ -25,6 +25,10 @@ pub struct ScenarioFile {
     /// What the admin sees: the symptom, the NDR text. Shown by `mxlab list` and in reports.
     #[serde(default)]
     pub story: String,
+    /// Words to select stories by (`mxlab run --tag dns`), shown last by `mxlab list`:
+    /// lower-case letters, digits and `-`.
+    #[serde(default)]
+    pub tags: Vec<Spanned<String>>,
     /// RFC 3339 instant at which the story begins (virtual time zero).
     pub start: Instant,
     /// When the admin investigates, as an offset from `start`. Default: once the sending queue
