@@ -12,26 +12,8 @@ pub fn report(notice: &Notice, r: &NoticeRecipient, cause: Verdict) -> Recipient
     let diagnostic = decisive(r);
     let symptom = classify(&diagnostic);
     let (code, said_status) = code_and_status(diagnostic.trim_start_matches('#'));
-    // The notice's Status field where it is specific; where it is generic (5.0.0) or
-    // missing, the remote's own status in the reply the cause rests on, its class following
-    // the field's (a 4.x.x reply behind a failure is why the retries ran out).
-    let field = EnhancedStatus::parse(&r.status);
-    let said = said_status.or_else(|| {
-        crate::artifacts::notice::status_in(&diagnostic)
-            .as_deref()
-            .and_then(EnhancedStatus::parse)
-    });
-    let status = match (said, field) {
-        (_, Some(f)) if f.subject != 0 || f.detail != 0 => Some(f.to_string()),
-        (Some(s), Some(f)) if s.class != f.class => {
-            EnhancedStatus::parse(&format!("{}.{}.{}", f.class, s.subject, s.detail))
-                .map(|s| s.to_string())
-        }
-        (Some(s), _) => Some(s.to_string()),
-        (None, Some(f)) => Some(f.to_string()),
-        (None, None) => None,
-    }
-    .unwrap_or_else(|| implied_status(outcome, &symptom, code));
+    let status = status(&r.status, said_status, &diagnostic)
+        .unwrap_or_else(|| implied_status(outcome, &symptom, code));
     let phase = phase(&symptom, &format!("{diagnostic}\n{}", r.context), outcome);
     let reason = super::reason(
         outcome,
@@ -59,6 +41,28 @@ pub fn report(notice: &Notice, r: &NoticeRecipient, cause: Verdict) -> Recipient
             will_retry_until: r.will_retry_until.as_deref().and_then(rfc3339),
         }),
         diagnostic,
+    }
+}
+
+/// The notice's Status field where it is specific; where it is generic (5.0.0) or missing,
+/// the remote's own status in the reply the cause rests on, its class following the field's
+/// (a 4.x.x reply behind a failure is why the retries ran out).
+fn status(field: &str, said: Option<EnhancedStatus>, reply: &str) -> Option<String> {
+    let field = EnhancedStatus::parse(field);
+    let said = said.or_else(|| {
+        crate::artifacts::notice::status_in(reply)
+            .as_deref()
+            .and_then(EnhancedStatus::parse)
+    });
+    match (said, field) {
+        (_, Some(f)) if f.subject != 0 || f.detail != 0 => Some(f.to_string()),
+        (Some(s), Some(f)) if s.class != f.class => {
+            EnhancedStatus::parse(&format!("{}.{}.{}", f.class, s.subject, s.detail))
+                .map(|s| s.to_string())
+        }
+        (Some(s), _) => Some(s.to_string()),
+        (None, Some(f)) => Some(f.to_string()),
+        (None, None) => None,
     }
 }
 
