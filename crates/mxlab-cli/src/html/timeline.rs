@@ -21,8 +21,18 @@ pub struct Row<'a> {
 /// Folds the report's timeline and merges in the DNS failures.
 pub fn rows(report: &Report) -> Vec<Row<'_>> {
     let mut rows = folded(&report.timeline);
+    // The story's failures, not the checker's: its own lookups when it investigates (a PTR or
+    // a DMARC record the story's DNS does not serve) are evidence in the findings instead.
+    let investigated = report
+        .timeline
+        .iter()
+        .find(|e| e.event == "investigate")
+        .and_then(|e| clock::parse(&e.at));
     for dns in dns_failures(&report.artifacts.dns_log) {
         let when = clock::parse(dns.at);
+        if investigated.is_some() && when >= investigated {
+            continue;
+        }
         // After every row before it, and after a submission at the same instant: a lookup
         // comes after the message arrived and before the attempt it served ended.
         let pos = rows
