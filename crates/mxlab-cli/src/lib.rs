@@ -308,6 +308,7 @@ fn serve(
         } else {
             None
         };
+        let stop = shutdown_signal();
         {
             let mut stdout = std::io::stdout().lock();
             for line in served.listener_lines() {
@@ -318,7 +319,7 @@ fn serve(
             }
             let _ = stdout.flush();
         }
-        wait_for_signal().await;
+        stop.await;
         tracing::info!("shutting down");
         served.shutdown().await;
         drop(ca_file);
@@ -326,18 +327,25 @@ fn serve(
     })
 }
 
-async fn wait_for_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+/// Registers for SIGTERM and SIGINT at once and returns what waits for either: a signal sent
+/// as soon as the listener lines are read must still shut down cleanly (and remove the CA
+/// file), not find the default action in place.
+#[cfg(unix)]
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    let mut interrupt = signal(SignalKind::interrupt()).expect("SIGINT handler");
+    async move {
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
             _ = term.recv() => {}
+            _ = interrupt.recv() => {}
         }
     }
-    #[cfg(not(unix))]
-    {
+}
+
+#[cfg(not(unix))]
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    async {
         let _ = tokio::signal::ctrl_c().await;
     }
 }
