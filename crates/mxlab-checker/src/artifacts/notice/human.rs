@@ -314,6 +314,36 @@ fn telling(lines: &[String]) -> Option<String> {
         .map(str::to_string)
 }
 
+/// A multiline reply a field holds on one line (`550-5.1.1 The account … 550-5.1.1 double-
+/// checking … 550 5.1.1 https://…`): the code and status once, the texts joined.
+pub fn one_reply(text: &str) -> String {
+    let t = text.trim();
+    let multiline =
+        t.len() > 4 && t.as_bytes()[..3].iter().all(u8::is_ascii_digit) && t.as_bytes()[3] == b'-';
+    if !multiline {
+        return t.to_string();
+    }
+    let code = &t[..3];
+    let status = t[4..].split_whitespace().next().unwrap_or("");
+    let has_status = mxlab_vocab::EnhancedStatus::parse(status).is_some();
+    let mut body = if has_status {
+        t[4 + status.len()..].to_string()
+    } else {
+        t[4..].to_string()
+    };
+    for prefix in [format!("{code}-{status}"), format!("{code} {status}")] {
+        if has_status {
+            body = body.replace(&prefix, " ");
+        }
+    }
+    let body = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    if has_status {
+        format!("{code} {status} {body}")
+    } else {
+        format!("{code} {body}")
+    }
+}
+
 /// A multiline reply written out (`550-5.7.26 Unauthenticated …` / `550-5.7.26 DMARC …` /
 /// `550 5.7.26 …`) as one line: the code and status once, the texts joined.
 fn join_multiline(lines: &[String]) -> Vec<String> {
@@ -370,6 +400,7 @@ pub fn remote_mta(text: &str) -> Option<String> {
     let lower = text.to_ascii_lowercase();
     for (marker, stop) in [
         ("remote server at ", &[' ', '('][..]),
+        ("connect to ", &['[', ':', ' '][..]),
         ("while talking to ", &[':', ' '][..]),
         ("host ", &[' ', '[', ':'][..]),
     ] {
@@ -469,16 +500,17 @@ pub fn bounce_subject(subject: &str) -> bool {
 pub fn says_delayed(subject: &str, text: &str) -> bool {
     let s = subject.to_ascii_lowercase();
     let t = text.to_ascii_lowercase();
+    // The subject repeats the original's ("Undeliverable: Re: Invoice delay"): only the
+    // notice's own words count there.
     [
-        "delayed",
-        "delay",
+        "delayed mail",
+        "delivery delayed",
+        "delay notification",
+        "(delay)",
         "still being retried",
         "not yet been delivered",
         "warning: could not send",
-        "will continue",
-        "will retry",
-        "will be retried",
-        "will keep trying",
+        "warning: message",
         "遅延",
     ]
     .iter()

@@ -100,7 +100,21 @@ impl Notice {
     }
 }
 
+/// The most errors and the most text the human part may add to one recipient: a notice that
+/// repeats an address thousands of times (or its fields) gets no more.
+pub(crate) const MAX_QUOTED: usize = 32;
+pub(crate) const MAX_CONTEXT: usize = 16 * 1024;
+
 impl NoticeRecipient {
+    /// What a block of the human text says of this recipient, within the bounds.
+    fn attach(&mut self, b: &human::Block) {
+        let room = MAX_QUOTED.saturating_sub(self.quoted.len());
+        self.quoted.extend(b.errors.iter().take(room).cloned());
+        if self.context.len() + b.text.len() <= MAX_CONTEXT {
+            self.context.push_str(&b.text);
+        }
+    }
+
     /// Failed because it waited too long: the notice's summary says so, or its words do
     /// ("retry timeout exceeded", "could not be delivered within …").
     pub fn expired(&self) -> bool {
@@ -170,12 +184,12 @@ pub fn read(raw: &[u8]) -> Option<Notice> {
     notice.quoted_replies = human::quoted_replies(text);
     let blocks = human::blocks(text);
     for r in &mut notice.recipients {
-        for b in blocks
+        let mine: Vec<&human::Block> = blocks
             .iter()
             .filter(|b| b.address.eq_ignore_ascii_case(&r.final_recipient))
-        {
-            r.quoted.extend(b.errors.iter().cloned());
-            r.context.push_str(&b.text);
+            .collect();
+        for b in mine {
+            r.attach(b);
         }
         if r.remote_mta.is_none() {
             r.remote_mta = human::remote_mta(&r.context);
@@ -230,23 +244,25 @@ fn from_words(parts: &mime::Parts, text: &str, blocks: &[human::Block]) -> Vec<N
     } else {
         "failed"
     };
+    // The text's first error, read once: for blocks that quote none, and for the addresses
+    // only the header names.
+    let first_error = human::first_error(text);
+    // A block whose lines quote no reply code, in a text where one reply is quoted further
+    // down ("The error that the other server returned was: 550 5.1.1 …"): that reply is this
+    // recipient's when no block has one of its own.
+    let with_code = |t: &String| crate::diagnosis::classify::code_and_status(t) != (None, None);
+    let elsewhere = (!blocks.iter().any(|b| b.errors.iter().any(with_code)))
+        .then(|| first_error.clone().filter(with_code))
+        .flatten();
     let mut out: Vec<NoticeRecipient> = Vec::new();
     for b in blocks {
         if let Some(r) = out
             .iter_mut()
             .find(|r| r.final_recipient.eq_ignore_ascii_case(&b.address))
         {
-            r.quoted.extend(b.errors.iter().cloned());
-            r.context.push_str(&b.text);
+            r.attach(b);
             continue;
         }
-        // A block whose lines quote no reply code, in a text where one reply is quoted
-        // further down ("The error that the other server returned was: 550 5.1.1 …"): that
-        // reply is this recipient's when no block has one of its own.
-        let with_code = |t: &String| crate::diagnosis::classify::code_and_status(t) != (None, None);
-        let elsewhere = (!blocks.iter().any(|b| b.errors.iter().any(with_code)))
-            .then(|| human::first_error(text).filter(with_code))
-            .flatten();
         let said = elsewhere.as_ref().or(b.errors.first()).or(b.words.as_ref());
         out.push(NoticeRecipient {
             final_recipient: b.address.clone(),
@@ -268,7 +284,7 @@ fn from_words(parts: &mime::Parts, text: &str, blocks: &[human::Block]) -> Vec<N
             out.push(NoticeRecipient {
                 final_recipient: address.clone(),
                 action: action.to_string(),
-                diagnostic_code: human::first_error(text).unwrap_or_default(),
+                diagnostic_code: first_error.clone().unwrap_or_default(),
                 context: text.chars().take(2000).collect(),
                 ..NoticeRecipient::default()
             });
@@ -359,9 +375,15 @@ fn recipient(group: &Group) -> Option<NoticeRecipient> {
             .unwrap_or_default()
             .to_string(),
         diagnostic_code: field(group, "Diagnostic-Code")
-            .map(|v| strip_type(v).to_string())
+            .map(|v| human::one_reply(strip_type(v)))
             .unwrap_or_default(),
-        remote_mta: field(group, "Remote-MTA").map(|v| strip_type(v).to_string()),
+        // `dns; mx.example.net. (192.0.2.25, the server for …)`: the name, not the comment.
+        remote_mta: field(group, "Remote-MTA").and_then(|v| {
+            strip_type(v)
+                .split_whitespace()
+                .next()
+                .map(|h| h.trim_end_matches('.').to_string())
+        }),
         will_retry_until: field(group, "Will-Retry-Until").map(str::to_string),
         last_attempt_date: field(group, "Last-Attempt-Date").map(str::to_string),
         original_recipient: field(group, "Original-Recipient").map(|v| address(strip_type(v))),
@@ -370,14 +392,36 @@ fn recipient(group: &Group) -> Option<NoticeRecipient> {
     })
 }
 
-/// An address as a field writes it, without the angle brackets some MTAs add.
+/// An address as a field writes it, without the angle brackets some MTAs add, and with RFC
+/// 6533's `\x{HEX}` escapes (a `utf-8` address type) decoded.
 fn address(value: &str) -> String {
-    value
+    let bare = value
         .trim()
         .trim_start_matches('<')
         .trim_end_matches('>')
-        .trim()
-        .to_string()
+        .trim();
+    let mut out = String::with_capacity(bare.len());
+    let mut rest = bare;
+    while let Some(at) = rest.find("\\x{") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 3..];
+        let decoded = after.split_once('}').and_then(|(hex, tail)| {
+            let c = u32::from_str_radix(hex, 16).ok().and_then(char::from_u32)?;
+            Some((c, tail))
+        });
+        match decoded {
+            Some((c, tail)) => {
+                out.push(c);
+                rest = tail;
+            }
+            None => {
+                out.push_str("\\x{");
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]

@@ -89,3 +89,44 @@ mod robust {
         assert!(n.truncated);
     }
 }
+
+mod review {
+    use super::super::{MAX_CONTEXT, MAX_QUOTED, read};
+
+    fn report(fields: &str, human: &str, subject: &str) -> String {
+        format!(
+            "From: MAILER-DAEMON@mx.example.com\nSubject: {subject}\nMIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\n\n--b\nContent-Type: text/plain\n\n{human}\n--b\nContent-Type: message/global-delivery-status\n\nReporting-MTA: dns; mx.example.com\n\n{fields}\n--b--\n"
+        )
+    }
+
+    #[test]
+    fn a_field_reads_as_an_administrator_reads_it() {
+        let fields = "Final-Recipient: utf-8; \\x{7528}\\x{6237}@example.net\nAction: failed\nStatus: 5.1.1\nRemote-MTA: dns; mx.example.net. (192.0.2.25, the server for the domain example.net.)\nDiagnostic-Code: smtp; 550-5.1.1 The email account that you tried to reach does\n not exist. Please try 550-5.1.1 double-checking the address. 550 5.1.1\n https://support.example/NoSuchUser - gsmtp\n";
+        let n = read(report(fields, "", "Undeliverable: Re: Invoice delay").as_bytes()).unwrap();
+        let r = &n.recipients[0];
+        assert_eq!(r.final_recipient, "用户@example.net");
+        assert_eq!(r.remote_mta.as_deref(), Some("mx.example.net"));
+        assert_eq!(
+            r.diagnostic_code,
+            "550 5.1.1 The email account that you tried to reach does not exist. Please try double-checking the address. https://support.example/NoSuchUser - gsmtp"
+        );
+        // The original's subject ("… delay") does not make a failure a delay.
+        assert_eq!(r.action, "failed");
+    }
+
+    #[test]
+    fn an_address_repeated_thousands_of_times_adds_a_bounded_amount() {
+        let human: String = (0..2000)
+            .map(|_| "bob@example.net: host mx.example.net said: 550 5.1.1 unknown user here\n\n")
+            .collect();
+        let fields: String = (0..500)
+            .map(|_| "Final-Recipient: rfc822; bob@example.net\nAction: failed\nStatus: 5.1.1\n\n")
+            .collect();
+        let n = read(report(&fields, &human, "Undelivered Mail").as_bytes()).unwrap();
+        assert!(
+            n.recipients
+                .iter()
+                .all(|r| r.quoted.len() <= MAX_QUOTED && r.context.len() <= MAX_CONTEXT)
+        );
+    }
+}
