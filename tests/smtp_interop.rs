@@ -33,13 +33,12 @@ fn run(program: &str, args: &[String]) -> (bool, String) {
     )
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn swaks_sees_451_4_4_7_at_rcpt() {
-    let served = serve("remote-447", 1.0).await;
-    let addr = served.smtp_addr("mx1.partner.test").unwrap().to_string();
+/// swaks sending taro@mycompany.test's mail to hanako@partner.test through `addr`, with any
+/// further options; (exit status success, its output).
+async fn swaks(addr: &str, extra: &[&str]) -> (bool, String) {
     let args: Vec<String> = [
         "--server",
-        &addr,
+        addr,
         "--to",
         "hanako@partner.test",
         "--from",
@@ -47,11 +46,20 @@ async fn swaks_sees_451_4_4_7_at_rcpt() {
         "--timeout",
         "10",
     ]
-    .map(String::from)
-    .to_vec();
-    let (ok, text) = tokio::task::spawn_blocking(move || run("swaks", &args))
+    .iter()
+    .chain(extra)
+    .map(|a| a.to_string())
+    .collect();
+    tokio::task::spawn_blocking(move || run("swaks", &args))
         .await
-        .unwrap();
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn swaks_sees_451_4_4_7_at_rcpt() {
+    let served = serve("remote-447", 1.0).await;
+    let addr = served.smtp_addr("mx1.partner.test").unwrap().to_string();
+    let (ok, text) = swaks(&addr, &[]).await;
     assert!(!ok);
     assert!(
         text.contains(" -> RCPT TO:<hanako@partner.test>")
@@ -146,23 +154,7 @@ async fn starttls_is_accepted_with_the_scenario_ca_and_refused_when_expired() {
 async fn swaks_from_the_listed_ip_is_refused_with_the_blocklist_reply() {
     let served = serve("blocklisted", 1.0).await;
     let addr = served.smtp_addr("mx1.partner.test").unwrap().to_string();
-    let args: Vec<String> = [
-        "--server",
-        &addr,
-        "--local-interface",
-        "127.0.0.2",
-        "--to",
-        "hanako@partner.test",
-        "--from",
-        "taro@mycompany.test",
-        "--timeout",
-        "10",
-    ]
-    .map(String::from)
-    .to_vec();
-    let (ok, text) = tokio::task::spawn_blocking(move || run("swaks", &args))
-        .await
-        .unwrap();
+    let (ok, text) = swaks(&addr, &["--local-interface", "127.0.0.2"]).await;
     assert!(!ok);
     assert!(
         text.contains(" -> RCPT TO:<hanako@partner.test>")
@@ -172,23 +164,7 @@ async fn swaks_from_the_listed_ip_is_refused_with_the_blocklist_reply() {
         "{text}"
     );
     // The same client from an address the zone does not list gets through RCPT.
-    let args: Vec<String> = [
-        "--server",
-        &addr,
-        "--local-interface",
-        "127.0.0.3",
-        "--to",
-        "hanako@partner.test",
-        "--from",
-        "taro@mycompany.test",
-        "--timeout",
-        "10",
-    ]
-    .map(String::from)
-    .to_vec();
-    let (ok, text) = tokio::task::spawn_blocking(move || run("swaks", &args))
-        .await
-        .unwrap();
+    let (ok, text) = swaks(&addr, &["--local-interface", "127.0.0.3"]).await;
     assert!(ok, "{text}");
     served.shutdown().await;
 }
@@ -251,27 +227,15 @@ async fn swaks_logs_in_with_login_and_plain() {
     let served = serve_auth("PLAIN LOGIN").await;
     let addr = served.smtp_addr("mx1.partner.test").unwrap().to_string();
     for mechanism in ["LOGIN", "PLAIN"] {
-        let args: Vec<String> = [
-            "--server",
-            &addr,
-            "--to",
-            "hanako@partner.test",
-            "--from",
-            "taro@mycompany.test",
+        let auth = [
             "--auth",
             mechanism,
             "--auth-user",
             "taro",
             "--auth-password",
             "secret",
-            "--timeout",
-            "10",
-        ]
-        .map(String::from)
-        .to_vec();
-        let (ok, text) = tokio::task::spawn_blocking(move || run("swaks", &args))
-            .await
-            .unwrap();
+        ];
+        let (ok, text) = swaks(&addr, &auth).await;
         assert!(ok, "{mechanism}: {text}");
         assert!(
             text.contains("<~  235 2.7.0") || text.contains("<-  235 2.7.0"),

@@ -3,7 +3,6 @@
 //! docs/checking.md). Whatever the user was handed (notices, the tracking log, the queue)
 //! goes in as `run` hands it; the probes do the rest.
 
-use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
@@ -122,31 +121,18 @@ pub fn run(args: &CheckArgs) -> u8 {
             return EXIT_USAGE;
         }
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match crate::runtime(tokio::runtime::Builder::new_current_thread()) {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
-            return EXIT_USAGE;
-        }
+        Err(code) => return code,
     };
     let diagnosis = runtime.block_on(probe(args, &setup));
     let report = report(&setup, diagnosis);
-    let mut stdout = std::io::stdout().lock();
-    if args.json {
-        match serde_json::to_string_pretty(&report) {
-            Ok(text) => {
-                let _ = writeln!(stdout, "{text}");
-            }
-            Err(e) => {
-                eprintln!("error: cannot write JSON: {e}");
-                return EXIT_USAGE;
-            }
-        }
-    } else {
-        let _ = write!(stdout, "{}", report.to_text());
+    if let Err(code) = crate::print_report(
+        args.json,
+        || serde_json::to_string_pretty(&report),
+        || report.to_text(),
+    ) {
+        return code;
     }
     if matches!(
         report.verdict.rule,
@@ -316,16 +302,6 @@ async fn probe(args: &CheckArgs, setup: &Setup) -> Diagnosis {
 /// The report `run` prints, for a check: no scenario, no timeline; the recipients the
 /// notices handed in report, each with the cause the check names for it.
 fn report(setup: &Setup, diagnosis: Diagnosis) -> Report {
-    let cause_of = |address: &str| {
-        diagnosis
-            .recipients
-            .iter()
-            .find(|c| c.address.eq_ignore_ascii_case(address))
-            .map(|c| Verdict {
-                rule: c.rule,
-                summary: c.summary.clone(),
-            })
-    };
     let mut recipients: Vec<RecipientReport> = Vec::new();
     for (path, text) in &setup.notices {
         let Ok(read) = mxlab_checker::explain::explain(text.as_bytes(), path) else {
@@ -338,7 +314,7 @@ fn report(setup: &Setup, diagnosis: Diagnosis) -> Report {
             {
                 continue;
             }
-            if let Some(cause) = cause_of(&r.address) {
+            if let Some(cause) = diagnosis.cause_of(&r.address) {
                 r.cause = cause;
             }
             recipients.push(r);

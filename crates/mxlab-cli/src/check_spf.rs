@@ -1,7 +1,6 @@
 //! `mxlab check spf`: RFC 7208 evaluation against any DNS server, with the trace of every term
 //! and query, and lint of the whole published SPF tree (docs/CLI.md, docs/spf.md).
 
-use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
 use std::time::SystemTime;
 
@@ -62,30 +61,17 @@ fn spf(args: &SpfArgs) -> u8 {
         );
         return EXIT_USAGE;
     }
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match crate::runtime(tokio::runtime::Builder::new_current_thread()) {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
-            return EXIT_USAGE;
-        }
+        Err(code) => return code,
     };
     let report = runtime.block_on(evaluate(args.ip, &mail_from, &helo, server));
-    let mut stdout = std::io::stdout().lock();
-    if args.json {
-        match serde_json::to_string_pretty(&report) {
-            Ok(text) => {
-                let _ = writeln!(stdout, "{text}");
-            }
-            Err(e) => {
-                eprintln!("error: cannot write JSON: {e}");
-                return EXIT_USAGE;
-            }
-        }
-    } else {
-        let _ = write!(stdout, "{}", report.to_text());
+    if let Err(code) = crate::print_report(
+        args.json,
+        || serde_json::to_string_pretty(&report),
+        || report.to_text(),
+    ) {
+        return code;
     }
     if report.has_errors() {
         EXIT_MISMATCH

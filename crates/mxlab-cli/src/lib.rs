@@ -265,15 +265,9 @@ fn serve(
             return EXIT_USAGE;
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match runtime(tokio::runtime::Builder::new_multi_thread()) {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
-            return EXIT_USAGE;
-        }
+        Err(code) => return code,
     };
     runtime.block_on(async {
         let served = match mxlab_harness::serve::Served::start(&scenario, &options).await {
@@ -325,6 +319,38 @@ fn serve(
         drop(ca_file);
         EXIT_OK
     })
+}
+
+/// The runtime a command runs on, or the usage exit code with the reason on stderr.
+fn runtime(mut builder: tokio::runtime::Builder) -> Result<tokio::runtime::Runtime, u8> {
+    builder.enable_all().build().map_err(|e| {
+        eprintln!("error: cannot start the runtime: {e}");
+        EXIT_USAGE
+    })
+}
+
+/// A command's report on stdout, as JSON or as text; the usage exit code when the JSON
+/// cannot be written.
+fn print_report(
+    json: bool,
+    as_json: impl FnOnce() -> serde_json::Result<String>,
+    as_text: impl FnOnce() -> String,
+) -> Result<(), u8> {
+    let mut stdout = std::io::stdout().lock();
+    if !json {
+        let _ = write!(stdout, "{}", as_text());
+        return Ok(());
+    }
+    match as_json() {
+        Ok(text) => {
+            let _ = writeln!(stdout, "{text}");
+            Ok(())
+        }
+        Err(e) => {
+            eprintln!("error: cannot write JSON: {e}");
+            Err(EXIT_USAGE)
+        }
+    }
 }
 
 /// Registers for SIGTERM and SIGINT at once and returns what waits for either: a signal sent

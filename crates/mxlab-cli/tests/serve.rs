@@ -1,25 +1,15 @@
 //! `mxlab serve` for real clients: listener lines, dig and swaks against them, clean exit on
 //! SIGTERM.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+mod common;
+
+use std::process::Command;
+
+use common::{sigterm, spawn_serve, swaks};
 
 #[test]
 fn serve_prints_its_listeners_answers_real_clients_and_stops_on_sigterm() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mxlab"))
-        .args([
-            "serve",
-            "healthy",
-            "--dns",
-            "127.0.0.1:0",
-            "--smtp-port",
-            "0",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let (mut child, mut lines) = spawn_serve("healthy", &[]);
     let dns_line = lines.next().unwrap().unwrap();
     let smtp_line = lines.next().unwrap().unwrap();
     let dns = dns_line
@@ -50,32 +40,13 @@ fn serve_prints_its_listeners_answers_real_clients_and_stops_on_sigterm() {
         "{dig}"
     );
 
-    let swaks = Command::new("swaks")
-        .args([
-            "--server",
-            &smtp,
-            "--to",
-            "hanako@partner.test",
-            "--from",
-            "taro@mycompany.test",
-            "--timeout",
-            "10",
-        ])
-        .output()
-        .expect("swaks");
-    let swaks_out = String::from_utf8_lossy(&swaks.stdout);
+    let (ok, swaks_out) = swaks(&smtp);
     assert!(
-        swaks.status.success() && swaks_out.contains("<-  250 2.6.0 Queued as"),
+        ok && swaks_out.contains("<-  250 2.6.0 Queued as"),
         "{swaks_out}"
     );
 
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(0), "clean shutdown on SIGTERM");
+    assert_eq!(sigterm(&mut child), Some(0), "clean shutdown on SIGTERM");
 }
 
 #[test]
@@ -94,20 +65,7 @@ fn serve_refuses_addresses_off_loopback() {
 fn the_ca_file_is_private_and_gone_after_sigterm() {
     use std::os::unix::fs::PermissionsExt;
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mxlab"))
-        .args([
-            "serve",
-            "starttls",
-            "--dns",
-            "127.0.0.1:0",
-            "--smtp-port",
-            "0",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let (mut child, lines) = spawn_serve("starttls", &[]);
     let ca = lines
         .map_while(Result::ok)
         .take(20)
@@ -119,12 +77,7 @@ fn the_ca_file_is_private_and_gone_after_sigterm() {
     assert_eq!(file_mode, 0o600, "{}", ca.display());
     assert_eq!(dir_mode, 0o700, "{}", dir.display());
 
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    assert_eq!(child.wait().unwrap().code(), Some(0));
+    assert_eq!(sigterm(&mut child), Some(0));
     assert!(!ca.exists(), "{} left behind", ca.display());
     assert!(!dir.exists(), "{} left behind", dir.display());
 }

@@ -3,28 +3,17 @@
 //! and keeps nothing; flags that cannot work are usage errors.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
+
+use common::{sigterm, spawn_serve, swaks};
 
 /// `mxlab serve healthy` on free ports with `extra` flags; returns the child and the SMTP
 /// host's `ip:port`.
 fn serve(extra: &[&str]) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mxlab"))
-        .args([
-            "serve",
-            "healthy",
-            "--dns",
-            "127.0.0.1:0",
-            "--smtp-port",
-            "0",
-        ])
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let (child, lines) = spawn_serve("healthy", extra);
     let smtp = lines
         .map_while(Result::ok)
         .find_map(|l| l.strip_prefix("smtp mx1.partner.test ").map(str::to_string))
@@ -122,31 +111,13 @@ fn every_message_answered_250_is_whole_in_the_maildir_even_after_a_kill() {
 fn a_sink_answers_250_and_queue_ids_go_on() {
     let (mut child, smtp) = serve(&["--sink"]);
     for n in 1..=3 {
-        let swaks = Command::new("swaks")
-            .args([
-                "--server",
-                &smtp,
-                "--to",
-                "hanako@partner.test",
-                "--from",
-                "taro@mycompany.test",
-                "--timeout",
-                "10",
-            ])
-            .output()
-            .expect("swaks");
-        let text = String::from_utf8_lossy(&swaks.stdout);
+        let (ok, text) = swaks(&smtp);
         assert!(
-            swaks.status.success() && text.contains(&format!("<-  250 2.6.0 Queued as {n:08X}")),
+            ok && text.contains(&format!("<-  250 2.6.0 Queued as {n:08X}")),
             "{text}"
         );
     }
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    assert_eq!(child.wait().unwrap().code(), Some(0));
+    assert_eq!(sigterm(&mut child), Some(0));
 }
 
 #[test]

@@ -17,7 +17,7 @@ use mxlab_scenario::model::{DnsFault, ResolverMode};
 use crate::faults::{Counters, Decision, decide};
 use crate::log::{LogEntry, QueryLog};
 use crate::reply::{describe, execute, formerr, rcode_reply, truncated, udp_limit};
-use crate::server::{Transport, action_name, closest_zone, named_for};
+use crate::server::{Transport, closest_zone, named_for};
 
 /// How long the resolver waits for each authoritative server before trying the next.
 pub const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(2);
@@ -104,7 +104,7 @@ impl Resolver {
         })
         .await;
         let note = match decision {
-            Decision::Act(action) => format!(" (fault: {})", action_name(action)),
+            Decision::Act(action) => format!(" (fault: {})", action.as_str()),
             Decision::Answer => String::new(),
         };
         let outcome = reply

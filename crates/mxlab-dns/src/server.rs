@@ -183,7 +183,7 @@ impl FakeDns {
         })
         .await;
         let note = match decision {
-            Decision::Act(action) => format!(" (fault: {})", action_name(action)),
+            Decision::Act(action) => format!(" (fault: {})", action.as_str()),
             Decision::Answer => String::new(),
         };
         let outcome = reply
@@ -318,18 +318,6 @@ impl FakeDns {
             }
         }
         message.to_vec().ok()
-    }
-}
-
-pub fn action_name(action: DnsAction) -> &'static str {
-    match action {
-        DnsAction::Nxdomain => "nxdomain",
-        DnsAction::Nodata => "nodata",
-        DnsAction::Servfail => "servfail",
-        DnsAction::Refused => "refused",
-        DnsAction::Drop => "drop",
-        DnsAction::Delay => "delay",
-        DnsAction::Truncate => "truncate",
     }
 }
 

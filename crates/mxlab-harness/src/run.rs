@@ -17,7 +17,7 @@ use mxlab_checker::probe::{Mode, ProbeEnv};
 use mxlab_checker::report::{
     ArtifactsReport, RecipientReport, Report, SCHEMA, TimelineEntry, Verdict,
 };
-use mxlab_checker::{Complaint, Diagnosis, RecipientCause, investigate};
+use mxlab_checker::{Complaint, Diagnosis, investigate};
 use mxlab_dns::DnsWorld;
 use mxlab_net::Clock;
 use mxlab_policy::PublicSuffixes;
@@ -273,7 +273,6 @@ fn assemble(
             )
         })
         .collect();
-    let causes = &diagnosis.recipients;
     Report {
         source: None,
         schema: SCHEMA,
@@ -288,7 +287,7 @@ fn assemble(
         recipients: out
             .recipients
             .iter()
-            .map(|r| recipient_report(r, causes))
+            .map(|r| recipient_report(r, &diagnosis))
             .collect(),
         timeline,
         artifacts: ArtifactsReport {
@@ -306,18 +305,11 @@ fn assemble(
     }
 }
 
-fn recipient_report(r: &mxlab_sim::Recipient, causes: &[RecipientCause]) -> RecipientReport {
-    let cause = causes
-        .iter()
-        .find(|c| c.address.eq_ignore_ascii_case(&r.address))
-        .map(|c| Verdict {
-            rule: c.rule,
-            summary: c.summary.clone(),
-        })
-        .unwrap_or(Verdict {
-            rule: RuleId::Inconclusive,
-            summary: "The complaint does not name this recipient".into(),
-        });
+fn recipient_report(r: &mxlab_sim::Recipient, diagnosis: &Diagnosis) -> RecipientReport {
+    let cause = diagnosis.cause_of(&r.address).unwrap_or(Verdict {
+        rule: RuleId::Inconclusive,
+        summary: "The complaint does not name this recipient".into(),
+    });
     let last = r.last_error.as_ref().map(|(f, _)| f);
     let remote = |f: Option<&Failure>| {
         f.and_then(|f| f.remote.as_ref())

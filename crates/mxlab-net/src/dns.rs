@@ -48,6 +48,22 @@ impl Answer {
         }
     }
 
+    /// Each TXT record's text, its strings joined (RFC 7208 §3.3 and RFC 7489 read them so).
+    pub fn txt_texts(&self) -> Vec<String> {
+        self.records()
+            .iter()
+            .filter_map(|r| match &r.data {
+                RData::TXT(t) => Some(
+                    t.txt_data
+                        .iter()
+                        .map(|s| String::from_utf8_lossy(s).into_owned())
+                        .collect(),
+                ),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Short status word as `dig` would show it.
     pub fn status(&self) -> String {
         match self {

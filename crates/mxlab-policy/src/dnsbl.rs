@@ -120,15 +120,7 @@ pub fn read(a: &Answer, txt: Option<&Answer>) -> Listing {
 
 /// The TXT reason: the strings of the first record, joined.
 fn reason(txt: &Answer) -> Option<String> {
-    txt.records().iter().find_map(|r| match &r.data {
-        RData::TXT(t) => Some(
-            t.txt_data
-                .iter()
-                .map(|s| String::from_utf8_lossy(s).into_owned())
-                .collect::<String>(),
-        ),
-        _ => None,
-    })
+    txt.txt_texts().into_iter().next()
 }
 
 /// Asks `zone` about `ip`: the A record, and for a listing the TXT reason.

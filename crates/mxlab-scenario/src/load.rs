@@ -209,7 +209,7 @@ pub fn load_str(name: &str, source: &str, text: &str) -> Result<Scenario, LoadEr
                 &path("delay"),
                 format!(
                     "fault for `{name}`: `delay` goes with `action = \"delay\"`; this fault's action is `{}`",
-                    dns_action_name(fault.action)
+                    fault.action.as_str()
                 ),
             ));
         }
@@ -349,29 +349,6 @@ fn same_name(a: &str, b: &str) -> bool {
         .eq_ignore_ascii_case(b.trim_end_matches('.'))
 }
 
-fn smtp_action_name(action: SmtpAction) -> &'static str {
-    match action {
-        SmtpAction::Accept => "accept",
-        SmtpAction::Reply => "reply",
-        SmtpAction::Refuse => "refuse",
-        SmtpAction::Drop => "drop",
-        SmtpAction::Stall => "stall",
-        SmtpAction::Close => "close",
-    }
-}
-
-fn dns_action_name(action: DnsAction) -> &'static str {
-    match action {
-        DnsAction::Nxdomain => "nxdomain",
-        DnsAction::Nodata => "nodata",
-        DnsAction::Servfail => "servfail",
-        DnsAction::Refused => "refused",
-        DnsAction::Drop => "drop",
-        DnsAction::Delay => "delay",
-        DnsAction::Truncate => "truncate",
-    }
-}
-
 /// toml's message, with what a person needs where toml's own words would puzzle: a date
 /// written without quotes is read as a TOML datetime, which toml reports as "invalid type:
 /// map".
@@ -418,7 +395,7 @@ fn check_rule(rule: &SmtpRule) -> Result<(), RuleProblem> {
             key: Some("reply"),
             message: format!(
                 "a `reply` is only sent with `action = \"reply\"` (or no action); this rule's action is `{}`, which sends none",
-                smtp_action_name(action)
+                action.as_str()
             ),
         });
     }

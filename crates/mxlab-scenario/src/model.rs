@@ -146,6 +146,21 @@ pub enum DnsAction {
     Truncate,
 }
 
+impl DnsAction {
+    /// The name a scenario writes (`action = "servfail"`), for messages and logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DnsAction::Nxdomain => "nxdomain",
+            DnsAction::Nodata => "nodata",
+            DnsAction::Servfail => "servfail",
+            DnsAction::Refused => "refused",
+            DnsAction::Drop => "drop",
+            DnsAction::Delay => "delay",
+            DnsAction::Truncate => "truncate",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Smtp {
@@ -301,6 +316,20 @@ pub enum SmtpAction {
     Stall,
     /// Close the connection without a reply.
     Close,
+}
+
+impl SmtpAction {
+    /// The name a scenario writes (`action = "stall"`), for messages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SmtpAction::Accept => "accept",
+            SmtpAction::Reply => "reply",
+            SmtpAction::Refuse => "refuse",
+            SmtpAction::Drop => "drop",
+            SmtpAction::Stall => "stall",
+            SmtpAction::Close => "close",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

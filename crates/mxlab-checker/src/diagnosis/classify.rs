@@ -150,6 +150,21 @@ impl Symptom {
         })
     }
 
+    /// A failure of the connection itself — not made, no greeting, broken off or timed out
+    /// on the way — rather than a refusal the server spoke.
+    pub fn is_connection(&self) -> bool {
+        matches!(
+            self,
+            Symptom::ConnectTimeout
+                | Symptom::ConnectRefused
+                | Symptom::ConnectFailed
+                | Symptom::BannerTimeout
+                | Symptom::DataTimeout
+                | Symptom::DroppedTimedOut
+                | Symptom::Disconnected
+        )
+    }
+
     /// A refusal whose text names no specific reason.
     pub fn is_generic(&self) -> bool {
         matches!(

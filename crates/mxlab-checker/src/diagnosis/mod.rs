@@ -49,6 +49,19 @@ pub struct Diagnosis {
     pub probed: ProbeLog,
 }
 
+impl Diagnosis {
+    /// The cause named for one recipient, as a report writes it.
+    pub fn cause_of(&self, address: &str) -> Option<crate::report::Verdict> {
+        self.recipients
+            .iter()
+            .find(|c| c.address.eq_ignore_ascii_case(address))
+            .map(|c| crate::report::Verdict {
+                rule: c.rule,
+                summary: c.summary.clone(),
+            })
+    }
+}
+
 /// The probes' questions and conversations, as lines.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ProbeLog {
@@ -299,7 +312,7 @@ fn confirm_by_smtp(
 ) {
     // A recipient the probe did not ask about shares only what happens before RCPT.
     let mut probes = d.for_recipient(&story.address);
-    if probes.is_empty() && (smtp::is_connection(symptom) || matches!(symptom, Symptom::Tls(_))) {
+    if probes.is_empty() && (symptom.is_connection() || matches!(symptom, Symptom::Tls(_))) {
         probes = d.to_the_door();
     }
     if probes.is_empty() {
@@ -903,7 +916,7 @@ fn observations(
             .or_else(|| {
                 let probes = d.to_the_door();
                 let symptom = smtp::met(&probes)?;
-                if !smtp::is_connection(&symptom) && !matches!(symptom, Symptom::Tls(_)) {
+                if !symptom.is_connection() && !matches!(symptom, Symptom::Tls(_)) {
                     return None;
                 }
                 let evidence = probes.iter().flat_map(|p| smtp::evidence(p)).collect();

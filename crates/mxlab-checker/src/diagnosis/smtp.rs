@@ -59,20 +59,6 @@ pub fn refusal_text(probes: &[&SmtpProbe]) -> Option<String> {
     })
 }
 
-/// Failures of the connection itself, whose stage the probe can tell.
-pub fn is_connection(s: &Symptom) -> bool {
-    matches!(
-        s,
-        Symptom::ConnectTimeout
-            | Symptom::ConnectRefused
-            | Symptom::ConnectFailed
-            | Symptom::BannerTimeout
-            | Symptom::DataTimeout
-            | Symptom::DroppedTimedOut
-            | Symptom::Disconnected
-    )
-}
-
 fn line(p: &SmtpProbe, what: String) -> String {
     format!("probe: {} ({}:{}) {what}", p.host, p.ip, p.port)
 }

@@ -56,18 +56,10 @@ fn delivery(notice: &Notice, source: &str) -> Report {
         {
             continue;
         }
-        let cause = diagnosis
-            .recipients
-            .iter()
-            .find(|c| c.address.eq_ignore_ascii_case(&r.final_recipient))
-            .map(|c| Verdict {
-                rule: c.rule,
-                summary: c.summary.clone(),
-            })
-            .unwrap_or(Verdict {
-                rule: RuleId::Inconclusive,
-                summary: String::new(),
-            });
+        let cause = diagnosis.cause_of(&r.final_recipient).unwrap_or(Verdict {
+            rule: RuleId::Inconclusive,
+            summary: String::new(),
+        });
         recipients.push(recipient::report(notice, r, cause));
     }
     let findings = diagnosis
@@ -75,16 +67,27 @@ fn delivery(notice: &Notice, source: &str) -> Report {
         .iter()
         .map(|f| with_next_command(f.clone()))
         .collect();
+    let verdict = Verdict {
+        rule: diagnosis.verdict,
+        summary: diagnosis.verdict_summary,
+    };
+    report(source, verdict, findings, recipients)
+}
+
+/// The report of one notice: no scenario, no timeline, no artifacts of its own.
+fn report(
+    source: &str,
+    verdict: Verdict,
+    findings: Vec<Finding>,
+    recipients: Vec<RecipientReport>,
+) -> Report {
     Report {
         schema: SCHEMA,
         source: Some(source.to_string()),
         scenario: None,
         title: None,
         passed: None,
-        verdict: Verdict {
-            rule: diagnosis.verdict,
-            summary: diagnosis.verdict_summary,
-        },
+        verdict,
         findings,
         recipients,
         timeline: Vec::new(),
@@ -113,47 +116,38 @@ fn outcome_only(notice: &Notice, source: &str, id: RuleId) -> Report {
         mxlab_vocab::Reason::Vacation
     };
     let summary = format!("{}: \"{}\"", r.title, notice.subject);
-    Report {
-        schema: SCHEMA,
-        source: Some(source.to_string()),
-        scenario: None,
-        title: None,
-        passed: None,
-        verdict: Verdict {
+    let finding = Finding {
+        rule: id,
+        severity: r.severity,
+        summary: summary.clone(),
+        evidence: vec![format!("subject: {}", notice.subject)],
+        remediation: r.remediation.iter().map(|s| s.to_string()).collect(),
+        recipients: vec![who.clone()],
+        cleared: false,
+    };
+    let recipient = RecipientReport {
+        address: who,
+        outcome: "delivered".into(),
+        status: "2.0.0".into(),
+        diagnostic: String::new(),
+        remote_mta: String::new(),
+        cause: Verdict {
             rule: id,
             summary: summary.clone(),
         },
-        findings: vec![Finding {
-            rule: id,
-            severity: r.severity,
-            summary: summary.clone(),
-            evidence: vec![format!("subject: {}", notice.subject)],
-            remediation: r.remediation.iter().map(|s| s.to_string()).collect(),
-            recipients: vec![who.clone()],
-            cleared: false,
-        }],
-        recipients: vec![RecipientReport {
-            address: who,
-            outcome: "delivered".into(),
-            status: "2.0.0".into(),
-            diagnostic: String::new(),
-            remote_mta: String::new(),
-            cause: Verdict { rule: id, summary },
-            notice: Some(NoticeDetail {
-                reason,
-                reply_code: None,
-                phase: None,
-                reporting_mta: None,
-                original_recipient: None,
-                arrival_date: None,
-                last_attempt_date: None,
-                will_retry_until: None,
-            }),
-        }],
-        timeline: Vec::new(),
-        artifacts: ArtifactsReport::default(),
-        expectations: Vec::new(),
-    }
+        notice: Some(NoticeDetail {
+            reason,
+            reply_code: None,
+            phase: None,
+            reporting_mta: None,
+            original_recipient: None,
+            arrival_date: None,
+            last_attempt_date: None,
+            will_retry_until: None,
+        }),
+    };
+    let verdict = Verdict { rule: id, summary };
+    report(source, verdict, vec![finding], vec![recipient])
 }
 
 #[cfg(test)]

@@ -120,7 +120,6 @@ static WORDS: &[(Reason, &[&str])] = &[
     (
         Reason::TooManyConn,
         &[
-            "too many connections",
             "too many concurrent",
             "connection limit",
             "too many simultaneous",
@@ -161,13 +160,7 @@ static WORDS: &[(Reason, &[&str])] = &[
     (
         Reason::NotCompliantRfc,
         &[
-            "rfc 5322",
-            "rfc5322",
-            "rfc 2822",
-            "rfc2822",
-            "not rfc",
-            "duplicate header",
-            "multiple",
+            "rfc 5322", "rfc5322", "rfc 2822", "rfc2822", "not rfc", "multiple",
         ],
     ),
     (

@@ -139,3 +139,56 @@ pub fn output_within(cmd: &mut std::process::Command, secs: u64) -> Output {
         stderr: t2.join().unwrap(),
     }
 }
+
+/// `mxlab serve STORY` on free ports with `extra` flags: the child and its stdout's lines
+/// (the listener lines come first).
+pub fn spawn_serve(
+    story: &str,
+    extra: &[&str],
+) -> (
+    std::process::Child,
+    std::io::Lines<std::io::BufReader<std::process::ChildStdout>>,
+) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_mxlab"))
+        .args(["serve", story, "--dns", "127.0.0.1:0", "--smtp-port", "0"])
+        .args(extra)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run mxlab serve");
+    let lines = std::io::BufReader::new(child.stdout.take().expect("piped")).lines();
+    (child, lines)
+}
+
+/// SIGTERM, as a service manager stops a server; its exit code once it has stopped.
+pub fn sigterm(child: &mut std::process::Child) -> Option<i32> {
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    child.wait().expect("wait").code()
+}
+
+/// swaks sending taro@mycompany.test's mail to hanako@partner.test through `server`
+/// (`ip:port`); (success, its stdout).
+pub fn swaks(server: &str) -> (bool, String) {
+    let out = std::process::Command::new("swaks")
+        .args([
+            "--server",
+            server,
+            "--to",
+            "hanako@partner.test",
+            "--from",
+            "taro@mycompany.test",
+            "--timeout",
+            "10",
+        ])
+        .output()
+        .expect("swaks");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}

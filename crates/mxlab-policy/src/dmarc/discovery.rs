@@ -3,7 +3,7 @@
 //! `_dmarc.<organizational domain>`. More than one DMARC record, or an unusable one, means no
 //! policy. A lookup that fails for now is a temporary error, never "no policy".
 
-use hickory_proto::rr::{Name, RData, RecordType};
+use hickory_proto::rr::{Name, RecordType};
 use mxlab_net::{Answer, DnsClient, Exchange};
 
 use super::record::{self, Record};
@@ -44,17 +44,8 @@ pub struct Discovery {
 /// The DMARC records (`v=DMARC1` first) among a TXT answer's records.
 pub fn dmarc_texts(answer: &Answer) -> Vec<String> {
     answer
-        .records()
-        .iter()
-        .filter_map(|r| match &r.data {
-            RData::TXT(t) => Some(
-                t.txt_data
-                    .iter()
-                    .map(|s| String::from_utf8_lossy(s).into_owned())
-                    .collect::<String>(),
-            ),
-            _ => None,
-        })
+        .txt_texts()
+        .into_iter()
         .filter(|t| record::is_dmarc(t))
         .collect()
 }
@@ -129,6 +120,7 @@ pub async fn discover(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hickory_proto::rr::RData;
     use hickory_proto::rr::Record as Rr;
     use hickory_proto::rr::rdata::TXT;
 

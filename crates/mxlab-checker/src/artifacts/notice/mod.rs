@@ -132,16 +132,9 @@ impl NoticeRecipient {
 /// that retried until it gave up: no server refused the mail.
 fn gave_up_on_a_connection(error: &str) -> bool {
     use crate::diagnosis::classify::{Symptom, classify};
-    matches!(
-        classify(error),
-        Symptom::ConnectTimeout
-            | Symptom::ConnectRefused
-            | Symptom::ConnectFailed
-            | Symptom::BannerTimeout
-            | Symptom::DataTimeout
-            | Symptom::DroppedTimedOut
-            | Symptom::DnsTempFailure { .. }
-    )
+    let symptom = classify(error);
+    (symptom.is_connection() && symptom != Symptom::Disconnected)
+        || matches!(symptom, Symptom::DnsTempFailure { .. })
 }
 
 /// Reads one message; `None` when it is not a mail message at all (no header, no body).
