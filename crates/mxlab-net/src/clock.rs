@@ -42,20 +42,26 @@ impl Clock {
     }
 
     pub fn now(&self) -> OffsetDateTime {
-        self.start + self.elapsed()
+        self.at(self.elapsed())
     }
 
-    /// The story instant `offset` after start.
+    /// The story instant `offset` after start; past the calendar's end (a clock scaled far
+    /// enough, long enough) it stays at the last representable day rather than panic.
     pub fn at(&self, offset: Duration) -> OffsetDateTime {
-        self.start + offset
+        time::Duration::try_from(offset)
+            .ok()
+            .and_then(|offset| self.start.checked_add(offset))
+            .unwrap_or_else(|| {
+                time::macros::datetime!(9999-12-30 0:00 UTC).to_offset(self.start.offset())
+            })
     }
 
-    /// A story duration in tokio time.
+    /// A story duration in tokio time (saturating: tokio treats the longest as "never").
     pub fn to_real(&self, story: Duration) -> Duration {
         if self.scale == 1.0 {
             story
         } else {
-            story.div_f64(self.scale)
+            Duration::try_from_secs_f64(story.as_secs_f64() / self.scale).unwrap_or(Duration::MAX)
         }
     }
 
@@ -63,7 +69,7 @@ impl Clock {
         if self.scale == 1.0 {
             real
         } else {
-            real.mul_f64(self.scale)
+            Duration::try_from_secs_f64(real.as_secs_f64() * self.scale).unwrap_or(Duration::MAX)
         }
     }
 
@@ -74,7 +80,8 @@ impl Clock {
 
     /// Waits until `offset` after start (at once if that has passed).
     pub async fn sleep_until(&self, offset: Duration) {
-        tokio::time::sleep_until(self.epoch + self.to_real(offset)).await
+        let left = self.to_real(offset).saturating_sub(self.epoch.elapsed());
+        tokio::time::sleep(left).await
     }
 
     /// Runs `fut` for at most a story duration.
@@ -105,6 +112,22 @@ mod tests {
         assert_eq!(
             clock.to_real(Duration::from_secs(15 * 60)),
             Duration::from_secs(15)
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn extreme_scales_saturate_instead_of_panicking() {
+        let fast = Clock::starting_now(datetime!(2024-05-08 20:40 +1), 1e300);
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert_eq!(fast.elapsed(), Duration::MAX);
+        assert_eq!(fast.now().year(), 9999);
+        let slow = Clock::starting_now(datetime!(2024-05-08 20:40 +1), 1e-300);
+        assert_eq!(slow.to_real(Duration::from_secs(1)), Duration::MAX);
+        // A timeout that will never fire, rather than a panic.
+        assert!(
+            slow.timeout(Duration::from_secs(1), async {})
+                .await
+                .is_some()
         );
     }
 }
