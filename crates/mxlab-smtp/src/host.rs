@@ -14,6 +14,7 @@ use crate::behaviour::{
     Act, Context, Step, decide, scripted, strict_dmarc, strict_dnsbl, strict_reverse_dns,
     strict_spf,
 };
+use crate::budget::Budget;
 use crate::gates::{DmarcVerdict, DnsblVerdict, Gates, ReverseDnsVerdict};
 use crate::spf::SpfCheck;
 use crate::store::{Capture, Ring, StoreError};
@@ -41,32 +42,62 @@ pub struct Captured {
     pub mail_from: String,
     pub rcpt_to: Vec<String>,
     pub data: Vec<u8>,
+    /// The name the client gave in EHLO or HELO.
+    pub helo: String,
+    /// The client's address.
+    pub client: String,
+    /// Whether the message came over TLS.
+    pub tls: bool,
+    /// The `Received:` header this host adds in front of the message when it stores it
+    /// (RFC 5321 §4.4), written when the message is accepted; empty before.
+    pub received: String,
 }
 
-/// Bounds on what a host keeps, so a long `serve` cannot grow without limit.
+/// Bounds on what a host keeps and on what one client may ask of it, so a long `serve` — or
+/// a hostile client — cannot grow it without limit or lock others out.
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
     /// Session transcripts kept (the latest); 0 keeps none.
     pub transcripts: usize,
+    /// The total size of the transcripts kept; the oldest go first.
+    pub transcript_bytes: usize,
+    /// One session's transcript: past this many octets, lines are counted, not kept.
+    pub session_transcript_bytes: usize,
     /// Captured messages kept in memory (the latest); 0 keeps none.
     pub messages: usize,
     /// The total size of the captured messages kept in memory, envelopes included.
     pub captured_bytes: usize,
-    /// The largest message accepted (`552 5.3.4` above it).
+    /// The largest message accepted (`552 5.3.4` above it; advertised as `SIZE`).
     pub max_message_bytes: usize,
+    /// Recipients in one transaction; the next is told `452 4.5.3` (RFC 5321 §4.5.3.1.8
+    /// requires at least 100).
+    pub max_recipients: usize,
+    /// Sessions open at once on this host; past it a new client is told `421` at once.
+    pub sessions: usize,
+    /// Sessions open at once from one client address.
+    pub sessions_per_client: usize,
     /// A client silent this long (story time) is told `421` and disconnected (RFC 5321
-    /// §4.5.3.2.7: at least 5 minutes).
+    /// §4.5.3.2.7: at least 5 minutes). Also the bound on a TLS handshake and on a write.
     pub idle: Duration,
+    /// A connection the story keeps silent (`drop`, `stall`) is held this long at most, in
+    /// real time, whatever the story clock says.
+    pub hold: Duration,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             transcripts: 1000,
+            transcript_bytes: 16 * 1024 * 1024,
+            session_transcript_bytes: 64 * 1024,
             messages: 1000,
             captured_bytes: 64 * 1024 * 1024,
             idle: Duration::from_secs(300),
             max_message_bytes: 35 * 1024 * 1024,
+            max_recipients: 100,
+            sessions: 1024,
+            sessions_per_client: 128,
+            hold: Duration::from_secs(600),
         }
     }
 }
@@ -77,6 +108,10 @@ const GREYLIST_MAX: usize = 100_000;
 #[derive(Default)]
 struct State {
     connections: HashMap<IpAddr, u32>,
+    /// Sessions open now per client address (absent at zero).
+    open_from: HashMap<IpAddr, usize>,
+    /// The octets of the transcripts kept.
+    transcript_bytes: usize,
     /// When each (client, sender, recipient) was first seen, for greylisting.
     first_seen: HashMap<(IpAddr, String, String), Duration>,
     /// Sessions open now.
@@ -107,6 +142,10 @@ pub struct FakeSmtpHost {
     pub clock: Clock,
     /// Where accepted messages go besides the queue id.
     capture: Capture,
+    /// Memory shared with the world's other hosts.
+    budget: Arc<Budget>,
+    /// Where each finished session's transcript is also written, as a file.
+    transcript_dir: Option<std::path::PathBuf>,
     state: Mutex<State>,
 }
 
@@ -118,10 +157,15 @@ impl FakeSmtpHost {
                 .banner
                 .clone()
                 .unwrap_or_else(|| format!("{name} ESMTP mxlab")),
+            // SIZE (RFC 1870) tells a client the limit before it sends a byte of the message.
             extensions: config.extensions.clone().unwrap_or_else(|| {
-                ["PIPELINING", "8BITMIME", "ENHANCEDSTATUSCODES", "SMTPUTF8"]
-                    .map(String::from)
-                    .to_vec()
+                vec![
+                    "PIPELINING".into(),
+                    format!("SIZE {}", limits.max_message_bytes),
+                    "8BITMIME".into(),
+                    "ENHANCEDSTATUSCODES".into(),
+                    "SMTPUTF8".into(),
+                ]
             }),
             name,
             address,
@@ -146,6 +190,8 @@ impl FakeSmtpHost {
             limits,
             clock,
             capture: Capture::Memory,
+            budget: Arc::new(Budget::default()),
+            transcript_dir: None,
             state: Mutex::new(State::default()),
         }
     }
@@ -159,6 +205,42 @@ impl FakeSmtpHost {
         }
         self.capture = capture;
         self
+    }
+
+    /// The same host sharing `budget` with the other hosts of its world.
+    pub fn with_budget(mut self, budget: Arc<Budget>) -> Self {
+        self.budget = budget;
+        self
+    }
+
+    /// The same host writing each finished session's transcript into `dir` as well.
+    pub fn with_transcript_dir(mut self, dir: Option<std::path::PathBuf>) -> Self {
+        self.transcript_dir = dir;
+        self
+    }
+
+    pub(crate) fn transcript_dir(&self) -> Option<&std::path::Path> {
+        self.transcript_dir.as_deref()
+    }
+
+    pub(crate) fn budget(&self) -> Arc<Budget> {
+        self.budget.clone()
+    }
+
+    /// Takes a session slot for `client`; `None` when the host or this client already has as
+    /// many sessions as its limits allow. The slot is given back when the guard drops.
+    pub fn admit(self: &Arc<Self>, client: IpAddr) -> Option<Admission> {
+        let mut state = self.state.lock().expect("host state");
+        let from = state.open_from.get(&client).copied().unwrap_or(0);
+        let open: usize = state.open_from.values().sum();
+        if open >= self.limits.sessions || from >= self.limits.sessions_per_client {
+            return None;
+        }
+        state.open_from.insert(client, from + 1);
+        Some(Admission {
+            host: self.clone(),
+            client,
+        })
     }
 
     /// A new connection from `client`: counts the attempt and decides the connect stage.
@@ -272,6 +354,11 @@ impl FakeSmtpHost {
         self.tls.get().cloned()
     }
 
+    /// Whether STARTTLS can be carried out (a configuration was given).
+    pub(crate) fn can_starttls(&self) -> bool {
+        self.tls.get().is_some()
+    }
+
     /// Whether EHLO lists STARTTLS.
     pub fn offers_starttls(&self) -> bool {
         self.tls.get().is_some()
@@ -353,27 +440,54 @@ impl FakeSmtpHost {
         }
     }
 
+    /// Keeps a finished session's transcript, the oldest making room, within this host's
+    /// bounds and the world's budget; one that cannot fit is not kept.
     pub(crate) fn record(&self, transcript: Transcript) {
         if self.limits.transcripts == 0 {
             return;
         }
+        let size = transcript_size(&transcript);
         let mut state = self.state.lock().expect("host state");
-        while state.transcripts.len() >= self.limits.transcripts {
-            state.transcripts.pop_front();
+        while !state.transcripts.is_empty()
+            && (state.transcripts.len() >= self.limits.transcripts
+                || state.transcript_bytes + size > self.limits.transcript_bytes
+                || self.budget.transcripts.used() + size > self.budget.transcripts.max())
+        {
+            if let Some(old) = state.transcripts.pop_front() {
+                let freed = transcript_size(&old);
+                state.transcript_bytes -= freed;
+                self.budget.transcripts.release(freed);
+            }
         }
+        if state.transcript_bytes + size > self.limits.transcript_bytes
+            || !self.budget.transcripts.reserve(size)
+        {
+            return;
+        }
+        state.transcript_bytes += size;
         state.transcripts.push_back(transcript);
     }
 
     /// Keeps an accepted message as the host's [`Capture`] says; returns its queue id for the
     /// 250 reply. Called before the 250 goes out: when the message cannot be kept, the error
     /// is answered `451 4.3.0` and the client keeps the message.
-    pub(crate) async fn accept(&self, message: Captured) -> Result<u64, StoreError> {
+    pub(crate) async fn accept(&self, mut message: Captured) -> Result<u64, StoreError> {
+        let id = {
+            let mut state = self.state.lock().expect("host state");
+            state.next_queue_id += 1;
+            state.next_queue_id
+        };
+        message.received = self.received(&message, id);
         let message = match &self.capture {
             Capture::Sink => None,
             Capture::Memory => Some(message),
             Capture::Maildir(maildir) => {
                 let maildir = maildir.clone();
-                let stamp = self.clock.at(message.at).unix_timestamp();
+                // Named by the real time, as a Maildir's readers expect; the story's time is
+                // in the message's own headers.
+                let stamp = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs() as i64);
                 let host = self.name.clone();
                 // Writing and fsyncing blocks: off the runtime's threads, so the other
                 // sessions go on meanwhile.
@@ -388,14 +502,33 @@ impl FakeSmtpHost {
                 })?)
             }
         };
-        let mut state = self.state.lock().expect("host state");
-        state.next_queue_id += 1;
         if let Some(message) = message {
+            let mut state = self.state.lock().expect("host state");
             state
                 .messages
                 .push(message, self.limits.messages, self.limits.captured_bytes);
         }
-        Ok(state.next_queue_id)
+        Ok(id)
+    }
+
+    /// The trace header for an accepted message (RFC 5321 §4.4), dated on the story clock.
+    fn received(&self, message: &Captured, id: u64) -> String {
+        let date = self
+            .clock
+            .at(message.at)
+            .format(&time::format_description::well_known::Rfc2822)
+            .unwrap_or_default();
+        let with = if message.tls { "ESMTPS" } else { "ESMTP" };
+        let helo: String = message
+            .helo
+            .chars()
+            .filter(|c| c.is_ascii_graphic())
+            .take(255)
+            .collect();
+        format!(
+            "Received: from {helo} ([{}])\r\n\tby {} (mxlab) with {with} id {id:08X};\r\n\t{date}\r\n",
+            message.client, self.name
+        )
     }
 
     pub fn transcripts(&self) -> Vec<Transcript> {
@@ -416,5 +549,34 @@ impl FakeSmtpHost {
             .iter()
             .cloned()
             .collect()
+    }
+}
+
+/// What a transcript holds in memory, near enough: its text and a line's overhead.
+pub(crate) fn transcript_size(transcript: &Transcript) -> usize {
+    transcript
+        .lines
+        .iter()
+        .map(|l| l.text.len() + std::mem::size_of::<Line>())
+        .sum::<usize>()
+        + transcript.host.len()
+        + transcript.client.len()
+}
+
+/// A session slot on a host, held for the session's life.
+pub struct Admission {
+    host: Arc<FakeSmtpHost>,
+    client: IpAddr,
+}
+
+impl Drop for Admission {
+    fn drop(&mut self) {
+        let mut state = self.host.state.lock().expect("host state");
+        if let Some(n) = state.open_from.get_mut(&self.client) {
+            *n -= 1;
+            if *n == 0 {
+                state.open_from.remove(&self.client);
+            }
+        }
     }
 }

@@ -1,19 +1,25 @@
-//! The TCP listener for `serve`: one task per connection, each a [`session::run`].
+//! The TCP listener for `serve`: one task per connection, each a session driven by
+//! [`session::run_with`]. Admission is bounded per host and per client address; a client
+//! past either bound is told `421` and the connection closed, so a flood from one address
+//! never locks out the others.
 
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
-use tokio::io::AsyncReadExt;
+use socket2::{SockRef, TcpKeepalive};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Semaphore;
 
 use crate::behaviour::Act;
 use crate::host::FakeSmtpHost;
-use crate::session;
+use crate::session::{self, Hold};
 
-/// Concurrent sessions per host; further connections wait in the kernel's backlog.
-pub const MAX_SESSIONS: usize = 1024;
+/// After an accept error such as EMFILE, wait this long before accepting again: the error
+/// repeats at once until a descriptor is freed, and retrying at once spins a core.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
 pub async fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
     TcpListener::bind(addr).await
@@ -21,20 +27,40 @@ pub async fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
 
 /// Serves `host` on `listener` until the task is dropped.
 pub async fn serve(host: Arc<FakeSmtpHost>, listener: TcpListener) {
-    let slots = Arc::new(Semaphore::new(MAX_SESSIONS));
+    let warned = AtomicBool::new(false);
     loop {
-        let Ok(permit) = slots.clone().acquire_owned().await else {
-            return;
-        };
-        let Ok((stream, peer)) = listener.accept().await else {
-            continue;
+        let (stream, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                if !warned.swap(true, Ordering::Relaxed) {
+                    tracing::warn!(host = %host.name, "cannot accept connections: {e}; backing off");
+                }
+                tokio::time::sleep(ACCEPT_BACKOFF).await;
+                continue;
+            }
         };
         let host = host.clone();
+        // A panic in one session ends that task only; the loop goes on (tokio contains it
+        // and the panic hook reports it).
         tokio::spawn(async move {
-            let _permit = permit;
+            let Some(admission) = host.admit(peer.ip()) else {
+                turn_away(&host, stream, peer).await;
+                return;
+            };
             connection(&host, stream, peer).await;
+            drop(admission);
         });
     }
+}
+
+/// RFC 5321 §3.1: a server that will not serve says `421` in place of its greeting.
+async fn turn_away(host: &FakeSmtpHost, mut stream: TcpStream, peer: SocketAddr) {
+    tracing::info!(target: "mxlab::smtp", client = %peer, host = %host.name, "too many connections");
+    let busy = format!(
+        "421 4.7.0 {} Too many connections, try again later\r\n",
+        host.name
+    );
+    let _ = tokio::time::timeout(Duration::from_secs(5), stream.write_all(busy.as_bytes())).await;
 }
 
 async fn connection(host: &FakeSmtpHost, mut stream: TcpStream, peer: SocketAddr) {
@@ -49,24 +75,50 @@ async fn connection(host: &FakeSmtpHost, mut stream: TcpStream, peer: SocketAddr
             let _ = stream.set_zero_linger();
         }
         // An unanswered SYN cannot be staged on a listening socket: hold the connection
-        // silently instead, which a client sees as a banner timeout.
+        // silently instead, which a client sees as a banner timeout. No idle 421 here — the
+        // client's own timeout must decide — only the real-time cap.
         Act::Drop | Act::Stall => {
             let mut sink = [0u8; 1024];
-            // Held until the client gives up, or for the idle limit on the story clock.
-            while let Some(Ok(n)) = host
-                .clock
-                .timeout(host.limits.idle, stream.read(&mut sink))
-                .await
-            {
-                if n == 0 {
-                    break;
+            let hold = async {
+                while let Ok(n) = stream.read(&mut sink).await {
+                    if n == 0 {
+                        break;
+                    }
                 }
-            }
+            };
+            let _ = tokio::time::timeout(host.limits.hold, hold).await;
         }
         Act::Close | Act::CloseAfter(_) => {}
         Act::Accept | Act::Reply(_) | Act::Throttle(_) => {
+            // Replies go out in one write per group; Nagle would hold the next group back
+            // until the client's delayed ACK (about 40 ms per pipelined group).
+            let _ = stream.set_nodelay(true);
+            let hold = hold_for(host, &stream);
             // The session ends itself: on QUIT, on a hang-up, or after the idle limit.
-            session::run(host, stream, peer.ip(), attempt).await;
+            session::run_with(host, Box::new(stream), peer.ip(), attempt, hold).await;
         }
     }
+}
+
+/// How a stalled session learns that its client has gone entirely: TCP keepalive probes
+/// answered with a reset once the client's socket is closed, seen on a second descriptor
+/// for the same connection.
+fn hold_for(host: &FakeSmtpHost, stream: &TcpStream) -> Option<Hold> {
+    let keepalive = TcpKeepalive::new()
+        .with_time(Duration::from_secs(5))
+        .with_interval(Duration::from_secs(5));
+    let socket = SockRef::from(stream);
+    socket.set_tcp_keepalive(&keepalive).ok()?;
+    let probe = socket.try_clone().ok()?;
+    let gone = move || {
+        let mut byte = [std::mem::MaybeUninit::new(0u8)];
+        // Non-blocking, as the listener's socket is: Ok(0) is only the client's FIN;
+        // WouldBlock, a client still there; an error, a client gone.
+        matches!(probe.take_error(), Ok(Some(_)))
+            || matches!(probe.peek(&mut byte), Err(e) if e.kind() != io::ErrorKind::WouldBlock)
+    };
+    Some(Hold {
+        gone: Box::new(gone),
+        cap: host.limits.hold,
+    })
 }

@@ -68,6 +68,10 @@ pub struct Exchange {
 }
 
 impl Exchange {
+    pub fn mechanism(&self) -> Mechanism {
+        self.mechanism
+    }
+
     /// `AUTH <mechanism> [initial-response]`; `initial` is empty when none was given.
     pub fn start(mechanism: Mechanism, initial: &str) -> (Exchange, Next) {
         let mut exchange = Exchange {

@@ -130,12 +130,13 @@ impl Maildir {
         &self.root
     }
 
-    /// Writes `message` durably into `new/` and returns the file's path. `stamp` is the story
-    /// time of acceptance in Unix seconds: never the wall clock, so a scenario run names its
-    /// files the same way every time. `host` is the accepting host's name.
+    /// Writes `message` durably into `new/` and returns the file's path. `stamp` is the time
+    /// of acceptance in Unix seconds, the first part of the file's name. `host` is the
+    /// accepting host's name.
     ///
-    /// The file is the envelope as `Return-Path:` and one `X-Envelope-To:` per recipient,
-    /// followed by the message exactly as received (CRLF line ends, dot-unstuffed).
+    /// The file is the envelope as `Return-Path:`, the host's `Received:` header, one
+    /// `X-Envelope-To:` per recipient, then the message exactly as received (CRLF line ends,
+    /// dot-unstuffed).
     pub fn deliver(&self, message: &Captured, stamp: i64, host: &str) -> io::Result<PathBuf> {
         let host = maildir_safe(host);
         for _ in 0..NAME_TRIES {
@@ -240,6 +241,7 @@ fn running(pid: u32) -> bool {
 
 fn write_message(mut file: File, message: &Captured) -> io::Result<()> {
     let mut head = format!("Return-Path: <{}>\r\n", header_safe(&message.mail_from));
+    head.push_str(&message.received);
     for rcpt in &message.rcpt_to {
         head.push_str(&format!("X-Envelope-To: <{}>\r\n", header_safe(rcpt)));
     }
@@ -278,6 +280,10 @@ mod tests {
             mail_from: "a@x.test".into(),
             rcpt_to: vec!["b@y.test".into()],
             data: vec![b'x'; size],
+            helo: String::new(),
+            client: String::new(),
+            tls: false,
+            received: String::new(),
         }
     }
 
@@ -333,6 +339,10 @@ mod tests {
             mail_from: "taro@mycompany.test".into(),
             rcpt_to: vec!["a@partner.test".into(), "b@partner.test".into()],
             data: b"Subject: hi\r\n\r\nbody\r\n".to_vec(),
+            helo: "srv01.mycompany.test".into(),
+            client: "127.0.0.2".into(),
+            tls: false,
+            received: "Received: from srv01.mycompany.test ([127.0.0.2])\r\n".into(),
         };
         let first = maildir
             .deliver(&m, 1_715_197_200, "mx1/partner:test")
@@ -350,7 +360,7 @@ mod tests {
         );
         assert_eq!(
             fs::read(&first).unwrap(),
-            b"Return-Path: <taro@mycompany.test>\r\nX-Envelope-To: <a@partner.test>\r\nX-Envelope-To: <b@partner.test>\r\nSubject: hi\r\n\r\nbody\r\n"
+            b"Return-Path: <taro@mycompany.test>\r\nReceived: from srv01.mycompany.test ([127.0.0.2])\r\nX-Envelope-To: <a@partner.test>\r\nX-Envelope-To: <b@partner.test>\r\nSubject: hi\r\n\r\nbody\r\n"
         );
         assert_eq!(files(&root.join("new")).len(), 2);
         assert!(files(&root.join("tmp")).is_empty());

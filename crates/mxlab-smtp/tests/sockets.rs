@@ -204,3 +204,78 @@ async fn a_client_that_vanishes_mid_data_costs_nothing() {
     assert!(reply(&mut s).await.starts_with("220 "));
     assert!(host.messages().is_empty());
 }
+
+/// A host that stalls after the final dot, as `data-timeout` scripts it.
+async fn start_stalling(limits: Limits) -> (Arc<FakeSmtpHost>, SocketAddr) {
+    let text = SCENARIO.replace(
+        "[sender]",
+        "[[smtp.hosts.rules]]\nstage = \"end-of-data\"\naction = \"stall\"\n\n[sender]",
+    );
+    let scenario = mxlab_scenario::load_str("smtp-test", "smtp-test.toml", &text).unwrap();
+    let clock = Clock::starting_now(scenario.file.start.0, 1.0);
+    let host = Arc::new(FakeSmtpHost::new(
+        &scenario.file.smtp.hosts[0],
+        scenario.host_addresses[0],
+        clock,
+        limits,
+    ));
+    let listener = mxlab_smtp::listen::bind("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(mxlab_smtp::listen::serve(host.clone(), listener));
+    (host, addr)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stall_outlasts_the_clients_half_close_after_the_final_dot() {
+    let (_host, addr) = start_stalling(Limits::default()).await;
+    let mut s = BufReader::new(TcpStream::connect(addr).await.unwrap());
+    reply(&mut s).await;
+    for cmd in [
+        "EHLO c\r\n",
+        "MAIL FROM:<a@b>\r\n",
+        "RCPT TO:<ok@partner.test>\r\n",
+        "DATA\r\n",
+    ] {
+        s.get_mut().write_all(cmd.as_bytes()).await.unwrap();
+        reply(&mut s).await;
+    }
+    // As Exim does: the dot and QUIT together, then its sending side shut.
+    s.get_mut()
+        .write_all(b"Subject: x\r\n\r\nbody\r\n.\r\nQUIT\r\n")
+        .await
+        .unwrap();
+    s.get_mut().shutdown().await.unwrap();
+    // The server says nothing and does not hang up: the client's own timeout must decide.
+    let mut line = String::new();
+    let read = tokio::time::timeout(Duration::from_secs(2), s.read_line(&mut line)).await;
+    assert!(read.is_err(), "the server answered or closed: {line:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_past_its_session_limit_is_told_421_and_others_are_served() {
+    let limits = Limits {
+        sessions_per_client: 2,
+        ..Limits::default()
+    };
+    let (_host, addr) = start_stalling(limits).await;
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        let mut s = BufReader::new(TcpStream::connect(addr).await.unwrap());
+        assert!(reply(&mut s).await.starts_with("220 "));
+        held.push(s);
+    }
+    let mut third = BufReader::new(TcpStream::connect(addr).await.unwrap());
+    assert!(reply(&mut third).await.starts_with("421 4.7.0 "));
+    // Another address is its own client.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.3:0".parse().unwrap()).unwrap();
+    let mut other = BufReader::new(socket.connect(addr).await.unwrap());
+    assert!(reply(&mut other).await.starts_with("220 "));
+    // A slot given back is a slot for the same client again.
+    drop(held.pop());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut again = BufReader::new(TcpStream::connect(addr).await.unwrap());
+    assert!(reply(&mut again).await.starts_with("220 "));
+}
