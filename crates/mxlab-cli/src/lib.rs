@@ -98,6 +98,17 @@ pub enum Command {
         /// instead of into a private temporary directory; removed on shutdown.
         #[arg(long, value_name = "FILE")]
         tls_ca: Option<PathBuf>,
+        /// How each SMTP command and reply and each DNS query is logged on stderr.
+        #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+        log: LogFormat,
+        /// Log only warnings and errors, not every session and query.
+        #[arg(long)]
+        quiet: bool,
+        /// Also write each finished SMTP session's transcript as a file in DIR.
+        #[arg(long, value_name = "DIR")]
+        transcripts: Option<PathBuf>,
+        #[command(flatten)]
+        max: Box<ServeLimits>,
     },
     /// Read delivery notices (any MTA's DSN or NDR, an .eml or an mbox; - for stdin) and name
     /// the cause behind each.
@@ -123,6 +134,44 @@ pub enum Command {
     },
 }
 
+/// How `serve` logs what it sees.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// One line per event, for people.
+    Text,
+    /// One JSON object per line, for programs (docs/CLI.md lists the fields).
+    Json,
+}
+
+/// What `serve` holds at most, so that no client — hostile or merely many — can exhaust it
+/// or lock others out. Each has a safe default.
+#[derive(clap::Args, Debug)]
+pub struct ServeLimits {
+    /// The largest message accepted, advertised as SIZE (RFC 1870); 552 5.3.4 above it.
+    #[arg(long, value_name = "OCTETS", default_value_t = default_limits().max_message_bytes)]
+    max_message_bytes: usize,
+    /// Recipients per transaction; the next is told 452 4.5.3 (RFC 5321 §4.5.3.1.8).
+    #[arg(long, value_name = "N", default_value_t = 100,
+          value_parser = clap::value_parser!(u32).range(100..))]
+    max_recipients: u32,
+    /// Sessions open at once per SMTP host; past it, 421 at the greeting.
+    #[arg(long, value_name = "N", default_value_t = default_limits().sessions)]
+    max_sessions: usize,
+    /// Sessions open at once from one client address, per SMTP host.
+    #[arg(long, value_name = "N", default_value_t = default_limits().sessions_per_client)]
+    max_sessions_per_client: usize,
+    /// Octets of transcripts each SMTP host keeps; the oldest go first.
+    #[arg(long, value_name = "OCTETS", default_value_t = default_limits().transcript_bytes)]
+    max_transcript_bytes: usize,
+    /// Octets of transcripts kept by all SMTP hosts together.
+    #[arg(long, value_name = "OCTETS", default_value_t = mxlab_harness::serve::DEFAULT_TRANSCRIPT_BYTES)]
+    max_total_transcript_bytes: usize,
+    /// Octets of message bodies being received at once by all sessions together; past it,
+    /// a message is refused for now (452 4.3.1).
+    #[arg(long, value_name = "OCTETS", default_value_t = mxlab_harness::serve::DEFAULT_DATA_BYTES)]
+    max_total_data_bytes: usize,
+}
+
 /// Parses `args` (including the program name) and runs the command.
 pub fn main_with<I, T>(args: I) -> ExitCode
 where
@@ -136,7 +185,13 @@ where
             return ExitCode::from(if e.use_stderr() { EXIT_USAGE } else { EXIT_OK });
         }
     };
-    init_logging();
+    match &cli.command {
+        Command::Serve { log, quiet, .. } => init_logging(
+            if *quiet { "warn" } else { SERVE_LOG_FILTER },
+            *log == LogFormat::Json,
+        ),
+        _ => init_logging("warn", false),
+    }
     ExitCode::from(match cli.command {
         Command::Run {
             scenarios,
@@ -171,6 +226,10 @@ where
             capture_messages,
             capture_bytes,
             tls_ca,
+            log: _,
+            quiet: _,
+            transcripts,
+            max,
         } => {
             let options = mxlab_harness::serve::ServeOptions {
                 dns,
@@ -181,8 +240,16 @@ where
                 limits: mxlab_harness::serve::Limits {
                     messages: capture_messages,
                     captured_bytes: capture_bytes,
+                    max_message_bytes: max.max_message_bytes,
+                    max_recipients: max.max_recipients as usize,
+                    sessions: max.max_sessions,
+                    sessions_per_client: max.max_sessions_per_client,
+                    transcript_bytes: max.max_transcript_bytes,
                     ..default_limits()
                 },
+                data_bytes: max.max_total_data_bytes,
+                transcript_bytes: max.max_total_transcript_bytes,
+                transcripts,
             };
             serve(&scenario, options, tls_ca.as_deref())
         }
@@ -194,13 +261,25 @@ where
     })
 }
 
-fn init_logging() {
+/// What `serve` logs unless told otherwise: every SMTP exchange and DNS query.
+const SERVE_LOG_FILTER: &str = "warn,mxlab::smtp=info,mxlab::dns=info";
+
+/// Logging on stderr: `MXLAB_LOG` (an env-filter directive such as `mxlab::dns=info`) wins
+/// over `default`; colour only on a terminal.
+fn init_logging(default: &str, json: bool) {
+    use std::io::IsTerminal;
     let filter =
-        tracing_subscriber::EnvFilter::try_from_env("MXLAB_LOG").unwrap_or_else(|_| "warn".into());
-    let _ = tracing_subscriber::fmt()
+        tracing_subscriber::EnvFilter::try_from_env("MXLAB_LOG").unwrap_or_else(|_| default.into());
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = if json {
+        builder.json().flatten_event(true).try_init()
+    } else {
+        builder
+            .with_ansi(std::io::stderr().is_terminal())
+            .try_init()
+    };
 }
 
 fn list() -> u8 {
@@ -239,6 +318,12 @@ fn rules() -> u8 {
     EXIT_OK
 }
 
+/// The story clock's speed under `serve`: slower than a thousandth, the shortest story
+/// timeout is days long; faster than ten thousand, a retry schedule is over before a real
+/// client has connected.
+const MIN_TIME_SCALE: f64 = 0.001;
+const MAX_TIME_SCALE: f64 = 10_000.0;
+
 /// What an SMTP host keeps under `serve` unless told otherwise.
 fn default_limits() -> mxlab_harness::serve::Limits {
     mxlab_harness::serve::Limits::default()
@@ -250,8 +335,10 @@ fn serve(
     tls_ca: Option<&std::path::Path>,
 ) -> u8 {
     let (dns, time_scale) = (options.dns, options.time_scale);
-    if !(time_scale.is_finite() && time_scale > 0.0) {
-        eprintln!("error: --time-scale must be a positive number");
+    if !(MIN_TIME_SCALE..=MAX_TIME_SCALE).contains(&time_scale) {
+        eprintln!(
+            "error: --time-scale {time_scale}: give a number from {MIN_TIME_SCALE} to {MAX_TIME_SCALE} (story seconds per real second)"
+        );
         return EXIT_USAGE;
     }
     if !dns.ip().is_loopback() {

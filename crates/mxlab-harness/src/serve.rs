@@ -13,6 +13,7 @@ use mxlab_net::{Clock, RealNetwork};
 use mxlab_scenario::Scenario;
 use mxlab_smtp::{Capture, Maildir};
 // What a test reading a served world's hosts needs, without a dependency on mxlab-smtp.
+pub use mxlab_smtp::budget::{DEFAULT_DATA_BYTES, DEFAULT_TRANSCRIPT_BYTES};
 pub use mxlab_smtp::{Captured, FakeSmtpHost, Limits, Transcript};
 use tokio::task::JoinSet;
 
@@ -32,6 +33,12 @@ pub struct ServeOptions {
     /// What each SMTP host keeps in memory: transcripts, captured messages and their total
     /// size, and the largest message it accepts.
     pub limits: Limits,
+    /// Message bodies being received at once, by every host together.
+    pub data_bytes: usize,
+    /// Transcripts kept, by every host together.
+    pub transcript_bytes: usize,
+    /// A directory each finished SMTP session's transcript is written to, as a file.
+    pub transcripts: Option<PathBuf>,
 }
 
 impl Default for ServeOptions {
@@ -43,6 +50,9 @@ impl Default for ServeOptions {
             store: None,
             sink: false,
             limits: Limits::default(),
+            data_bytes: DEFAULT_DATA_BYTES,
+            transcript_bytes: DEFAULT_TRANSCRIPT_BYTES,
+            transcripts: None,
         }
     }
 }
@@ -195,6 +205,11 @@ impl Served {
         };
         let tls =
             mxlab_ca::TlsWorld::new(time::OffsetDateTime::now_utc()).map_err(io::Error::other)?;
+        let budget = mxlab_smtp::Budget::new(options.data_bytes, options.transcript_bytes);
+        if let Some(dir) = &options.transcripts {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", dir.display())))?;
+        }
         let mut smtp = Vec::new();
         for (config, ip) in scenario
             .file
@@ -205,7 +220,9 @@ impl Served {
         {
             let host = Arc::new(
                 FakeSmtpHost::new(config, *ip, clock.clone(), options.limits)
-                    .with_capture(capture.clone()),
+                    .with_capture(capture.clone())
+                    .with_budget(budget.clone())
+                    .with_transcript_dir(options.transcripts.clone()),
             );
             if let Some(kind) = host.tls_certificate() {
                 host.set_tls(
