@@ -16,11 +16,13 @@
 //! - `fuzz-explain [--iterations N] [--seed S]`: the notice reader under mutated notices.
 //! - `fuzz-scenario [--target scenario|zone|spf] [--iterations N] [--minutes M] [--seed S]`:
 //!   the scenario loader, the zone parser and the SPF record parser under mutated input.
+//! - `hostile`: `mxlab serve` under attack, one fresh server per attack (docs/reliability.md).
 
 mod bench_dns;
 mod bench_smtp;
 mod explain_fuzz;
 mod explain_score;
+mod hostile;
 mod procfs;
 mod scenario_fuzz;
 
@@ -48,9 +50,10 @@ fn main() -> ExitCode {
         Some("bench-explain") => explain_score::bench(&root()),
         Some("fuzz-explain") => explain_fuzz::run(&root(), &args[1..]),
         Some("fuzz-scenario") => scenario_fuzz::run(&root(), &args[1..]),
+        Some("hostile") => hostile::run(&root()),
         _ => {
             eprintln!(
-                "usage: cargo xtask scenario <NAME>… | --all [--json]\n       cargo xtask determinism [--runs N]\n       cargo xtask bench | bench-dns | bench-smtp\n       cargo xtask explain-score [-v] DIR… | explain-sisimai [-v] FACT_DIR SAMPLES_DIR\n       cargo xtask bench-explain | fuzz-explain [--iterations N] [--seed S]\n       cargo xtask fuzz-scenario [--target scenario|zone|spf] [--iterations N] [--minutes M] [--seed S]"
+                "usage: cargo xtask scenario <NAME>… | --all [--json]\n       cargo xtask determinism [--runs N]\n       cargo xtask bench | bench-dns | bench-smtp\n       cargo xtask explain-score [-v] DIR… | explain-sisimai [-v] FACT_DIR SAMPLES_DIR\n       cargo xtask bench-explain | fuzz-explain [--iterations N] [--seed S]\n       cargo xtask fuzz-scenario [--target scenario|zone|spf] [--iterations N] [--minutes M] [--seed S]\n       cargo xtask hostile"
             );
             ExitCode::from(2)
         }
