@@ -23,6 +23,8 @@ pub struct Body {
     reserved: usize,
     /// Octets of the message seen, kept or not.
     seen: u64,
+    /// Octets seen and not kept, past an overflow.
+    dropped: u64,
     max: usize,
     overflow: Option<Overflow>,
     budget: Arc<Budget>,
@@ -38,6 +40,7 @@ impl Body {
             bytes: Vec::new(),
             reserved: 0,
             seen: 0,
+            dropped: 0,
             max,
             overflow: None,
             budget,
@@ -64,15 +67,17 @@ impl Body {
             }
         }
         let mut iter = input.iter();
-        let before = self.bytes.len();
+        // The receiver may take back octets it wrote (a line end that turns out to precede
+        // the final dot), so what was seen is counted from the buffer, not added up.
         let done = self.receiver.ingest(&mut iter, &mut self.bytes);
-        self.seen += (self.bytes.len() - before) as u64;
+        self.seen = self.dropped + self.bytes.len() as u64;
         if self.overflow.is_none() && self.bytes.len() > self.max {
             self.overflow = Some(Overflow::TooBig);
             self.forget();
         }
         if self.overflow.is_some() {
             // Read on to the final dot, but keep none of it.
+            self.dropped = self.seen;
             self.bytes.clear();
         }
         (input.len() - iter.len(), done)
@@ -98,6 +103,7 @@ impl Body {
     }
 
     fn forget(&mut self) {
+        self.dropped += self.bytes.len() as u64;
         self.bytes = Vec::new();
         self.budget.data.release(self.reserved);
         self.reserved = 0;

@@ -8,6 +8,7 @@
 //! upgrade or a close; carry that out; report with the matching method; poll again.
 
 mod body;
+pub mod offline;
 mod output;
 
 use std::collections::VecDeque;

@@ -308,3 +308,61 @@ proptest! {
         prop_assert!(replies.len() <= lines + 2);
     }
 }
+
+/// The fuzz seeds (`fuzz-seeds/`, what `cargo xtask fuzz-smtp` mutates).
+fn seeds() -> Vec<Vec<u8>> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz-seeds");
+    let mut all: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| std::fs::read(e.unwrap().path()).unwrap())
+        .collect();
+    all.sort();
+    all
+}
+
+#[test]
+fn every_fuzz_seed_runs_to_a_close() {
+    let host = host("", Limits::default());
+    for seed in seeds() {
+        let mut core = Core::new(&host, CLIENT, 1, 1);
+        let out = offline::replay(&mut core, &seed, 7);
+        assert!(out.closed);
+        assert!(!out.replies.is_empty());
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// The fuzz target in `cargo test`: a seed with bytes overwritten, cut and repeated, read
+    /// in chunks of any size — no panic, a close at the end, bounded replies.
+    #[test]
+    fn mutated_fuzz_seeds_never_panic(
+        which in 0usize..64,
+        edits in proptest::collection::vec((0usize..4096, any::<u8>(), 0usize..3), 0..16),
+        chunk in 1usize..600,
+    ) {
+        let seeds = seeds();
+        let mut input = seeds[which % seeds.len()].clone();
+        for (at, byte, kind) in edits {
+            if input.is_empty() {
+                break;
+            }
+            let at = at % input.len();
+            match kind {
+                0 => input[at] = byte,
+                1 => input.truncate(at),
+                _ => {
+                    let piece = input[at..].iter().copied().take(64).collect::<Vec<_>>();
+                    input.splice(at..at, piece.repeat(usize::from(byte % 8)));
+                }
+            }
+        }
+        let host = host("", Limits::default());
+        let mut core = Core::new(&host, CLIENT, 1, 1);
+        let out = offline::replay(&mut core, &input, chunk);
+        prop_assert!(out.closed);
+        let lines = input.iter().filter(|&&b| b == b'\n').count();
+        prop_assert!(out.replies.len() <= lines + 2);
+    }
+}
