@@ -53,6 +53,7 @@ pub async fn run_with(
         host,
         stream,
         client,
+        attempt,
         pending: Vec::new(),
         transcript: Transcript {
             host: host.name.clone(),
@@ -75,6 +76,8 @@ struct Driver<'h> {
     /// Boxed, so STARTTLS can swap the plain stream for a TLS one.
     stream: BoxStream,
     client: IpAddr,
+    /// This client's connection count at the host.
+    attempt: u32,
     /// Replies gathered for one write.
     pending: Vec<u8>,
     transcript: Transcript,
@@ -151,9 +154,10 @@ impl Driver<'_> {
             target: "mxlab::smtp",
             client = %self.client,
             host = %self.host.name,
-            stage = stage.map_or("-", Stage::as_str),
+            attempt = self.attempt,
+            stage = %stage.map_or("-", Stage::as_str),
             command = self.command.as_deref().unwrap_or("-"),
-            reply = %wire.lines().last().unwrap_or_default(),
+            reply = %wire.lines().next().unwrap_or_default(),
         );
         self.command = None;
         self.pending.extend_from_slice(wire.as_bytes());
