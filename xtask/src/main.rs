@@ -16,6 +16,8 @@
 //! - `fuzz-explain [--iterations N] [--seed S]`: the notice reader under mutated notices.
 //! - `fuzz-scenario [--target scenario|zone|spf] [--iterations N] [--minutes M] [--seed S]`:
 //!   the scenario loader, the zone parser and the SPF record parser under mutated input.
+//! - `fuzz-smtp [--minutes M] [--iterations N] [--seed S]`: the SMTP session core under
+//!   mutated sessions.
 //! - `hostile`: `mxlab serve` under attack, one fresh server per attack (docs/reliability.md).
 
 mod bench_dns;
@@ -25,6 +27,7 @@ mod explain_score;
 mod hostile;
 mod procfs;
 mod scenario_fuzz;
+mod smtp_fuzz;
 
 use std::process::{Command, ExitCode};
 use std::time::Instant;
@@ -51,9 +54,10 @@ fn main() -> ExitCode {
         Some("fuzz-explain") => explain_fuzz::run(&root(), &args[1..]),
         Some("fuzz-scenario") => scenario_fuzz::run(&root(), &args[1..]),
         Some("hostile") => hostile::run(&root()),
+        Some("fuzz-smtp") => smtp_fuzz::run(&root(), &args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask scenario <NAME>… | --all [--json]\n       cargo xtask determinism [--runs N]\n       cargo xtask bench | bench-dns | bench-smtp\n       cargo xtask explain-score [-v] DIR… | explain-sisimai [-v] FACT_DIR SAMPLES_DIR\n       cargo xtask bench-explain | fuzz-explain [--iterations N] [--seed S]\n       cargo xtask fuzz-scenario [--target scenario|zone|spf] [--iterations N] [--minutes M] [--seed S]\n       cargo xtask hostile"
+                "usage: cargo xtask scenario <NAME>… | --all [--json]\n       cargo xtask determinism [--runs N]\n       cargo xtask bench | bench-dns | bench-smtp\n       cargo xtask explain-score [-v] DIR… | explain-sisimai [-v] FACT_DIR SAMPLES_DIR\n       cargo xtask bench-explain | fuzz-explain [--iterations N] [--seed S]\n       cargo xtask fuzz-scenario [--target scenario|zone|spf] [--iterations N] [--minutes M] [--seed S]\n       cargo xtask hostile | fuzz-smtp [--minutes M] [--iterations N] [--seed S]"
             );
             ExitCode::from(2)
         }
