@@ -133,7 +133,9 @@ fn start(
             let mut cmd = Command::new(bin);
             cmd.arg("serve")
                 .arg(scenario)
-                .args(["--dns", "127.0.0.1:0", "--smtp-port", "0"]);
+                .args(["--dns", "127.0.0.1:0", "--smtp-port", "0"])
+                // smtp-sink logs nothing either.
+                .arg("--quiet");
             if server == Server::MxlabSink {
                 cmd.arg("--sink");
             }

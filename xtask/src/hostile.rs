@@ -202,12 +202,17 @@ impl Outcome {
     }
 }
 
-/// 1,024 connections that say EHLO and STARTTLS, then nothing, from eight addresses.
+/// 1,024 connections that say EHLO and STARTTLS, then nothing, from four addresses: each
+/// address gets its 128 sessions (which the TLS handshake's timeout ends), the rest are
+/// told 421 at once, and the host keeps room for everyone else. (Attackers with more
+/// addresses than the host's limit divided by the per-client limit fill the host until
+/// their handshakes time out: the limits are `--max-sessions` and `--max-sessions-per-client`.)
 fn starttls_lockout(served: &Served) -> String {
     let mut held = Vec::new();
     let mut turned_away = 0;
     for n in 0..1024 {
-        let Ok(mut s) = connect_from(attacker(n), served.smtp) else {
+        let from = Ipv4Addr::new(127, 66, 0, 1 + (n % 4) as u8);
+        let Ok(mut s) = connect_from(from, served.smtp) else {
             turned_away += 1;
             continue;
         };
@@ -215,7 +220,19 @@ fn starttls_lockout(served: &Served) -> String {
         held.push(s);
     }
     std::thread::sleep(Duration::from_millis(500));
-    let note = format!("{} held, {turned_away} refused at connect", held.len());
+    // Those told 421 are closed by the server; count them.
+    let mut told_421 = 0;
+    for s in &held {
+        let _ = s.set_read_timeout(Some(Duration::from_millis(20)));
+        let mut first = [0u8; 3];
+        if (&*s).read_exact(&mut first).is_ok() && &first == b"421" {
+            told_421 += 1;
+        }
+    }
+    let note = format!(
+        "{} connected ({told_421} told 421 at once), {turned_away} refused at connect",
+        held.len()
+    );
     // Kept open while the fresh client is tried (the caller does that next).
     std::mem::forget(held);
     note

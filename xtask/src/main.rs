@@ -91,7 +91,10 @@ pub(crate) fn release_binary() -> Result<std::path::PathBuf, ExitCode> {
     if !status.success() {
         return Err(ExitCode::FAILURE);
     }
-    Ok(root().join("target/release/mxlab"))
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| root().join("target"));
+    Ok(target.join("release/mxlab"))
 }
 
 fn determinism(args: &[String]) -> ExitCode {

@@ -95,30 +95,41 @@ async fn connection(host: &FakeSmtpHost, mut stream: TcpStream, peer: SocketAddr
             let _ = stream.set_nodelay(true);
             let hold = hold_for(host, &stream);
             // The session ends itself: on QUIT, on a hang-up, or after the idle limit.
-            session::run_with(host, Box::new(stream), peer.ip(), attempt, hold).await;
+            session::run_with(host, Box::new(stream), peer.ip(), attempt, Some(hold)).await;
         }
     }
 }
 
 /// How a stalled session learns that its client has gone entirely: TCP keepalive probes
-/// answered with a reset once the client's socket is closed, seen on a second descriptor
-/// for the same connection.
-fn hold_for(host: &FakeSmtpHost, stream: &TcpStream) -> Option<Hold> {
-    let keepalive = TcpKeepalive::new()
-        .with_time(Duration::from_secs(5))
-        .with_interval(Duration::from_secs(5));
-    let socket = SockRef::from(stream);
-    socket.set_tcp_keepalive(&keepalive).ok()?;
-    let probe = socket.try_clone().ok()?;
+/// answered with a reset once the client's socket is closed, seen on a second descriptor for
+/// the same connection. Set up at the first question only, as few sessions ever stall.
+fn hold_for(host: &FakeSmtpHost, stream: &TcpStream) -> Hold {
+    use std::os::fd::{AsRawFd, BorrowedFd};
+    let fd = stream.as_raw_fd();
+    let mut probe: Option<socket2::Socket> = None;
     let gone = move || {
+        if probe.is_none() {
+            // SAFETY: the session owns the stream, and with it this descriptor, for as long
+            // as it can ask this question (a Hold lives inside the session that owns it).
+            let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
+            let keepalive = TcpKeepalive::new()
+                .with_time(Duration::from_secs(5))
+                .with_interval(Duration::from_secs(5));
+            let socket = SockRef::from(&borrowed);
+            if socket.set_tcp_keepalive(&keepalive).is_err() {
+                return false;
+            }
+            probe = socket.try_clone().ok();
+        }
+        let Some(probe) = &probe else { return false };
         let mut byte = [std::mem::MaybeUninit::new(0u8)];
         // Non-blocking, as the listener's socket is: Ok(0) is only the client's FIN;
         // WouldBlock, a client still there; an error, a client gone.
         matches!(probe.take_error(), Ok(Some(_)))
             || matches!(probe.peek(&mut byte), Err(e) if e.kind() != io::ErrorKind::WouldBlock)
     };
-    Some(Hold {
+    Hold {
         gone: Box::new(gone),
         cap: host.limits.hold,
-    })
+    }
 }
