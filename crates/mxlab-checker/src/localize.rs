@@ -47,9 +47,10 @@ pub fn finding(f: &mut Finding, lang: Lang) {
 /// How the Japanese catalog writes the recipient a command is to be run for.
 const PLACEHOLDER_JA: &str = "<宛先>";
 
-/// The reply an English summary quotes, with its quotes: `'441 4.4.1 …'`.
+/// The reply an English summary quotes, with its quotes: `'441 4.4.1 …'`. A quote opens
+/// after a space (`: '…'`, `is '…'`); an apostrophe (`notice's`) does not.
 fn quoted(english: &str) -> Option<&str> {
-    let start = english.find('\'')?;
+    let start = english.find(" '")? + 1;
     let end = english.rfind('\'')?;
     (end > start).then(|| &english[start..=end])
 }
@@ -66,6 +67,14 @@ mod tests {
             Lang::Ja,
         );
         assert_eq!(s, "宛先の MX が接続に応答しません: '441 4.4.1 it's down'");
+        assert_eq!(
+            summary(
+                RuleId::DsnDelayed,
+                "The delay notice's summary; the real error behind it is '441 4.4.1 x'",
+                Lang::Ja
+            ),
+            "\"400 4.4.7 Message delayed\" は症状であり、原因ではありません: '441 4.4.1 x'"
+        );
         assert_eq!(
             summary(RuleId::OkDelivered, "Every message was delivered", Lang::Ja),
             "メールは配信されました"
