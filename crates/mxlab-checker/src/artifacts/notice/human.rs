@@ -609,6 +609,34 @@ mod tests {
         );
     }
 
+    /// A Japanese Exchange's shapes, as its notices print them (the verb last).
+    #[test]
+    fn a_japanese_exchange_quotes_replies_and_names_servers() {
+        assert_eq!(
+            quoted_in("リモート サーバーから '550 5.1.1 RESOLVER.ADR.RecipNotFound; not found' が返されました")
+                .as_deref(),
+            Some("550 5.1.1 RESOLVER.ADR.RecipNotFound; not found")
+        );
+        let text = "管理者向けの診断情報:\n\n生成元サーバー: ex01.example.jp\n\nbob@example.net\n5/9/2024 12:33:21 AM - リモート サーバー mx.example.net (192.0.2.1) から '451 4.4.0 it's busy' が返されました\n";
+        assert_eq!(quoted_replies(text), ["451 4.4.0 it's busy"]);
+        assert_eq!(remote_mta(text).as_deref(), Some("mx.example.net"));
+        assert_eq!(reporting_mta(text).as_deref(), Some("ex01.example.jp"));
+        assert!(says_delayed("配信の遅延: 見積書", ""));
+        assert!(says_delayed(
+            "",
+            "サーバーは今後1日と19時間57分の間、このメッセージの配信を試み続けます。"
+        ));
+        assert!(!says_delayed(
+            "配信不能: 見積書",
+            "次の受信者またはグループへの配信に失敗しました:"
+        ));
+        assert!(bounce_subject("配信不能: 見積書"));
+        assert_eq!(
+            body(&["本文\n元のメッセージ ヘッダー:\n\nSubject: x\n".to_string()]),
+            "本文\n"
+        );
+    }
+
     #[test]
     fn multiline_replies_are_one() {
         let lines: Vec<String> = [
