@@ -3,7 +3,7 @@
 //! never made to it).
 
 mod dns_mx;
-mod doc;
+pub mod doc;
 pub(crate) mod ja;
 mod notices;
 
