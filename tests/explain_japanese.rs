@@ -51,7 +51,7 @@ fn reencoded(notice: &str, encoding: &'static encoding_rs::Encoding, cte: &str) 
     let end = start + notice[start..].find("\n--mxlab-").expect("its end");
     let (text, _, unmappable) = encoding.encode(&notice[start..end]);
     assert!(!unmappable, "{} holds the whole text", encoding.name());
-    let mut out = notice[..start - header.len()].as_bytes().to_vec();
+    let mut out = notice.as_bytes()[..start - header.len()].to_vec();
     out.extend_from_slice(
         format!(
             "Content-Type: text/plain; charset=\"{}\"\nContent-Transfer-Encoding: {cte}\n\n",
@@ -60,7 +60,7 @@ fn reencoded(notice: &str, encoding: &'static encoding_rs::Encoding, cte: &str) 
         .as_bytes(),
     );
     out.extend_from_slice(&text);
-    out.extend_from_slice(notice[end..].as_bytes());
+    out.extend_from_slice(&notice.as_bytes()[end..]);
     out
 }
 
