@@ -1,10 +1,11 @@
 //! The diagnosis report: the JSON contract of docs/CLI.md (`schema: 1`) and its text form.
 //! Fields are only ever added.
 
-use mxlab_vocab::{Reason, RuleId};
+use mxlab_vocab::{Lang, Reason, RuleId};
 use serde::Serialize;
 
 use crate::rule::Finding;
+use crate::words::{self, Heading};
 
 pub const SCHEMA: u32 = 1;
 
@@ -97,8 +98,15 @@ pub struct ExpectationResult {
 }
 
 impl Report {
-    /// The human form. Repeated attempts with the same result are folded into one line.
+    /// The human form in English. Repeated attempts with the same result are folded into one
+    /// line.
     pub fn to_text(&self) -> String {
+        self.to_text_in(Lang::En)
+    }
+
+    /// The human form in `lang`: the headings and labels in that language; the summaries and
+    /// remediation are whatever the report holds (see [`Report::localized`]).
+    pub fn to_text_in(&self, lang: Lang) -> String {
         let mut out = String::new();
         let mut w = |s: String| {
             out.push_str(&s);
@@ -112,19 +120,24 @@ impl Report {
             (Some(name), None) => w(name.clone()),
             _ => {}
         }
+        // The label column is as wide as the English "verdict  ".
+        let verdict = words::pad(Heading::Verdict.say(lang), 7);
         w(String::new());
-        w(format!("verdict  {}", self.verdict.rule));
+        w(format!("{verdict}  {}", self.verdict.rule));
         w(format!("         {}", self.verdict.summary));
         w(String::new());
-        w("findings".into());
+        w(Heading::Findings.say(lang).into());
         for f in &self.findings {
-            w(format!("  {:<7}  {}", f.severity.as_str(), f.rule));
+            w(format!(
+                "  {}  {}",
+                words::pad(words::severity(f.severity, lang), 7),
+                f.rule
+            ));
             w(format!("           {}", f.summary));
             if !f.recipients.is_empty() {
-                let cleared = if f.cleared { " (cleared since)" } else { "" };
                 w(format!(
-                    "           for {}{cleared}",
-                    f.recipients.join(", ")
+                    "           {}",
+                    words::for_whom(&f.recipients.join(", "), f.cleared, lang)
                 ));
             }
             for e in &f.evidence {
@@ -136,21 +149,23 @@ impl Report {
         }
         if !self.recipients.is_empty() {
             w(String::new());
-            w("recipients".into());
+            w(Heading::Recipients.say(lang).into());
             for r in &self.recipients {
                 w(format!(
                     "  {}  {}  {}  {}",
                     r.address, r.outcome, r.status, r.diagnostic
                 ));
-                match &r.notice {
-                    Some(n) => w(format!("      cause {}  reason {}", r.cause.rule, n.reason)),
-                    None => w(format!("      cause {}", r.cause.rule)),
-                }
+                let reason = r.notice.as_ref().map(|n| n.reason.to_string());
+                w(format!(
+                    "      {}",
+                    words::cause(&r.cause.rule.to_string(), reason.as_deref(), lang)
+                ));
             }
         }
         if !self.timeline.is_empty() {
             w(String::new());
-            w("timeline".into());
+            w(Heading::Timeline.say(lang).into());
+            let kind = |e: &TimelineEntry| words::pad(words::event(&e.event, lang), 10);
             let mut i = 0;
             while i < self.timeline.len() {
                 let e = &self.timeline[i];
@@ -165,17 +180,16 @@ impl Report {
                     j += 1;
                 }
                 if j - i > 2 {
-                    w(format!("  {}  {:<10} {}", e.at, e.event, e.detail));
+                    w(format!("  {}  {} {}", e.at, kind(e), e.detail));
                     w(format!(
-                        "  {:<25}  {:<10} … {} more alike, the last at {}",
+                        "  {:<25}  {:<10} {}",
                         "",
                         "",
-                        j - i - 1,
-                        self.timeline[j - 1].at
+                        words::more_alike(j - i - 1, &self.timeline[j - 1].at, lang)
                     ));
                 } else {
                     for e in &self.timeline[i..j] {
-                        w(format!("  {}  {:<10} {}", e.at, e.event, e.detail));
+                        w(format!("  {}  {} {}", e.at, kind(e), e.detail));
                     }
                 }
                 i = j;
@@ -187,15 +201,19 @@ impl Report {
         }
         w(String::new());
         w(format!(
-            "artifacts  {} DSN, {} NDR, {} SMTP transcript(s), {} DNS queries (--json shows them whole)",
-            a.dsn.len(),
-            a.ndr.len(),
-            a.transcript.len(),
-            a.dns_log.lines().count()
+            "{}  {}",
+            Heading::Artifacts.say(lang),
+            words::artifacts(
+                a.dsn.len(),
+                a.ndr.len(),
+                a.transcript.len(),
+                a.dns_log.lines().count(),
+                lang
+            )
         ));
         if !self.expectations.is_empty() {
             w(String::new());
-            w("expectations".into());
+            w(Heading::Expectations.say(lang).into());
             for x in &self.expectations {
                 let mark = if x.ok { "ok  " } else { "FAIL" };
                 if x.detail.is_empty() {
@@ -214,5 +232,24 @@ impl Report {
             ));
         }
         out
+    }
+
+    /// The report with what the checker wrote for people in `lang`: the verdict's, each
+    /// finding's and each recipient cause's summary, and each finding's remediation. What
+    /// it quotes (replies, notices, log lines) and every identifier stay as they are, so the
+    /// JSON keeps its schema; English returns the report unchanged.
+    pub fn localized(mut self, lang: Lang) -> Report {
+        if lang == Lang::En {
+            return self;
+        }
+        self.verdict.summary =
+            crate::localize::summary(self.verdict.rule, &self.verdict.summary, lang);
+        for f in &mut self.findings {
+            crate::localize::finding(f, lang);
+        }
+        for r in &mut self.recipients {
+            r.cause.summary = crate::localize::summary(r.cause.rule, &r.cause.summary, lang);
+        }
+        self
     }
 }

@@ -2,7 +2,7 @@
 //! cause is found by the diagnosis (`crate::diagnosis`), which ties it to the recipients it
 //! explains; an observation has a detector over [`Facts`] of its own.
 
-use mxlab_vocab::RuleId;
+use mxlab_vocab::{Lang, RuleId};
 use serde::Serialize;
 
 use crate::facts::Facts;
@@ -51,6 +51,29 @@ pub struct Rule {
     pub remediation: &'static [&'static str],
     /// Observations only: the detector.
     pub(crate) detect: Option<fn(&Facts) -> Option<Hit>>,
+}
+
+/// What a rule says to a person, in one language.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RuleText {
+    pub title: &'static str,
+    pub explanation: &'static str,
+    pub remediation: &'static [&'static str],
+}
+
+impl Rule {
+    /// The rule's title, explanation and remediation in `lang`. The catalog holds the English;
+    /// the other languages sit beside it (`rules/ja.rs`), keyed by the rule id.
+    pub fn text(&self, lang: Lang) -> RuleText {
+        match lang {
+            Lang::En => RuleText {
+                title: self.title,
+                explanation: self.explanation,
+                remediation: self.remediation,
+            },
+            Lang::Ja => crate::rules::ja::text(self.id),
+        }
+    }
 }
 
 /// A rule that fired.

@@ -19,6 +19,7 @@ use mxlab_vocab::RuleId;
 
 use crate::check_spf::{dns_server, mailbox, parse_server};
 use crate::{EXIT_MISMATCH, EXIT_OK, EXIT_USAGE};
+use mxlab_vocab::Lang;
 
 #[derive(Args, Debug)]
 pub struct CheckArgs {
@@ -70,6 +71,10 @@ pub struct CheckArgs {
     /// JSON on stdout: the report object `run` prints.
     #[arg(long)]
     pub json: bool,
+    /// The language of the report's words for people (en or ja); never taken from the
+    /// environment, so the report is the same wherever it runs.
+    #[arg(long, value_name = "en|ja", default_value_t = Lang::En)]
+    pub lang: Lang,
 }
 
 /// A duration as scenarios write them (`10s`, `2m`, `1m30s`).
@@ -126,11 +131,11 @@ pub fn run(args: &CheckArgs) -> u8 {
         Err(code) => return code,
     };
     let diagnosis = runtime.block_on(probe(args, &setup));
-    let report = report(&setup, diagnosis);
+    let report = report(&setup, diagnosis).localized(args.lang);
     if let Err(code) = crate::print_report(
         args.json,
         || serde_json::to_string_pretty(&report),
-        || report.to_text(),
+        || report.to_text_in(args.lang),
     ) {
         return code;
     }

@@ -10,12 +10,14 @@ use std::path::Path;
 use mxlab_checker::artifacts::notice::mbox::Messages;
 use mxlab_checker::explain::{explain, is_error};
 use mxlab_checker::report::Report;
+use mxlab_vocab::Lang;
 
 use crate::{EXIT_MISMATCH, EXIT_OK, EXIT_USAGE};
 
 /// Where the reports go: one object, or an array once there is a second.
 struct Out {
     json: bool,
+    lang: Lang,
     first: Option<Report>,
     count: usize,
 }
@@ -23,11 +25,12 @@ struct Out {
 impl Out {
     fn push(&mut self, report: Report, stdout: &mut impl Write) {
         self.count += 1;
+        let report = report.localized(self.lang);
         if !self.json {
             if self.count > 1 {
                 let _ = writeln!(stdout, "\n{}\n", "─".repeat(72));
             }
-            let _ = write!(stdout, "{}", report.to_text());
+            let _ = write!(stdout, "{}", report.to_text_in(self.lang));
             return;
         }
         match self.count {
@@ -62,11 +65,13 @@ fn pretty(report: &Report) -> String {
     serde_json::to_string_pretty(report).expect("reports serialise")
 }
 
-pub fn run(files: &[String], json: bool, html: Option<&Path>) -> u8 {
+/// `lang` is stdout's language (text and JSON); the HTML page stays English.
+pub fn run(files: &[String], json: bool, html: Option<&Path>, lang: Lang) -> u8 {
     let mut stdout = io::stdout().lock();
     let mut for_html: Vec<Report> = Vec::new();
     let mut out = Out {
         json,
+        lang,
         first: None,
         count: 0,
     };

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use mxlab_scenario::catalog;
+use mxlab_vocab::Lang;
 
 mod ca_file;
 mod check;
@@ -64,11 +65,20 @@ pub enum Command {
         /// Also write JUnit XML: one test case per scenario.
         #[arg(long, value_name = "FILE")]
         junit: Option<PathBuf>,
+        /// The language of the report's words for people: en or ja. Never taken from the
+        /// environment ($LANG), so a report is the same bytes wherever it runs.
+        #[arg(long, value_name = "en|ja", default_value_t = Lang::En)]
+        lang: Lang,
     },
     /// Every scenario with its one-line title and its tags.
     List,
     /// The rule catalog: id, severity, what it means, what to do.
-    Rules,
+    Rules {
+        /// The language of the catalog: en or ja. Never taken from the
+        /// environment ($LANG), so a report is the same bytes wherever it runs.
+        #[arg(long, value_name = "en|ja", default_value_t = Lang::En)]
+        lang: Lang,
+    },
     /// Serve a scenario's fake DNS and SMTP hosts on real loopback sockets, in real time.
     Serve {
         scenario: String,
@@ -121,6 +131,10 @@ pub enum Command {
         /// Also write the reports as one self-contained HTML page.
         #[arg(long, value_name = "FILE")]
         html: Option<PathBuf>,
+        /// The language of the report's words for people: en or ja. Never taken from the
+        /// environment ($LANG), so a report is the same bytes wherever it runs.
+        #[arg(long, value_name = "en|ja", default_value_t = Lang::En)]
+        lang: Lang,
     },
     /// Check delivery to RECIPIENT now, against real DNS and mail servers or a served
     /// story: the diagnosis `run` gives, from live probes (docs/checking.md). `check spf`:
@@ -201,6 +215,7 @@ where
             json,
             html,
             junit,
+            lang,
         } => run::run(
             &select::Selection {
                 names: &scenarios,
@@ -212,10 +227,11 @@ where
                 json,
                 html: html.as_deref(),
                 junit: junit.as_deref(),
+                lang,
             },
         ),
         Command::List => list(),
-        Command::Rules => rules(),
+        Command::Rules { lang } => rules(lang),
         Command::Serve {
             scenario,
             dns,
@@ -253,7 +269,12 @@ where
             };
             serve(&scenario, options, tls_ca.as_deref())
         }
-        Command::Explain { files, json, html } => explain::run(&files, json, html.as_deref()),
+        Command::Explain {
+            files,
+            json,
+            html,
+            lang,
+        } => explain::run(&files, json, html.as_deref(), lang),
         Command::Check {
             check: Some(check), ..
         } => check_spf::run(check),
@@ -304,13 +325,14 @@ fn list() -> u8 {
     EXIT_OK
 }
 
-fn rules() -> u8 {
+fn rules(lang: Lang) -> u8 {
     let mut stdout = std::io::stdout().lock();
     for rule in mxlab_checker::rules::RULES {
+        let text = rule.text(lang);
         let _ = writeln!(stdout, "{}  [{}]", rule.id, rule.severity.as_str());
-        let _ = writeln!(stdout, "    {}", rule.title);
-        let _ = writeln!(stdout, "    {}", rule.explanation);
-        for r in rule.remediation {
+        let _ = writeln!(stdout, "    {}", text.title);
+        let _ = writeln!(stdout, "    {}", text.explanation);
+        for r in text.remediation {
             let _ = writeln!(stdout, "    → {r}");
         }
         let _ = writeln!(stdout);

@@ -5,7 +5,9 @@ use std::io::Write;
 use std::path::Path;
 
 use mxlab_checker::report::Report;
+use mxlab_checker::words;
 use mxlab_scenario::Scenario;
+use mxlab_vocab::Lang;
 
 use crate::html::{self, IndexEntry, Story};
 use crate::progress::Progress;
@@ -17,6 +19,8 @@ pub struct Outputs<'a> {
     pub json: bool,
     pub html: Option<&'a Path>,
     pub junit: Option<&'a Path>,
+    /// The language of stdout's report (text and JSON); the HTML pages and JUnit stay English.
+    pub lang: Lang,
 }
 
 pub fn run(selection: &Selection<'_>, outputs: &Outputs<'_>) -> u8 {
@@ -46,24 +50,28 @@ pub fn run(selection: &Selection<'_>, outputs: &Outputs<'_>) -> u8 {
     progress.finish();
     let passed = reports.iter().filter(|r| r.passed == Some(true)).count();
     let failed = reports.len() - passed;
-    let summary = format!("{passed} passed, {failed} failed");
+    let summary = words::tally(passed, failed, outputs.lang);
     let mut stdout = std::io::stdout().lock();
+    let shown: Vec<Report> = reports
+        .iter()
+        .map(|r| r.clone().localized(outputs.lang))
+        .collect();
     if outputs.json {
-        let value = if reports.len() == 1 {
-            serde_json::to_string_pretty(&reports[0])
+        let value = if shown.len() == 1 {
+            serde_json::to_string_pretty(&shown[0])
         } else {
-            serde_json::to_string_pretty(&reports)
+            serde_json::to_string_pretty(&shown)
         };
         let _ = writeln!(stdout, "{}", value.expect("reports serialise"));
         if reports.len() > 1 {
             eprintln!("{summary}");
         }
     } else {
-        for (i, report) in reports.iter().enumerate() {
+        for (i, report) in shown.iter().enumerate() {
             if i > 0 {
                 let _ = writeln!(stdout, "\n{}\n", "─".repeat(72));
             }
-            let _ = write!(stdout, "{}", report.to_text());
+            let _ = write!(stdout, "{}", report.to_text_in(outputs.lang));
         }
         if reports.len() > 1 {
             let _ = writeln!(stdout, "\n{summary}");

@@ -34,7 +34,10 @@ fn filter_is_a_part_of_the_name() {
 
 #[test]
 fn tags_select_and_combine_with_the_filter() {
-    assert_eq!(names_run(&["run", "--tag", "seed", "--json"]), ["seed-447"]);
+    assert_eq!(
+        names_run(&["run", "--tag", "seed", "--json"]),
+        ["seed-447", "seed-447-ja"]
+    );
     let tls = names_run(&["run", "--tag", "tls", "--json"]);
     assert!(tls.contains(&"starttls".to_string()) && tls.contains(&"tls-failure".to_string()));
     assert_eq!(

@@ -14,3 +14,11 @@ fn reports() {
         insta::assert_snapshot!(format!("{name}.json"), json);
     }
 }
+
+/// The seed's report in Japanese: headings, labels, summaries and remediation as a Japanese
+/// Exchange administrator reads them, what the report quotes unchanged.
+#[test]
+fn seed_in_japanese() {
+    let text = stdout(&mxlab(&["run", "seed-447", "--lang", "ja"]));
+    insta::assert_snapshot!("seed-447.ja.txt", text);
+}

@@ -11,7 +11,7 @@ use toml::Spanned;
 use std::net::IpAddr;
 
 use crate::duration::Dur;
-use mxlab_vocab::{DmarcDisposition, DnsblResult, Reply, ReverseDns, SpfResult, Stage};
+use mxlab_vocab::{DmarcDisposition, DnsblResult, Lang, Reply, ReverseDns, SpfResult, Stage};
 
 use crate::values::{CountRange, Instant, Pattern, QType};
 
@@ -365,6 +365,11 @@ pub struct Sender {
     /// with RequireTLS); otherwise TLS is opportunistic and any certificate will do.
     #[serde(default)]
     pub require_tls: Option<Spanned<bool>>,
+    /// The language of the human text in the server's delay notices and NDRs (`en`, `ja`):
+    /// a Japanese Exchange writes them in Japanese; the `message/delivery-status` part is
+    /// the same in every language.
+    #[serde(default)]
+    pub language: Lang,
     pub messages: Vec<MessageSpec>,
 }
 

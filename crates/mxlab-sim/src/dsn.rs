@@ -3,15 +3,24 @@
 //! (RFC 6522) with the human text, a `message/delivery-status` part (RFC 3464) and the
 //! original headers (`text/rfc822-headers`).
 //!
+//! The human text is in the sending server's language (`notice_text.rs`: English, or
+//! Japanese as a Japanese Exchange writes it); the delivery-status part never changes with it.
+//! The text part is UTF-8 with `Content-Transfer-Encoding: 8bit` in every language: the notice
+//! goes from the server to a mailbox of its own organisation, over hops that carry 8BITMIME
+//! as Exchange's do, and 8bit keeps the lines administrators (and scenario expectations) read
+//! verbatim readable in the raw notice. A non-ASCII Subject is RFC 2047 encoded words.
+//!
 //! Composed by hand rather than with mail-builder: its boundaries, Date and Message-ID come
 //! from the clock, randomness and the host name, and it would quoted-printable-encode the long
 //! human lines that administrators (and scenario expectations) read verbatim.
 
-use mxlab_vocab::{EnhancedStatus, Reply};
+use mxlab_vocab::{EnhancedStatus, Lang, Reply};
 use time::OffsetDateTime;
 
 use crate::attempt::Failure;
+use crate::encoded_word::header_text;
 use crate::format::{exchange_local, rfc5322};
+use crate::notice_text as say;
 
 /// The status of a delay notice and of an expired message: delivery time expired (RFC 3463).
 pub const TIME_EXPIRED: EnhancedStatus = EnhancedStatus::new(4, 4, 7);
@@ -44,6 +53,8 @@ pub struct Notice<'a> {
     pub original_headers: &'a str,
     pub arrival: OffsetDateTime,
     pub date: OffsetDateTime,
+    /// The language of the human text.
+    pub language: Lang,
 }
 
 /// A recipient the notice is about, with the failure to report.
@@ -62,19 +73,24 @@ pub enum Kind {
     Expired,
 }
 
-fn remote_phrase(failure: &Failure) -> String {
-    match &failure.remote {
-        Some((host, ip)) => format!("Remote Server at {host} ({ip}) returned"),
-        None => "Remote Server returned".into(),
-    }
+/// `Remote Server at host (ip) returned '…'` for the server that gave `failure`.
+fn returned(failure: Option<&Failure>, reply: &Reply, lang: Lang) -> String {
+    let remote = failure
+        .and_then(|f| f.remote.as_ref())
+        .map(|(host, ip)| (host.as_str(), ip.to_string()));
+    say::returned(
+        remote.as_ref().map(|(host, ip)| (*host, ip.as_str())),
+        &reply.to_string(),
+        lang,
+    )
 }
 
 pub fn render(notice: &Notice<'_>, kind: &Kind, about: &[About<'_>]) -> String {
     let boundary = format!("mxlab-{}", notice.tag);
-    let (subject_prefix, action) = match kind {
-        Kind::Delayed { .. } => ("Delivery delayed", "delayed"),
-        Kind::Failed | Kind::Expired => ("Undeliverable", "failed"),
-    };
+    let lang = notice.language;
+    let delayed_notice = matches!(kind, Kind::Delayed { .. });
+    let subject_prefix = say::subject_prefix(delayed_notice, lang);
+    let action = if delayed_notice { "delayed" } else { "failed" };
     let mut out = String::new();
     let mut line = |s: &str| {
         out.push_str(s);
@@ -83,7 +99,10 @@ pub fn render(notice: &Notice<'_>, kind: &Kind, about: &[About<'_>]) -> String {
     line(&format!("From: {}", notice.postmaster));
     line(&format!("To: {}", notice.to));
     line(&format!("Date: {}", rfc5322(notice.date)));
-    line(&format!("Subject: {subject_prefix}: {}", notice.subject));
+    line(&format!(
+        "Subject: {}",
+        header_text(&format!("{subject_prefix}: {}", notice.subject))
+    ));
     line(&format!("Message-ID: <{}@{}>", notice.tag, notice.hostname));
     line(&format!("In-Reply-To: {}", notice.original_id));
     line(&format!("References: {}", notice.original_id));
@@ -99,81 +118,68 @@ pub fn render(notice: &Notice<'_>, kind: &Kind, about: &[About<'_>]) -> String {
     line("");
     match kind {
         Kind::Delayed { time_left, .. } => {
-            line("Delivery is delayed to these recipients or groups:");
+            line(say::opening(true, lang));
             line("");
             for a in about {
                 line(&format!("{} ({})", a.address, a.address));
             }
             line("");
-            line(&format!("Subject: {}", notice.subject));
+            line(&say::subject_line(notice.subject, lang));
             line("");
-            line("This message hasn't been delivered yet. Delivery will continue to be attempted.");
+            let [not_yet, keep_trying] = say::still_trying(time_left, lang);
+            line(&not_yet);
             line("");
-            line(&format!(
-                "The server will keep trying to deliver this message for the next {time_left}. You'll be notified if the message can't be delivered by that time."
-            ));
+            line(&keep_trying);
         }
         Kind::Failed | Kind::Expired => {
-            line("Delivery has failed to these recipients or groups:");
+            line(say::opening(false, lang));
             line("");
             for a in about {
                 line(&format!("{} ({})", a.address, a.address));
             }
-            if matches!(kind, Kind::Expired) {
-                line(
-                    "The recipient's server didn't accept the message before it expired. Contact the recipient by another means and ask them to check their mail server.",
-                );
-            } else {
-                line(
-                    "Your message couldn't be delivered. The details for administrators below say why.",
-                );
-            }
+            line(say::why_failed(matches!(kind, Kind::Expired), lang));
         }
     }
     line("");
-    line("Diagnostic information for administrators:");
+    line(say::for_administrators(lang));
     line("");
-    line(&format!("Generating server: {}", notice.hostname));
+    line(&say::generating_server(notice.hostname, lang));
     if let Some((host, ip)) = about
         .iter()
         .find_map(|a| a.last_error.and_then(|(f, _)| f.remote.clone()))
     {
-        line(&format!("Receiving server: {host} ({ip})"));
+        line(&say::receiving_server(&host, &ip.to_string(), lang));
     }
     line("");
     for a in about {
         line(a.address);
         match (kind, a.last_error) {
             (Kind::Delayed { .. }, Some((failure, at))) => {
-                line(&format!("{} '{}'", remote_phrase(failure), delayed()));
+                line(&returned(Some(failure), &delayed(), lang));
                 line(&format!(
-                    "{} - {} '{}'",
+                    "{} - {}",
                     exchange_local(at),
-                    remote_phrase(failure),
-                    failure.reply
+                    returned(Some(failure), &failure.reply, lang)
                 ));
             }
-            (Kind::Delayed { .. }, None) => {
-                line(&format!("Remote Server returned '{}'", delayed()))
-            }
+            (Kind::Delayed { .. }, None) => line(&returned(None, &delayed(), lang)),
             (Kind::Expired, Some((failure, at))) => {
-                line(&format!("{} '{}'", remote_phrase(failure), expired()));
+                line(&returned(Some(failure), &expired(), lang));
                 line(&format!(
-                    "{} - {} '{}'",
+                    "{} - {}",
                     exchange_local(at),
-                    remote_phrase(failure),
-                    failure.reply
+                    returned(Some(failure), &failure.reply, lang)
                 ));
             }
-            (Kind::Expired, None) => line(&format!("Remote Server returned '{}'", expired())),
+            (Kind::Expired, None) => line(&returned(None, &expired(), lang)),
             (Kind::Failed, Some((failure, _))) => {
-                line(&format!("{} '{}'", remote_phrase(failure), failure.reply))
+                line(&returned(Some(failure), &failure.reply, lang))
             }
-            (Kind::Failed, None) => line(&format!("Remote Server returned '{}'", failed())),
+            (Kind::Failed, None) => line(&returned(None, &failed(), lang)),
         }
         line("");
     }
-    line("Original message headers:");
+    line(say::original_headers(lang));
     line("");
     out.push_str(notice.original_headers);
     out.push_str("\r\n");

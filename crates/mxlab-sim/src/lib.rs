@@ -8,8 +8,10 @@
 
 pub mod attempt;
 pub mod dsn;
+mod encoded_word;
 pub mod format;
 pub mod message;
+pub mod notice_text;
 pub mod queue;
 pub mod schedule;
 pub mod tracking;

@@ -30,7 +30,11 @@ pub fn compose(
         ),
         format!("From: {}", spec.from),
         format!("To: {}", spec.to.join(", ")),
-        format!("Subject: {}", spec.subject),
+        // Outlook sends a non-ASCII subject (a Japanese user's) as RFC 2047 encoded words.
+        format!(
+            "Subject: {}",
+            crate::encoded_word::header_text(&spec.subject)
+        ),
         format!("Date: {date}"),
         format!("Message-ID: {message_id}"),
         "MIME-Version: 1.0".to_string(),

@@ -521,6 +521,7 @@ impl<'a> Sim<'a> {
             subject: &m.subject,
             original_id: &composed.message_id,
             original_headers: &composed.headers,
+            language: sender.language,
             arrival: self.clock.at(m.arrival),
             date: self.clock.now(),
         }
@@ -537,7 +538,7 @@ impl<'a> Sim<'a> {
         let left = expiry.saturating_sub(self.clock.elapsed());
         let kind = Kind::Delayed {
             retry_until: self.clock.at(expiry),
-            time_left: exchange_time_left(left),
+            time_left: exchange_time_left(left, self.scenario.file.sender.language),
         };
         let about: Vec<About> = m
             .pending()
@@ -566,7 +567,7 @@ impl<'a> Sim<'a> {
             format!(
                 "\"Delivery delayed\" notice to {} ({} left)",
                 m.from,
-                exchange_time_left(left)
+                exchange_time_left(left, mxlab_vocab::Lang::En)
             ),
         );
         self.track(

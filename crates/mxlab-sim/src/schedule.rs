@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use mxlab_scenario::model::Transport;
+use mxlab_vocab::Lang;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FailureKind {
@@ -67,15 +68,9 @@ impl Policy {
 }
 
 /// Exchange's own phrase for the time left, "1 days, 19 hours and 57 minutes" (sic: always
-/// plural, as the English original writes it).
-pub fn exchange_time_left(left: Duration) -> String {
-    let minutes = left.as_secs() / 60;
-    format!(
-        "{} days, {} hours and {} minutes",
-        minutes / 1440,
-        minutes % 1440 / 60,
-        minutes % 60
-    )
+/// plural, as the English original writes it), or its Japanese "1日と19時間57分".
+pub fn exchange_time_left(left: Duration, lang: Lang) -> String {
+    crate::notice_text::time_left(left.as_secs() / 60, lang)
 }
 
 #[cfg(test)]
@@ -100,8 +95,12 @@ mod tests {
         }
         assert_eq!(t, 243 * MIN);
         assert_eq!(
-            exchange_time_left(p.expiry(Duration::ZERO) - t),
+            exchange_time_left(p.expiry(Duration::ZERO) - t, Lang::En),
             "1 days, 19 hours and 57 minutes"
+        );
+        assert_eq!(
+            exchange_time_left(p.expiry(Duration::ZERO) - t, Lang::Ja),
+            "1日と19時間57分"
         );
     }
 

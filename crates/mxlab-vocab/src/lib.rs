@@ -2,7 +2,7 @@
 //! [`EnhancedStatus`], the SMTP [`Stage`], why a TLS handshake failed ([`TlsFailure`]), the
 //! message tracking log's [`EventId`], the SPF [`SpfResult`], what a receiver concludes about
 //! its client and sender ([`DnsblResult`], [`ReverseDns`], [`DmarcDisposition`]), the
-//! checker's [`RuleId`] and the bounce [`Reason`].
+//! checker's [`RuleId`], the bounce [`Reason`], and the [`Lang`] a person reads.
 //!
 //! These are standard vocabulary, not text: the fake servers, the sender and the checker all
 //! use them instead of strings compared by string. What they are not is a way to read *human*
@@ -30,6 +30,7 @@ macro_rules! serde_as_text {
 }
 
 mod event;
+mod lang;
 mod reason;
 mod receiver;
 mod reply;
@@ -40,6 +41,7 @@ mod status;
 mod tls;
 
 pub use event::EventId;
+pub use lang::{Lang, UnknownLang};
 pub use reason::Reason;
 pub use receiver::{DmarcDisposition, DnsblResult, ReverseDns};
 pub use reply::{Reply, ReplyError, ReplyParser};

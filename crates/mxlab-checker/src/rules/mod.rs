@@ -3,7 +3,8 @@
 //! never made to it).
 
 mod dns_mx;
-mod doc;
+pub mod doc;
+pub(crate) mod ja;
 mod notices;
 
 use mxlab_vocab::RuleId;
@@ -673,6 +674,7 @@ pub fn position(id: RuleId) -> (usize, &'static Rule) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use mxlab_vocab::Lang;
 
     #[test]
     fn every_rule_id_has_one_catalog_entry() {
@@ -680,6 +682,48 @@ mod tests {
             assert_eq!(RULES.iter().filter(|r| r.id == *id).count(), 1, "{id}");
         }
         assert_eq!(RULES.len(), RuleId::ALL.len());
+    }
+
+    /// Every rule speaks every language: a title, an explanation and as many remediation
+    /// steps as the English, none empty, and none left in English.
+    #[test]
+    fn every_rule_in_every_language() {
+        for r in RULES {
+            let en = r.text(Lang::En);
+            for lang in Lang::ALL {
+                let t = r.text(lang);
+                assert!(!t.title.trim().is_empty(), "{} {lang}: title", r.id);
+                assert!(
+                    !t.explanation.trim().is_empty(),
+                    "{} {lang}: explanation",
+                    r.id
+                );
+                assert_eq!(
+                    t.remediation.len(),
+                    en.remediation.len(),
+                    "{} {lang}: remediation steps",
+                    r.id
+                );
+                assert!(
+                    t.remediation.iter().all(|s| !s.trim().is_empty()),
+                    "{} {lang}: an empty step",
+                    r.id
+                );
+                if lang != Lang::En {
+                    assert_ne!(t.title, en.title, "{} {lang}: title untranslated", r.id);
+                    assert_ne!(
+                        t.explanation, en.explanation,
+                        "{} {lang}: explanation",
+                        r.id
+                    );
+                }
+                if lang == Lang::Ja {
+                    // A Japanese sentence has kana; a copy of the English has none.
+                    let kana = |s: &str| s.chars().any(|c| ('\u{3040}'..='\u{30ff}').contains(&c));
+                    assert!(kana(t.title) && kana(t.explanation), "{} ja: no kana", r.id);
+                }
+            }
+        }
     }
 
     #[test]

@@ -53,6 +53,8 @@ fn is_returned_message(line: &str) -> bool {
         .iter()
         .any(|w| l.contains(w)))
         || l.starts_with("original message headers")
+        // A Japanese Exchange's heading over the original's headers.
+        || l.starts_with("元のメッセージ ヘッダー")
         || l.starts_with("--- below this line is a copy")
 }
 
@@ -98,12 +100,21 @@ pub fn unfold(text: &str) -> Vec<String> {
 
 /// A reply quoted in one line of human text: Exchange's `… returned '441 4.4.1 …'`,
 /// Postfix's `host mx[192.0.2.1] said: 550 5.1.1 … (in reply to RCPT TO command)`, qmail's
-/// `Remote host said: …`, Sendmail's `<<< 550 …` and `(reason: 550 …)`.
+/// `Remote host said: …`, Sendmail's `<<< 550 …` and `(reason: 550 …)`; a Japanese
+/// Exchange's `リモート サーバーから '441 4.4.1 …' が返されました`.
 pub fn quoted_in(line: &str) -> Option<String> {
     let lower = line.to_ascii_lowercase();
     if let Some(start) = lower.find("returned '") {
         let rest = &line[start + "returned '".len()..];
         return Some(rest[..rest.rfind('\'')?].to_string());
+    }
+    // Japanese puts the verb last: "<server> から '<reply>' が返されました".
+    if let (Some(start), Some(end)) = (line.find("から '"), line.rfind("' が返されました"))
+    {
+        let from = start + "から '".len();
+        if end > from {
+            return Some(line[from..end].to_string());
+        }
     }
     if let Some(start) = lower.find(" said: ") {
         return Some(line[start + " said: ".len()..].trim().to_string());
@@ -400,6 +411,8 @@ pub fn remote_mta(text: &str) -> Option<String> {
     let lower = text.to_ascii_lowercase();
     for (marker, stop) in [
         ("remote server at ", &[' ', '('][..]),
+        // A Japanese Exchange: "リモート サーバー mx.example.net (192.0.2.1) から '…'".
+        ("リモート サーバー ", &[' ', '('][..]),
         ("connect to ", &['[', ':', ' '][..]),
         ("while talking to ", &[':', ' '][..]),
         ("host ", &[' ', '[', ':'][..]),
@@ -426,6 +439,7 @@ pub fn reporting_mta(text: &str) -> Option<String> {
     let lower = text.to_ascii_lowercase();
     for marker in [
         "generating server: ",
+        "生成元サーバー: ",
         "mail system at host ",
         "qmail-send program at ",
         "reporting-mta: dns;",
@@ -491,6 +505,9 @@ pub fn bounce_subject(subject: &str) -> bool {
         "delivery delayed",
         "delayed mail",
         "mail delivery",
+        // A Japanese Exchange's "配信不能: …" and "配信の遅延: …".
+        "配信不能",
+        "配信の遅延",
     ]
     .iter()
     .any(|w| s.contains(w))
@@ -525,6 +542,9 @@ pub fn says_delayed(subject: &str, text: &str) -> bool {
             "still trying to deliver",
             "delivery attempts will continue",
             "you do not need to resend",
+            // A Japanese Exchange: "…まだ配信されていません。" "…配信を試み続けます。"
+            "まだ配信されていません",
+            "配信を試み続けます",
         ]
         .iter()
         .any(|w| t.contains(w))
@@ -548,6 +568,8 @@ pub fn says_expired(text: &str) -> bool {
         "giving up after",
         "delivery period expired",
         "envelope expired",
+        // A Japanese Exchange: "…有効期限までにメッセージを受け付けませんでした。"
+        "有効期限までに",
     ]
     .iter()
     .any(|w| t.contains(w))
@@ -584,6 +606,34 @@ mod tests {
         assert_eq!(
             blocks(sendmail)[0].errors,
             ["550 5.1.1 <bob@example.net>... User unknown"]
+        );
+    }
+
+    /// A Japanese Exchange's shapes, as its notices print them (the verb last).
+    #[test]
+    fn a_japanese_exchange_quotes_replies_and_names_servers() {
+        assert_eq!(
+            quoted_in("リモート サーバーから '550 5.1.1 RESOLVER.ADR.RecipNotFound; not found' が返されました")
+                .as_deref(),
+            Some("550 5.1.1 RESOLVER.ADR.RecipNotFound; not found")
+        );
+        let text = "管理者向けの診断情報:\n\n生成元サーバー: ex01.example.jp\n\nbob@example.net\n5/9/2024 12:33:21 AM - リモート サーバー mx.example.net (192.0.2.1) から '451 4.4.0 it's busy' が返されました\n";
+        assert_eq!(quoted_replies(text), ["451 4.4.0 it's busy"]);
+        assert_eq!(remote_mta(text).as_deref(), Some("mx.example.net"));
+        assert_eq!(reporting_mta(text).as_deref(), Some("ex01.example.jp"));
+        assert!(says_delayed("配信の遅延: 見積書", ""));
+        assert!(says_delayed(
+            "",
+            "サーバーは今後1日と19時間57分の間、このメッセージの配信を試み続けます。"
+        ));
+        assert!(!says_delayed(
+            "配信不能: 見積書",
+            "次の受信者またはグループへの配信に失敗しました:"
+        ));
+        assert!(bounce_subject("配信不能: 見積書"));
+        assert_eq!(
+            body(&["本文\n元のメッセージ ヘッダー:\n\nSubject: x\n".to_string()]),
+            "本文\n"
         );
     }
 
