@@ -157,7 +157,7 @@ impl Driver<'_> {
             attempt = self.attempt,
             stage = %stage.map_or("-", Stage::as_str),
             command = self.command.as_deref().unwrap_or("-"),
-            reply = %wire.lines().next().unwrap_or_default(),
+            reply = %first_line(&wire),
         );
         self.command = None;
         self.pending.extend_from_slice(wire.as_bytes());
@@ -327,6 +327,15 @@ impl Driver<'_> {
             }
         }
         self.host.record(transcript);
+    }
+}
+
+/// A reply's first line as a log shows it: `250 mx1 greets c`, not `250-mx1 greets c`.
+fn first_line(wire: &str) -> String {
+    let line = wire.lines().next().unwrap_or_default();
+    match line.as_bytes().get(3) {
+        Some(b'-') => format!("{} {}", &line[..3], &line[4..]),
+        _ => line.to_string(),
     }
 }
 
