@@ -2,7 +2,8 @@
 # A real Postfix sending through `mxlab serve`, each in a network namespace of its own.
 # See README.md beside this file. Needs root (network namespaces, `postfix -c`).
 #
-#   postfix.sh DIR up STORY [--time-scale X] [--mxlab BIN] [--lifetime SECS] [-o NAME=VALUE]...
+#   postfix.sh DIR up STORY [--time-scale X] [--mxlab BIN] [--lifetime SECS] [--no-drop-syn]
+#                           [-o NAME=VALUE]...
 #   postfix.sh DIR send TO [FROM] [SUBJECT]
 #   postfix.sh DIR wait REGEX [SECS]          wait for a line of Postfix's log matching REGEX
 #   postfix.sh DIR wait-mail USER [SECS]      wait for a message in USER's mailbox (a DSN)
@@ -14,7 +15,7 @@
 # DIR is the instance's directory (created by `up`; one instance per DIR, many side by side).
 set -euo pipefail
 
-usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 die() { echo "postfix.sh: $*" >&2; exit 1; }
 
 [ $# -ge 2 ] || usage
@@ -61,12 +62,13 @@ up() {
   [ $# -ge 1 ] || usage
   local story=$1
   shift
-  local scale=1 mxlab=${MXLAB:-mxlab} lifetime=600 extra=()
+  local scale=1 mxlab=${MXLAB:-mxlab} lifetime=600 drop_syn=1 extra=()
   while [ $# -gt 0 ]; do
     case $1 in
       --time-scale) scale=$2; shift 2 ;;
       --mxlab) mxlab=$2; shift 2 ;;
       --lifetime) lifetime=$2; shift 2 ;;
+      --no-drop-syn) drop_syn=0; shift ;;
       -o) extra+=("$2"); shift 2 ;;
       *) usage ;;
     esac
@@ -114,7 +116,7 @@ up() {
   # The story: DNS on :53 (the sender's resolver on 127.0.0.1, any authoritative servers on
   # their glue addresses), every SMTP host on :25 of its own address.
   local serve_flags=()
-  if command -v nft >/dev/null && "$mxlab" serve --help 2>/dev/null | grep -q -- --drop-syn; then
+  if [ $drop_syn = 1 ] && command -v nft >/dev/null && "$mxlab" serve --help 2>/dev/null | grep -q -- --drop-syn; then
     serve_flags+=(--drop-syn)
   fi
   ip netns exec "$name" "$mxlab" serve "$story" --dns 127.0.0.1:53 --smtp-port 25 \
