@@ -198,8 +198,7 @@ scache    unix  - - n -  1 scache
 tlsmgr    unix  - - n 1000? 1 tlsmgr
 postlog   unix-dgram n - n - 1 postlogd
 EOF
-  # `check` creates the queue's directories with their owners; `start` runs the master.
-  ip netns exec "$name" postfix -c "$D/etc" check
+  # `start` checks the instance, creates the queue's directories and runs the master.
   ip netns exec "$name" postfix -c "$D/etc" start >/dev/null 2>&1 ||
     die "postfix did not start: $(tail -3 "$D/maillog" 2>/dev/null)"
   poll "grep -q 'daemon started' '$D/maillog' 2>/dev/null" 10 || die "postfix did not start"

@@ -141,14 +141,14 @@ impl Drop for Instance {
     }
 }
 
-/// Notices come quickly: a delay notice after 2 s in the queue, a bounce after 12 s.
+/// Notices come quickly: a delay notice after 2 s in the queue, a bounce after 8 s.
 const FAST_NOTICES: &[&str] = &[
     "-o",
     "delay_warning_time=2s",
     "-o",
-    "maximal_queue_lifetime=12s",
+    "maximal_queue_lifetime=8s",
     "-o",
-    "bounce_queue_lifetime=12s",
+    "bounce_queue_lifetime=8s",
 ];
 
 #[test]
@@ -168,12 +168,12 @@ fn healthy_is_delivered_and_stored() {
 }
 
 #[test]
-fn greylisting_defers_then_delivers_at_time_scale_60() {
+fn greylisting_defers_then_delivers_at_time_scale_120() {
     if !can_run("greylisting") {
         return;
     }
-    // 15 story minutes of greylisting pass in 15 s.
-    let pf = Instance::up("greylisting", "greylisting", &["--time-scale", "60"]);
+    // 15 story minutes of greylisting pass in 7.5 s.
+    let pf = Instance::up("greylisting", "greylisting", &["--time-scale", "120"]);
     pf.send("hanako@partner.test");
     let deferred = pf.wait("status=deferred", 30);
     assert!(
