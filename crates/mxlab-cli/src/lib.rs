@@ -119,6 +119,12 @@ pub enum Command {
         transcripts: Option<PathBuf>,
         #[command(flatten)]
         max: Box<ServeLimits>,
+        /// Leave the SYNs to a host that drops every connection unanswered, so clients time
+        /// out connecting: an nftables table `inet mxlab_<pid>` in this network namespace,
+        /// deleted on shutdown (root or CAP_NET_ADMIN, `nft`; meant for a namespace of its
+        /// own). Without it such a host holds each connection silent until the client gives up.
+        #[arg(long)]
+        drop_syn: bool,
     },
     /// Read delivery notices (any MTA's DSN or NDR, an .eml or an mbox; - for stdin) and name
     /// the cause behind each.
@@ -246,6 +252,7 @@ where
             quiet: _,
             transcripts,
             max,
+            drop_syn,
         } => {
             let options = mxlab_harness::serve::ServeOptions {
                 dns,
@@ -266,6 +273,7 @@ where
                 data_bytes: max.max_total_data_bytes,
                 transcript_bytes: max.max_total_transcript_bytes,
                 transcripts,
+                drop_syn,
             };
             serve(&scenario, options, tls_ca.as_deref())
         }

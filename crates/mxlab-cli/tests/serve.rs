@@ -185,4 +185,104 @@ fn serve_quiet_logs_no_exchange_and_refuses_a_time_scale_out_of_range() {
         assert_eq!(out.status.code(), Some(2), "--time-scale {scale}");
         assert!(common::stderr(&out).contains("--time-scale"), "{scale}");
     }
+/// The address of `host` from serve's listener lines (read up to it).
+fn smtp_addr(
+    lines: &mut impl Iterator<Item = std::io::Result<String>>,
+    host: &str,
+) -> (String, u16) {
+    let prefix = format!("smtp {host} ");
+    let line = lines
+        .map(|l| l.unwrap())
+        .find(|l| l.starts_with(&prefix))
+        .unwrap_or_else(|| panic!("no listener line for {host}"));
+    let (ip, port) = line[prefix.len()..].rsplit_once(':').unwrap();
+    (ip.to_string(), port.parse().unwrap())
+}
+
+/// Python's socket module, a client that is not ours, against `ip:port`: what it prints.
+fn python(script: &str, ip: &str, port: u16) -> Option<String> {
+    let python = common::tool(&["python3"], "python3")?;
+    let out = common::output_within(
+        Command::new(python).args(["-c", script, ip, &port.to_string()]),
+        30,
+    );
+    Some(format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    ))
+}
+
+/// Connects twice; each time prints what the first read gave, or the error.
+const CONNECT_AND_READ: &str = r#"
+import socket, sys
+for attempt in (1, 2):
+    try:
+        s = socket.create_connection((sys.argv[1], int(sys.argv[2])), 5)
+        s.settimeout(5)
+        data = s.recv(100)
+        print(attempt, "read", data[:3].decode() if data else "EOF")
+        s.close()
+    except OSError as e:
+        print(attempt, type(e).__name__, e.strerror)
+"#;
+
+#[test]
+fn a_host_that_refuses_every_connection_has_no_listener() {
+    let (mut child, mut lines) = spawn_serve("connection-refused", &[]);
+    let (ip, port) = smtp_addr(&mut lines, "mx1.partner.test");
+    assert_eq!(ip, "127.0.0.10");
+    if let Some(out) = python(CONNECT_AND_READ, &ip, port) {
+        assert!(
+            out.contains("1 ConnectionRefusedError Connection refused")
+                && out.contains("2 ConnectionRefusedError Connection refused"),
+            "{out}"
+        );
+    }
+    assert_eq!(sigterm(&mut child), Some(0));
+}
+
+/// A refusal that depends on the attempt needs a listener to count attempts: the kernel has
+/// completed the handshake, so the refused attempt is reset before the greeting
+/// (docs/serving.md).
+#[test]
+fn a_refusal_from_the_second_attempt_on_is_a_reset_before_the_greeting() {
+    let story = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../scenarios/variants/connection-refused--delivered-before-outage.toml"
+    );
+    let (mut child, mut lines) = spawn_serve(story, &[]);
+    let (ip, port) = smtp_addr(&mut lines, "mx1.partner.test");
+    if let Some(out) = python(CONNECT_AND_READ, &ip, port) {
+        assert!(
+            out.contains("1 read 220")
+                && out.contains("2 ConnectionResetError Connection reset by peer"),
+            "{out}"
+        );
+    }
+    assert_eq!(sigterm(&mut child), Some(0));
+}
+
+/// Without `--drop-syn` (which needs root and a namespace: tests/real_mta.rs), a host that
+/// drops every connection holds it silent until the client gives up. At time scale 60 the old
+/// 300 story seconds are 5 real seconds: the client still hears nothing, and no hang-up, at 7.
+#[test]
+fn a_dropping_host_holds_the_connection_silent_until_the_client_gives_up() {
+    let (mut child, mut lines) = spawn_serve("seed-447", &["--time-scale", "60"]);
+    let (ip, port) = smtp_addr(&mut lines, "mx1.partner.test");
+    let script = r#"
+import socket, sys, time
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), 5)
+s.settimeout(7)
+start = time.monotonic()
+try:
+    data = s.recv(100)
+    print("read", data or "EOF", round(time.monotonic() - start))
+except socket.timeout:
+    print("silent for 7 s")
+"#;
+    if let Some(out) = python(script, &ip, port) {
+        assert_eq!(out.trim(), "silent for 7 s");
+    }
+    assert_eq!(sigterm(&mut child), Some(0));
 }

@@ -11,6 +11,7 @@ use mxlab_dns::DnsWorld;
 use mxlab_dns::listen::{Handler, ResolverOnSockets, serve as serve_dns};
 use mxlab_net::{Clock, RealNetwork};
 use mxlab_scenario::Scenario;
+use mxlab_smtp::behaviour::Act;
 use mxlab_smtp::{Capture, Maildir};
 // What a test reading a served world's hosts needs, without a dependency on mxlab-smtp.
 pub use mxlab_smtp::budget::{DEFAULT_DATA_BYTES, DEFAULT_TRANSCRIPT_BYTES};
@@ -39,6 +40,10 @@ pub struct ServeOptions {
     pub transcript_bytes: usize,
     /// A directory each finished SMTP session's transcript is written to, as a file.
     pub transcripts: Option<PathBuf>,
+    /// Leave the SYNs to a host that drops every connection unanswered, with an nftables rule
+    /// in this network namespace ([`crate::syn_filter`]; root or CAP_NET_ADMIN). Without it
+    /// such a host holds each connection silent until the client gives up.
+    pub drop_syn: bool,
 }
 
 impl Default for ServeOptions {
@@ -53,6 +58,7 @@ impl Default for ServeOptions {
             data_bytes: DEFAULT_DATA_BYTES,
             transcript_bytes: DEFAULT_TRANSCRIPT_BYTES,
             transcripts: None,
+            drop_syn: false,
         }
     }
 }
@@ -71,6 +77,10 @@ pub struct Served {
     /// are dated around the real now, as real clients judge them on the real clock.
     pub tls_ca_pem: String,
     tasks: JoinSet<()>,
+    /// The addresses of hosts that refuse every connection: bound, never listened on.
+    _refusing: Vec<tokio::net::TcpSocket>,
+    /// `--drop-syn`'s rule, deleted with the world.
+    _syn_filter: Option<crate::syn_filter::SynFilter>,
 }
 
 trait ExtendFrom {
@@ -211,6 +221,7 @@ impl Served {
                 .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", dir.display())))?;
         }
         let mut smtp = Vec::new();
+        let (mut refusing, mut dropped) = (Vec::new(), Vec::new());
         for (config, ip) in scenario
             .file
             .smtp
@@ -250,13 +261,42 @@ impl Served {
                 suffixes: mxlab_policy::PublicSuffixes::with(&scenario.file.dns.public_suffixes),
             }));
             let addr = SocketAddr::new(*ip, options.smtp_port);
-            let listener = mxlab_smtp::listen::bind(addr).await.map_err(|e| {
+            let in_use = |e: io::Error| {
                 io::Error::new(e.kind(), format!("SMTP host {} on {addr}: {e}", host.name))
-            })?;
+            };
+            // What a client meets at connect when that is the same for every attempt.
+            let always = host
+                .connect_always()
+                .filter(|s| s.delay.is_zero())
+                .map(|s| s.act);
+            if always == Some(Act::Refuse) {
+                // Nothing listens: the kernel refuses (ECONNREFUSED), as a closed port does.
+                let socket = mxlab_smtp::listen::reserve(addr).map_err(in_use)?;
+                let bound = socket.local_addr()?;
+                tracing::info!(
+                    "{}: refuses every connection, nothing listens on {bound}",
+                    host.name
+                );
+                refusing.push(socket);
+                smtp.push((host, bound));
+                continue;
+            }
+            let listener = mxlab_smtp::listen::bind(addr).await.map_err(in_use)?;
             let bound = listener.local_addr()?;
+            if options.drop_syn && host.connect_always().is_some_and(|s| s.act == Act::Drop) {
+                dropped.push(bound);
+            }
             tasks.spawn(mxlab_smtp::listen::serve(host.clone(), listener));
             smtp.push((host, bound));
         }
+        let syn_filter = if dropped.is_empty() {
+            None
+        } else {
+            Some(
+                crate::syn_filter::SynFilter::install(&dropped)
+                    .map_err(|e| io::Error::new(e.kind(), format!("--drop-syn: {e}")))?,
+            )
+        };
         Ok(Served {
             dns_addr,
             dns,
@@ -264,6 +304,8 @@ impl Served {
             smtp,
             tls_ca_pem: tls.ca_pem(),
             tasks,
+            _refusing: refusing,
+            _syn_filter: syn_filter,
         })
     }
 

@@ -140,6 +140,36 @@ pub fn decide(rules: &[SmtpRule], stage: Stage, ctx: &Context<'_>) -> Step {
     })
 }
 
+/// What every connection meets at `connect`, whatever its attempt number, when that is one
+/// and the same step (`None` when it depends on the attempt). At `connect` only the attempt
+/// number decides (the loader allows no other condition there), and the decision changes only
+/// where an `attempts` range begins or ends, so those attempts are all there is to try.
+/// `serve` reads it: a host that refuses every connection needs no listener, and one that
+/// drops every connection can have its SYNs dropped by a packet filter.
+pub fn connect_always(rules: &[SmtpRule]) -> Option<Step> {
+    let mut attempts = vec![1];
+    for range in rules
+        .iter()
+        .filter(|r| r.stage == Stage::Connect)
+        .filter_map(|r| r.attempts)
+    {
+        attempts.push(range.first);
+        attempts.extend(range.last.and_then(|last| last.checked_add(1)));
+    }
+    let mut steps = attempts.into_iter().map(|attempt| {
+        decide(
+            rules,
+            Stage::Connect,
+            &Context {
+                attempt,
+                ..Context::default()
+            },
+        )
+    });
+    let first = steps.next()?;
+    steps.all(|step| step == first).then_some(first)
+}
+
 /// What a strict receiver answers at MAIL FROM for an SPF result (RFC 7372 codes), when no
 /// rule scripts otherwise. `None`: accept.
 pub fn strict_spf(result: SpfResult) -> Option<Reply> {
@@ -363,6 +393,48 @@ mod tests {
         assert_eq!(code(Stage::Rcpt, 3, "alice@x"), 250);
         assert_eq!(code(Stage::Rcpt, 3, "bob@x"), 452);
         assert_eq!(code(Stage::Mail, 1, "alice@x"), 250);
+    }
+
+    #[test]
+    fn connect_always_holds_only_for_every_attempt() {
+        let at = |action, attempts: Option<&str>| SmtpRule {
+            action: Some(action),
+            attempts: attempts.map(|a| a.parse().unwrap()),
+            ..rule(Stage::Connect)
+        };
+        let act = |rules: &[SmtpRule]| connect_always(rules).map(|s| s.act);
+        assert_eq!(act(&[]), Some(Act::Accept));
+        assert_eq!(act(&[at(SmtpAction::Refuse, None)]), Some(Act::Refuse));
+        assert_eq!(act(&[at(SmtpAction::Drop, None)]), Some(Act::Drop));
+        assert_eq!(act(&[at(SmtpAction::Refuse, Some("2-"))]), None);
+        assert_eq!(act(&[at(SmtpAction::Drop, Some("1-70"))]), None);
+        assert_eq!(
+            act(&[at(SmtpAction::Refuse, Some("1-"))]),
+            Some(Act::Refuse)
+        );
+        // Two ranges that cover every attempt between them.
+        assert_eq!(
+            act(&[
+                at(SmtpAction::Refuse, Some("1-3")),
+                at(SmtpAction::Refuse, Some("4-"))
+            ]),
+            Some(Act::Refuse)
+        );
+        assert_eq!(
+            act(&[
+                at(SmtpAction::Refuse, Some("1-3")),
+                at(SmtpAction::Refuse, Some("5-"))
+            ]),
+            None
+        );
+        // Rules at later stages do not matter.
+        assert_eq!(
+            act(&[SmtpRule {
+                attempts: Some("2".parse().unwrap()),
+                ..rule(Stage::Rcpt)
+            }]),
+            Some(Act::Accept)
+        );
     }
 
     fn to(address: &str) -> Recipient<'_> {

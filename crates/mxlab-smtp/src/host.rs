@@ -264,6 +264,12 @@ impl FakeSmtpHost {
         )
     }
 
+    /// What every connection meets at `connect`, when that does not depend on the attempt
+    /// ([`crate::behaviour::connect_always`]).
+    pub fn connect_always(&self) -> Option<Step> {
+        crate::behaviour::connect_always(&self.rules)
+    }
+
     /// A session begins; returns the sessions now open, this one included.
     pub(crate) fn opened(&self) -> u32 {
         let mut state = self.state.lock().expect("host state");

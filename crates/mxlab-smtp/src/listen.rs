@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use socket2::{SockRef, TcpKeepalive};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 
 use crate::behaviour::Act;
 use crate::host::FakeSmtpHost;
@@ -23,6 +23,21 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
 pub async fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
     TcpListener::bind(addr).await
+}
+
+/// The address taken but never listened on: a host that refuses every connection. The kernel
+/// answers each SYN with a reset, so a client's connect fails with ECONNREFUSED ("Connection
+/// refused"), as against a real host whose port is closed; holding the socket keeps the
+/// address:port from anyone else and gives port 0 its number. Without `SO_REUSEADDR`, so no
+/// other socket can take the port while it is held.
+pub fn reserve(addr: SocketAddr) -> io::Result<TcpSocket> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    socket.bind(addr)?;
+    Ok(socket)
 }
 
 /// Serves `host` on `listener` until the task is dropped.
@@ -69,14 +84,19 @@ async fn connection(host: &FakeSmtpHost, mut stream: TcpStream, peer: SocketAddr
         host.clock.sleep(step.delay).await;
     }
     match step.act {
-        // The kernel has already completed the handshake, so "refused" is the next best
-        // thing: an immediate reset.
+        // A host that refuses every connection has no listener (`reserve`): this is a refusal
+        // that depends on the attempt number, so the listener has to be there to count. The
+        // kernel has already completed the handshake, so "refused" is the next best thing: an
+        // immediate reset (a client sees "Connection reset by peer", or a connection lost
+        // before the greeting).
         Act::Refuse => {
             let _ = stream.set_zero_linger();
         }
-        // An unanswered SYN cannot be staged on a listening socket: hold the connection
-        // silently instead, which a client sees as a banner timeout. No idle 421 here — the
-        // client's own timeout must decide — only the real-time cap.
+        // An unanswered SYN cannot be staged on a listening socket (`serve --drop-syn` has a
+        // packet filter drop them for a host that drops every connection): hold the connection
+        // silently instead, which a client sees as a greeting timeout. No idle 421 here — the
+        // client's own timeout must decide, at any time scale — only the real-time cap.
+        // (`stall` is not allowed at connect: the loader asks for `drop`.)
         Act::Drop | Act::Stall => {
             let mut sink = [0u8; 1024];
             let hold = async {
