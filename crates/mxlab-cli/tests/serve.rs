@@ -185,6 +185,8 @@ fn serve_quiet_logs_no_exchange_and_refuses_a_time_scale_out_of_range() {
         assert_eq!(out.status.code(), Some(2), "--time-scale {scale}");
         assert!(common::stderr(&out).contains("--time-scale"), "{scale}");
     }
+}
+
 /// The address of `host` from serve's listener lines (read up to it).
 fn smtp_addr(
     lines: &mut impl Iterator<Item = std::io::Result<String>>,
