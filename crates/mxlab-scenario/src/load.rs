@@ -290,6 +290,10 @@ pub fn load_str(name: &str, source: &str, text: &str) -> Result<Scenario, LoadEr
         }
     }
 
+    if let Some(lab) = &file.lab {
+        check_lab(lab).map_err(|(span, m)| at(span, m))?;
+    }
+
     Ok(Scenario {
         name: name.to_string(),
         source: source.to_string(),
@@ -299,6 +303,52 @@ pub fn load_str(name: &str, source: &str, text: &str) -> Result<Scenario, LoadEr
         sender_ip,
         dns,
     })
+}
+
+/// The most hints a lab gives: more than a handful is a walkthrough, not a lab.
+pub const MAX_LAB_HINTS: usize = 10;
+
+/// A lab's texts must say something, and the Japanese must match the English hint for hint
+/// (a trainee switching language mid-lab keeps their place).
+fn check_lab(lab: &crate::model::Lab) -> Result<(), (Range<usize>, String)> {
+    let mut texts = vec![("en", &lab.en)];
+    texts.extend(lab.ja.as_ref().map(|ja| ("ja", ja)));
+    for (lang, text) in &texts {
+        let t = text.get_ref();
+        if t.briefing.get_ref().trim().is_empty() {
+            return Err((
+                t.briefing.span(),
+                format!(
+                    "`lab.{lang}.briefing` is empty: the briefing is the user's complaint, where the trainee starts"
+                ),
+            ));
+        }
+        if let Some(hint) = t.hints.iter().find(|h| h.get_ref().trim().is_empty()) {
+            return Err((hint.span(), format!("an empty hint in `lab.{lang}.hints`")));
+        }
+        if t.hints.len() > MAX_LAB_HINTS {
+            return Err((
+                t.hints[MAX_LAB_HINTS].span(),
+                format!(
+                    "`lab.{lang}.hints` has {} hints; a lab gives at most {MAX_LAB_HINTS}",
+                    t.hints.len()
+                ),
+            ));
+        }
+    }
+    if let Some(ja) = &lab.ja
+        && ja.get_ref().hints.len() != lab.en.get_ref().hints.len()
+    {
+        return Err((
+            ja.span(),
+            format!(
+                "`lab.ja` has {} hints and `lab.en` has {}: each hint in both languages",
+                ja.get_ref().hints.len(),
+                lab.en.get_ref().hints.len()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// The shortest retry interval: anything shorter only makes the queue spin.

@@ -41,6 +41,35 @@ pub struct ScenarioFile {
     pub smtp: Smtp,
     pub sender: Sender,
     pub expect: Expect,
+    /// The story as a training lab (`mxlab lab`): what the trainee is told and the hints,
+    /// per language.
+    #[serde(default)]
+    pub lab: Option<Lab>,
+}
+
+/// `[lab]`: one table of texts per language. English is required; Japanese (`[lab.ja]`)
+/// is optional and, when present, gives as many hints as English.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Lab {
+    pub en: Spanned<LabText>,
+    #[serde(default)]
+    pub ja: Option<Spanned<LabText>>,
+}
+
+/// A lab's texts in one language.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LabText {
+    /// The user's complaint, as the help desk hears it: what the trainee starts from.
+    pub briefing: Spanned<String>,
+    /// Hints, from a gentle nudge to nearly the answer, given one at a time.
+    #[serde(default)]
+    pub hints: Vec<Spanned<String>>,
+    /// Told once the trainee has named the cause: how an administrator would have found it
+    /// and what to do, beyond the rule's own remediation.
+    #[serde(default)]
+    pub debrief: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
