@@ -5,6 +5,7 @@
 //! - [`model`]: the file as written (schema v1, documented in `docs/scenarios.md`).
 //! - [`load`]: TOML to a validated [`Scenario`]; every error names file:line:col.
 //! - [`catalog`]: the built-in scenarios.
+//! - [`remap`]: a story moved onto a loopback block of its own (many labs at once).
 //! - [`duration`], [`values`], [`zone`]: the value types keys parse into.
 
 pub mod catalog;
@@ -13,6 +14,7 @@ pub mod error;
 pub mod load;
 pub mod locate;
 pub mod model;
+pub mod remap;
 pub mod source;
 pub mod topology;
 pub mod values;
