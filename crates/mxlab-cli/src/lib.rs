@@ -16,6 +16,7 @@ pub mod check_spf;
 mod explain;
 mod html;
 mod junit;
+mod lab;
 mod progress;
 mod run;
 mod select;
@@ -152,6 +153,9 @@ pub enum Command {
         #[command(flatten)]
         live: Box<check::CheckArgs>,
     },
+    /// A story as a training lab: its servers live, the user's complaint and notices, the
+    /// commands to investigate with; hints, graded answers and progress (docs/labs.md).
+    Lab(lab::LabArgs),
 }
 
 /// How `serve` logs what it sees.
@@ -287,6 +291,7 @@ where
             check: Some(check), ..
         } => check_spf::run(check),
         Command::Check { check: None, live } => check::run(&live),
+        Command::Lab(args) => lab::run(args),
     })
 }
 
@@ -382,18 +387,55 @@ fn serve(
             return EXIT_USAGE;
         }
     };
-    let runtime = match runtime(tokio::runtime::Builder::new_multi_thread()) {
-        Ok(rt) => rt,
-        Err(code) => return code,
+    let printed = |lines: &[String]| {
+        let mut stdout = std::io::stdout().lock();
+        for line in lines {
+            let _ = writeln!(stdout, "{line}");
+        }
+        let _ = stdout.flush();
     };
+    match serve_world(&scenario, &options, tls_ca, |served| printed(&served.lines)) {
+        Ok(()) => EXIT_OK,
+        Err(ServeError::Start(e)) => {
+            eprintln!("error: {e}");
+            EXIT_USAGE
+        }
+        Err(ServeError::Reported(code)) => code,
+    }
+}
+
+/// A served world, as its listeners are bound: what the caller prints.
+pub(crate) struct Ready<'a> {
+    pub served: &'a mxlab_harness::serve::Served,
+    /// One line per listener as `serve` prints them, the CA's `tls-ca - <path>` last.
+    pub lines: Vec<String>,
+    /// The scenario CA's file, for clients that verify STARTTLS.
+    pub ca_file: Option<&'a std::path::Path>,
+}
+
+/// Why a world was not served.
+pub(crate) enum ServeError {
+    /// It could not start (an address in use, a Maildir that cannot be made); nothing printed.
+    Start(std::io::Error),
+    /// It stopped with this exit code, the reason already on stderr.
+    Reported(u8),
+}
+
+/// Serves `scenario` on real sockets until SIGINT or SIGTERM: `serve` and `lab` alike. Once
+/// every listener is bound, `ready` is told (it prints the listener lines); then the world
+/// runs until a signal, shuts down cleanly, and the CA file goes.
+pub(crate) fn serve_world(
+    scenario: &mxlab_scenario::Scenario,
+    options: &mxlab_harness::serve::ServeOptions,
+    tls_ca: Option<&std::path::Path>,
+    ready: impl FnOnce(&Ready<'_>),
+) -> Result<(), ServeError> {
+    let runtime =
+        runtime(tokio::runtime::Builder::new_multi_thread()).map_err(ServeError::Reported)?;
     runtime.block_on(async {
-        let served = match mxlab_harness::serve::Served::start(&scenario, &options).await {
-            Ok(s) => s,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return EXIT_USAGE;
-            }
-        };
+        let served = mxlab_harness::serve::Served::start(scenario, options)
+            .await
+            .map_err(ServeError::Start)?;
         // Clients that verify STARTTLS need the scenario's CA: one more line, with its path.
         // The file lives until shutdown (dropped after the servers stop).
         let wants_ca = tls_ca.is_some()
@@ -409,7 +451,7 @@ fn serve(
                         "error: --tls-ca {e} (mxlab writes a new file, never an existing one)"
                     );
                     served.shutdown().await;
-                    return EXIT_USAGE;
+                    return Err(ServeError::Reported(EXIT_USAGE));
                 }
                 Err(e) => {
                     eprintln!("warning: cannot write the scenario CA: {e}");
@@ -420,21 +462,20 @@ fn serve(
             None
         };
         let stop = shutdown_signal();
-        {
-            let mut stdout = std::io::stdout().lock();
-            for line in served.listener_lines() {
-                let _ = writeln!(stdout, "{line}");
-            }
-            if let Some(file) = &ca_file {
-                let _ = writeln!(stdout, "tls-ca - {}", file.path().display());
-            }
-            let _ = stdout.flush();
+        let mut lines = served.listener_lines();
+        if let Some(file) = &ca_file {
+            lines.push(format!("tls-ca - {}", file.path().display()));
         }
+        ready(&Ready {
+            served: &served,
+            lines,
+            ca_file: ca_file.as_ref().map(|f| f.path()),
+        });
         stop.await;
         tracing::info!("shutting down");
         served.shutdown().await;
         drop(ca_file);
-        EXIT_OK
+        Ok(())
     })
 }
 
