@@ -62,6 +62,10 @@ pub struct ServeArgs {
     /// Story seconds per real second (a 15-minute greylisting window in 15 s at 60).
     #[arg(long, default_value_t = 1.0)]
     pub time_scale: f64,
+    /// As `serve --drop-syn`: a host that drops every connection leaves the SYNs unanswered
+    /// (nftables; root, in a network namespace of the lab's own).
+    #[arg(long)]
+    pub drop_syn: bool,
 }
 
 /// Every lab command takes the state directory.

@@ -47,8 +47,15 @@ fn uid() -> u32 {
     }
 }
 
-fn entry_path(dir: &Path, block: u8) -> PathBuf {
-    dir.join(format!("{block}.json"))
+/// Block 0 is the story's own addresses, which only a lab alone in its network namespace
+/// uses: many such labs run at once, each in its own namespace, so each has a file of its
+/// own.
+fn entry_path(dir: &Path, block: u8, pid: u32) -> PathBuf {
+    if block == 0 {
+        dir.join(format!("own-{pid}.json"))
+    } else {
+        dir.join(format!("{block}.json"))
+    }
 }
 
 /// Whether process `pid` still exists (Linux: its /proc entry). Elsewhere every lab is
@@ -89,7 +96,7 @@ pub fn running_for(dir: &Path, state: &Path) -> Option<Entry> {
 /// Claims `block` for this process: true when it is now ours.
 pub fn claim(dir: &Path, entry: &Entry) -> io::Result<bool> {
     super::state::ensure_dir(dir)?;
-    let path = entry_path(dir, entry.block);
+    let path = entry_path(dir, entry.block, entry.pid);
     if let Some(held) = read(&path) {
         if alive(held.pid) && held.pid != entry.pid {
             return Ok(false);
@@ -116,12 +123,12 @@ pub fn claim(dir: &Path, entry: &Entry) -> io::Result<bool> {
 /// Rewrites our entry (with its listeners, once bound).
 pub fn update(dir: &Path, entry: &Entry) -> io::Result<()> {
     let text = serde_json::to_vec_pretty(entry).map_err(io::Error::other)?;
-    super::state::write_atomic(&entry_path(dir, entry.block), &text)
+    super::state::write_atomic(&entry_path(dir, entry.block, entry.pid), &text)
 }
 
 /// Gives `block` up, if it is still ours.
 pub fn release(dir: &Path, block: u8, pid: u32) {
-    let path = entry_path(dir, block);
+    let path = entry_path(dir, block, pid);
     if read(&path).is_none_or(|e| e.pid == pid) {
         let _ = std::fs::remove_file(path);
     }

@@ -92,8 +92,13 @@ fn fail(message: impl std::fmt::Display) -> u8 {
 }
 
 pub fn start(ctx: &Context, arg: Option<&str>, serve: &ServeArgs) -> u8 {
-    if !(serve.time_scale.is_finite() && serve.time_scale > 0.0) {
-        return fail("--time-scale must be a positive number");
+    if !(crate::MIN_TIME_SCALE..=crate::MAX_TIME_SCALE).contains(&serve.time_scale) {
+        return fail(format!(
+            "--time-scale {}: give a number from {} to {} (story seconds per real second)",
+            serve.time_scale,
+            crate::MIN_TIME_SCALE,
+            crate::MAX_TIME_SCALE
+        ));
     }
     if let Some(n) = serve.block
         && Block::new(n).is_none()
@@ -266,6 +271,7 @@ fn run_in_block(
         dns,
         smtp_port: serve.smtp_port,
         time_scale: serve.time_scale,
+        drop_syn: serve.drop_syn,
         ..mxlab_harness::serve::ServeOptions::default()
     };
     let tls = scenario.file.smtp.hosts.iter().any(|h| h.tls.is_some());
