@@ -3,7 +3,8 @@
 # See README.md beside this file. Needs root (network namespaces, `postfix -c`).
 #
 #   postfix.sh DIR up STORY [--time-scale X] [--mxlab BIN] [--lifetime SECS] [--no-drop-syn]
-#                           [-o NAME=VALUE]...
+#                           [--lab] [-o NAME=VALUE]...
+#                           --lab: `mxlab lab STORY` (state in DIR/lab) instead of `serve`
 #   postfix.sh DIR send TO [FROM] [SUBJECT]
 #   postfix.sh DIR wait REGEX [SECS]          wait for a line of Postfix's log matching REGEX
 #   postfix.sh DIR wait-mail USER [SECS]      wait for a message in USER's mailbox (a DSN)
@@ -62,13 +63,14 @@ up() {
   [ $# -ge 1 ] || usage
   local story=$1
   shift
-  local scale=1 mxlab=${MXLAB:-mxlab} lifetime=600 drop_syn=1 extra=()
+  local scale=1 mxlab=${MXLAB:-mxlab} lifetime=600 drop_syn=1 lab=0 extra=()
   while [ $# -gt 0 ]; do
     case $1 in
       --time-scale) scale=$2; shift 2 ;;
       --mxlab) mxlab=$2; shift 2 ;;
       --lifetime) lifetime=$2; shift 2 ;;
       --no-drop-syn) drop_syn=0; shift ;;
+      --lab) lab=1; shift ;;
       -o) extra+=("$2"); shift 2 ;;
       *) usage ;;
     esac
@@ -119,9 +121,17 @@ up() {
   if [ $drop_syn = 1 ] && command -v nft >/dev/null && "$mxlab" serve --help 2>/dev/null | grep -q -- --drop-syn; then
     serve_flags+=(--drop-syn)
   fi
-  ip netns exec "$name" "$mxlab" serve "$story" --dns 127.0.0.1:53 --smtp-port 25 \
-    --time-scale "$scale" --store "$D/store" "${serve_flags[@]}" \
-    </dev/null >"$D/serve.out" 2>"$D/serve.err" &
+  if [ $lab = 1 ]; then
+    # A training lab: the same world at the story's own addresses (block 0: the namespace is
+    # the lab's alone), DNS on :53 of the story's resolver address, its progress in DIR/lab.
+    ip netns exec "$name" "$mxlab" lab "$story" --block 0 --dns-port 53 --smtp-port 25 \
+      --time-scale "$scale" --state "$D/lab" "${serve_flags[@]}" \
+      </dev/null >"$D/serve.out" 2>"$D/serve.err" &
+  else
+    ip netns exec "$name" "$mxlab" serve "$story" --dns 127.0.0.1:53 --smtp-port 25 \
+      --time-scale "$scale" --store "$D/store" "${serve_flags[@]}" \
+      </dev/null >"$D/serve.out" 2>"$D/serve.err" &
+  fi
   echo $! >"$D/serve.pid"
   # The listener lines are printed together once every socket is bound.
   poll "[ -s '$D/serve.out' ] || ! kill -0 $(cat "$D/serve.pid") 2>/dev/null" 20 ||
@@ -129,6 +139,14 @@ up() {
   kill -0 "$(cat "$D/serve.pid")" 2>/dev/null ||
     die "mxlab serve stopped: $(cat "$D/serve.err")"
   sleep 0.2
+  if [ $lab = 1 ]; then
+    # The lab's DNS listens where the story's sender asks (`dns - <ip>:53`): the namespace's
+    # resolver, so dig, nslookup and Postfix need no server or port.
+    local dns_ip
+    dns_ip=$(awk '$1 == "dns" && $2 == "-" { sub(/:[0-9]+$/, "", $3); print $3; exit }' "$D/serve.out")
+    [ -n "$dns_ip" ] || die "the lab printed no \`dns -\` line"
+    printf 'nameserver %s\noptions timeout:2 attempts:2\n' "$dns_ip" >"/etc/netns/$name/resolv.conf"
+  fi
 
   cat >"$D/etc/main.cf" <<EOF
 # A private Postfix for mxlab (tests/real-mta/postfix.sh): it sends as the story's sender and
