@@ -24,6 +24,10 @@ impl Lab {
             .arg("lab")
             .args(args)
             .env("MXLAB_LAB_RUNTIME_DIR", registry)
+            // The lab's language follows the locale: these tests read English.
+            .env_remove("LC_ALL")
+            .env_remove("LC_MESSAGES")
+            .env("LANG", "C")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -118,6 +122,9 @@ fn lab(args: &[&str], registry: &Path) -> Output {
         .arg("lab")
         .args(args)
         .env("MXLAB_LAB_RUNTIME_DIR", registry)
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env("LANG", "C")
         .output()
         .expect("run mxlab lab")
 }
@@ -479,4 +486,45 @@ fn every_ready_made_lab_has_a_briefing_and_three_hints() {
             "{name}"
         );
     }
+}
+
+#[test]
+fn a_japanese_trainee_is_graded_in_japanese() {
+    let (state, registry) = seed_state("lab-seed-ja");
+    let s = state.to_str().unwrap();
+    let hint = lab(&["hint", "--state", s, "--lang", "ja"], &registry);
+    assert!(
+        stdout(&hint).starts_with("ヒント 1/3 (−15 点): "),
+        "{}",
+        stdout(&hint)
+    );
+    // The locale chooses when --lang does not.
+    let right = Command::new(env!("CARGO_BIN_EXE_mxlab"))
+        .args(["lab", "answer", "--state", s, "smtp.connect.timeout"])
+        .env("MXLAB_LAB_RUNTIME_DIR", &registry)
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env("LANG", "ja_JP.UTF-8")
+        .output()
+        .unwrap();
+    assert_eq!(right.status.code(), Some(0));
+    let r = stdout(&right);
+    assert!(r.starts_with("正解: smtp.connect.timeout — "), "{r}");
+    assert!(r.contains("根拠:") && r.contains("対処:"), "{r}");
+    assert!(r.contains("得点: 85/100 (ヒント 1 回、不正解 0 回)"), "{r}");
+}
+
+#[test]
+fn the_seed_lab_opens_with_the_complaint_the_notice_and_the_commands() {
+    let (state, registry) = dirs("lab-seed-opening");
+    let s = state.to_str().unwrap();
+    // A block of its own, so the addresses in the snapshot are fixed.
+    let lab = Lab::start(
+        &["seed-447", "--state", s, "--block", "203"],
+        &registry,
+        Duration::from_secs(120),
+    );
+    let opening = lab.opening.join("\n").replace(s, "<state>");
+    insta::assert_snapshot!("lab_seed_447_opening", opening);
+    assert_eq!(lab.stop(), Some(0));
 }

@@ -94,7 +94,10 @@ fn run(script: &str, registry: &Path, secs: u64) -> (bool, String) {
             .current_dir(repo())
             .env("PATH", path)
             .env("MXLAB", &bin)
-            .env("MXLAB_LAB_RUNTIME_DIR", registry),
+            .env("MXLAB_LAB_RUNTIME_DIR", registry)
+            .env_remove("LC_ALL")
+            .env_remove("LC_MESSAGES")
+            .env("LANG", "C"),
         secs,
     );
     (

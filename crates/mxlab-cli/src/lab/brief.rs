@@ -52,31 +52,34 @@ pub fn human_part(raw: &str) -> (String, String, String) {
 }
 
 /// The opening of a lab: the complaint and the notices, indented for reading.
-pub fn opening(name: &str, block: u8, briefing: &str, notices: &[String]) -> String {
+pub fn opening(
+    name: &str,
+    block: u8,
+    briefing: &str,
+    notices: &[String],
+    lang: mxlab_vocab::Lang,
+) -> String {
+    let say = super::say::say(lang);
     let mut out = String::new();
     let _ = writeln!(out, "mxlab lab {name}");
     if block == 0 {
-        let _ = writeln!(out, "(the story's own addresses)");
+        let _ = writeln!(out, "{}", say.own_addresses);
     } else {
-        let _ = writeln!(
-            out,
-            "(block {block}: the story's 127.0.x.y are 127.{block}.x.y in this lab)"
-        );
+        let _ = writeln!(out, "{}", say.block(block));
     }
-    let _ = writeln!(out, "\nThe complaint\n");
+    let _ = writeln!(out, "\n{}\n", say.complaint);
     for line in briefing.trim_end().lines() {
         let _ = writeln!(out, "  {line}");
     }
     if notices.is_empty() {
-        let _ = writeln!(out, "\nThe user received no notice.");
+        let _ = writeln!(out, "\n{}", say.no_notice);
     }
     for (i, raw) in notices.iter().enumerate() {
         let (subject, date, text) = human_part(raw);
         let _ = writeln!(
             out,
-            "\nNotice {} of {} the user received: \"{subject}\" ({date})\n",
-            i + 1,
-            notices.len()
+            "\n{}\n",
+            say.notice(i + 1, notices.len(), &subject, &date)
         );
         let lines: Vec<&str> = text.lines().collect();
         for line in lines.iter().take(MAX_NOTICE_LINES) {

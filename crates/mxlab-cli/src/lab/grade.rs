@@ -3,7 +3,9 @@
 
 use mxlab_checker::report::Report;
 use mxlab_checker::rules::RULES;
-use mxlab_vocab::RuleId;
+use mxlab_vocab::{Lang, RuleId};
+
+use super::say::say;
 
 /// What a full score is worth, and what help costs.
 pub const FULL_SCORE: u32 = 100;
@@ -56,7 +58,20 @@ pub fn area(rule: RuleId) -> Area {
 }
 
 impl Area {
-    fn describe(self) -> &'static str {
+    fn describe(self, lang: Lang) -> &'static str {
+        if lang == Lang::Ja {
+            return match self {
+                Area::Dns => "DNS (メールの配送先を探す段階)",
+                Area::Connection => "リモート メール サーバーへの接続そのもの",
+                Area::Remote => "SMTP のやり取りの中でリモート メール サーバーが返す応答",
+                Area::Tls => "STARTTLS とリモート サーバーの証明書",
+                Area::Identity => {
+                    "受信側から見た送信サーバーの身元 (SPF、逆引き DNS、ブロックリスト、DMARC)"
+                }
+                Area::Transport => "送信サーバー自身 (キューとトランスポートの設定)",
+                Area::Notice => "通知そのもの",
+            };
+        }
         match self {
             Area::Dns => "in DNS: finding where the mail should go",
             Area::Connection => "in reaching the remote mail server at all",
@@ -71,7 +86,32 @@ impl Area {
     }
 
     /// Where to look next, for a trainee looking in the wrong place.
-    fn nudge(self) -> &'static str {
+    fn nudge(self, lang: Lang) -> &'static str {
+        if lang == Lang::Ja {
+            return match self {
+                Area::Dns => {
+                    "送信サーバーが DNS に尋ねたことを自分でも尋ねてください: 上に表示した `nslookup` と `dig` のコマンドで、宛先のドメインを調べます。"
+                }
+                Area::Connection => {
+                    "`dig` で MX を見つけ、送信サーバーと同じように話しかけてみてください: `swaks` (または `telnet <mx> 25`)。"
+                }
+                Area::Remote => {
+                    "通知の Diagnostic-Code にあるリモート サーバーの言葉を読み、`swaks` でやり取りを再現してください。"
+                }
+                Area::Tls => {
+                    "やり取りは STARTTLS まで進みます: `openssl s_client -starttls smtp` で証明書を確認してください。"
+                }
+                Area::Identity => {
+                    "通知の拒否メッセージを読み、受信側と同じように送信者を調べてください: TXT (SPF) レコード、PTR、ブロックリスト。"
+                }
+                Area::Transport => {
+                    "リモート側と DNS が正常に見えるなら、自分のサーバーを見てください: `mxlab lab show queue` (キュー ビューアー) と `mxlab lab show tracking` (メッセージ追跡ログ)。"
+                }
+                Area::Notice => {
+                    "通知を最後まで読んでください: Diagnostic-Code には何と書かれていますか。"
+                }
+            };
+        }
         match self {
             Area::Dns => {
                 "Ask DNS what the sending server asked it: the `nslookup` and `dig` commands above, for the recipient's domain."
@@ -104,42 +144,50 @@ pub struct Grade {
     pub text: String,
 }
 
-fn title(rule: RuleId) -> &'static str {
-    RULES.iter().find(|r| r.id == rule).map_or("", |r| r.title)
+fn title(rule: RuleId, lang: Lang) -> &'static str {
+    RULES
+        .iter()
+        .find(|r| r.id == rule)
+        .map_or("", |r| r.text(lang).title)
 }
 
-/// Grades `given` against the story's cause `expected`, with the lab's own report for the
-/// evidence and the scenario's `debrief` for the seed-style walkthrough.
-pub fn grade(given: RuleId, expected: RuleId, report: &Report, debrief: Option<&str>) -> Grade {
+/// Grades `given` against the story's cause `expected`, with the lab's own report (in the
+/// trainee's language) for the evidence and the scenario's `debrief` for the seed-style
+/// walkthrough.
+pub fn grade(
+    given: RuleId,
+    expected: RuleId,
+    report: &Report,
+    debrief: Option<&str>,
+    lang: Lang,
+) -> Grade {
     if given == expected {
         return Grade {
             right: true,
-            text: explanation(expected, report, debrief),
+            text: explanation(expected, report, debrief, lang),
         };
     }
-    let mut text = format!("Not quite: {given} — {}.\n", title(given));
-    let why = why_not(given, expected, report);
-    text.push_str(&why);
+    let say = say(lang);
+    let stop = if lang == Lang::Ja { "" } else { "." };
+    let mut text = format!(
+        "{}: {given} — {}{stop}\n",
+        say.not_quite,
+        title(given, lang)
+    );
+    text.push_str(&why_not(given, expected, report, lang));
     text.push('\n');
-    text.push_str(&format!("Nudge: {}\n", area(expected).nudge()));
+    text.push_str(&format!("{}: {}\n", say.nudge, area(expected).nudge(lang)));
     Grade { right: false, text }
 }
 
 /// Why `given` is not the cause.
-fn why_not(given: RuleId, expected: RuleId, report: &Report) -> String {
+fn why_not(given: RuleId, expected: RuleId, report: &Report, lang: Lang) -> String {
+    let say = say(lang);
     match given {
-        RuleId::DsnDelayed => {
-            return "\"400 4.4.7 Message delayed\" is a symptom, not a cause: Exchange writes it itself when a message has waited longer than the delay-notification timeout. The cause is the error behind the wait: the queue's last error.".into();
-        }
-        RuleId::DsnExpired => {
-            return "The message expiring is what happened after two days of failed retries, not why they failed. What made every retry fail?".into();
-        }
-        RuleId::DsnFailed => {
-            return "That delivery failed is what the notice says; the question is which error made it fail.".into();
-        }
-        RuleId::OkDelivered | RuleId::OkDeliverable => {
-            return "The user holds a notice saying the mail did not go through: something did go wrong.".into();
-        }
+        RuleId::DsnDelayed => return say.symptom_delayed.into(),
+        RuleId::DsnExpired => return say.symptom_expired.into(),
+        RuleId::DsnFailed => return say.symptom_failed.into(),
+        RuleId::OkDelivered | RuleId::OkDeliverable => return say.symptom_ok.into(),
         _ => {}
     }
     let fired = report
@@ -147,31 +195,25 @@ fn why_not(given: RuleId, expected: RuleId, report: &Report) -> String {
         .iter()
         .any(|f| f.rule == given && f.rule != expected);
     if fired {
-        return format!(
-            "It is true here, but it does not explain what the user saw: another fault held the mail up first. The fault is {}.",
-            area(expected).describe()
-        );
+        let end = if lang == Lang::Ja { "です。" } else { "." };
+        return format!("{} {}{end}", say.secondary, area(expected).describe(lang));
     }
     if area(given) == area(expected) {
-        format!(
-            "Close: the fault is {}, but the evidence does not show this one. Compare what the tools show with what this would look like.",
-            area(expected).describe()
-        )
+        say.close.replace("{area}", area(expected).describe(lang))
     } else {
-        format!(
-            "The evidence does not point there: the fault is not {}.",
-            area(given).describe()
-        )
+        say.elsewhere.replace("{area}", area(given).describe(lang))
     }
 }
 
 /// The full explanation of a right answer: the rule, the seed-style walkthrough, the
 /// evidence the lab's own diagnosis found, and what to do.
-fn explanation(rule: RuleId, report: &Report, debrief: Option<&str>) -> String {
-    let mut text = format!("Right: {rule} — {}.\n", title(rule));
+fn explanation(rule: RuleId, report: &Report, debrief: Option<&str>, lang: Lang) -> String {
+    let say = say(lang);
+    let stop = if lang == Lang::Ja { "" } else { "." };
+    let mut text = format!("{}: {rule} — {}{stop}\n", say.right, title(rule, lang));
     if let Some(r) = RULES.iter().find(|r| r.id == rule) {
         text.push('\n');
-        text.push_str(r.explanation);
+        text.push_str(r.text(lang).explanation);
         text.push('\n');
     }
     if let Some(debrief) = debrief {
@@ -181,7 +223,7 @@ fn explanation(rule: RuleId, report: &Report, debrief: Option<&str>) -> String {
     }
     let finding = report.findings.iter().find(|f| f.rule == rule);
     if let Some(f) = finding {
-        text.push_str("\nThe evidence:\n");
+        text.push_str(&format!("\n{}\n", say.evidence));
         text.push_str(&format!("  {}\n", f.summary));
         for e in &f.evidence {
             text.push_str(&format!("  · {e}\n"));
@@ -192,11 +234,17 @@ fn explanation(rule: RuleId, report: &Report, debrief: Option<&str>) -> String {
         _ => RULES
             .iter()
             .find(|r| r.id == rule)
-            .map(|r| r.remediation.iter().map(|s| s.to_string()).collect())
+            .map(|r| {
+                r.text(lang)
+                    .remediation
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect()
+            })
             .unwrap_or_default(),
     };
     if !remediation.is_empty() {
-        text.push_str("\nWhat to do:\n");
+        text.push_str(&format!("\n{}\n", say.what_to_do));
         for r in remediation {
             text.push_str(&format!("  → {r}\n"));
         }
@@ -256,6 +304,7 @@ mod tests {
             RuleId::SmtpConnectTimeout,
             &r,
             Some("Queue viewer first."),
+            Lang::En,
         );
         assert!(g.right);
         assert!(g.text.starts_with("Right: smtp.connect.timeout"));
@@ -267,7 +316,13 @@ mod tests {
     #[test]
     fn the_symptom_is_named_as_a_symptom() {
         let r = report(&[RuleId::SmtpConnectTimeout, RuleId::DsnDelayed]);
-        let g = grade(RuleId::DsnDelayed, RuleId::SmtpConnectTimeout, &r, None);
+        let g = grade(
+            RuleId::DsnDelayed,
+            RuleId::SmtpConnectTimeout,
+            &r,
+            None,
+            Lang::En,
+        );
         assert!(!g.right);
         assert!(g.text.contains("symptom, not a cause"), "{}", g.text);
         assert!(g.text.contains("Nudge: Find the MX"), "{}", g.text);
@@ -276,15 +331,66 @@ mod tests {
     #[test]
     fn wrong_answers_say_whether_they_are_near() {
         let r = report(&[RuleId::DnsLocalResolver]);
-        let near = grade(RuleId::DnsServfail, RuleId::DnsLocalResolver, &r, None);
+        let near = grade(
+            RuleId::DnsServfail,
+            RuleId::DnsLocalResolver,
+            &r,
+            None,
+            Lang::En,
+        );
         assert!(
             near.text.contains("Close: the fault is in DNS"),
             "{}",
             near.text
         );
-        let far = grade(RuleId::SpfFail, RuleId::DnsLocalResolver, &r, None);
+        let far = grade(
+            RuleId::SpfFail,
+            RuleId::DnsLocalResolver,
+            &r,
+            None,
+            Lang::En,
+        );
         assert!(far.text.contains("does not point there"), "{}", far.text);
         assert!(!far.right);
+    }
+
+    #[test]
+    fn japanese_grading_uses_the_rules_japanese_and_the_labs_own_words() {
+        let r = report(&[RuleId::SmtpConnectTimeout]);
+        let wrong = grade(
+            RuleId::DsnDelayed,
+            RuleId::SmtpConnectTimeout,
+            &r,
+            None,
+            Lang::Ja,
+        );
+        assert!(
+            wrong.text.starts_with("不正解: dsn.delayed — "),
+            "{}",
+            wrong.text
+        );
+        assert!(wrong.text.contains("原因ではなく症状"), "{}", wrong.text);
+        let right = grade(
+            RuleId::SmtpConnectTimeout,
+            RuleId::SmtpConnectTimeout,
+            &r,
+            None,
+            Lang::Ja,
+        );
+        let title = RULES
+            .iter()
+            .find(|x| x.id == RuleId::SmtpConnectTimeout)
+            .unwrap()
+            .text(Lang::Ja)
+            .title;
+        assert!(
+            right
+                .text
+                .starts_with(&format!("正解: smtp.connect.timeout — {title}")),
+            "{}",
+            right.text
+        );
+        assert!(right.text.contains("根拠:"), "{}", right.text);
     }
 
     #[test]
@@ -295,6 +401,7 @@ mod tests {
             RuleId::SmtpTlsCertExpired,
             &r,
             None,
+            Lang::En,
         );
         assert!(g.text.contains("It is true here"), "{}", g.text);
     }

@@ -13,6 +13,7 @@
 //! - [`tools`]: the commands a trainee can investigate with, against this lab's addresses.
 //! - [`words`]: plain-words answers to rule ids.
 //! - [`grade`]: right or wrong, why, and the score.
+//! - [`say`]: the lab's own words in the trainee's language.
 //! - [`progress`]: `hint`, `answer`, `status`, `reset`, `show`, `--list`.
 
 use std::path::PathBuf;
@@ -23,6 +24,7 @@ mod brief;
 mod grade;
 mod progress;
 mod registry;
+mod say;
 mod start;
 mod state;
 mod tools;
@@ -75,6 +77,10 @@ pub struct StateArg {
     /// $XDG_STATE_HOME/mxlab/labs, else ~/.local/state/mxlab/labs).
     #[arg(long, value_name = "DIR", global = true)]
     pub state: Option<PathBuf>,
+    /// The language of the briefing, hints, grading and rules: en or ja (default: from
+    /// LC_ALL, LC_MESSAGES or LANG, else en).
+    #[arg(long, value_name = "en|ja", global = true)]
+    pub lang: Option<mxlab_vocab::Lang>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -113,7 +119,12 @@ pub fn run(args: LabArgs) -> u8 {
         }
     };
     let explicit = args.state.state.is_some();
-    let ctx = progress::Context { dir, explicit };
+    let lang = say::lang(args.state.lang, |k| std::env::var(k).ok());
+    let ctx = progress::Context {
+        dir,
+        explicit,
+        lang,
+    };
     match args.action {
         Some(LabAction::Show { what }) => progress::show(&ctx, what),
         Some(LabAction::Hint) => progress::hint(&ctx),

@@ -9,6 +9,7 @@ use mxlab_scenario::remap::Block;
 use mxlab_vocab::RuleId;
 
 use super::grade::{self, grade};
+use super::say::say;
 use super::start::{Story, texts};
 use super::state::{self, Attempt, State};
 use super::words::{self, Reading};
@@ -20,6 +21,8 @@ pub struct Context {
     pub dir: PathBuf,
     /// Given with --state: the commands the lab prints repeat it.
     pub explicit: bool,
+    /// The trainee's language.
+    pub lang: mxlab_vocab::Lang,
 }
 
 impl Context {
@@ -120,18 +123,23 @@ pub fn hint(ctx: &Context) -> u8 {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let hints = texts(&scenario).hints;
+    let say = say(ctx.lang);
+    let hints = texts(&scenario, ctx.lang).hints;
     if hints.is_empty() {
-        print("This lab has no hints.\n");
+        print(&format!("{}\n", say.no_hints));
         return EXIT_OK;
     }
-    if state.hints_used >= hints.len() {
-        let mut out = format!("No more hints: all {} used.\n", hints.len());
+    // Once used up, or once solved, every hint is shown again, at no cost.
+    if state.hints_used >= hints.len() || state.solved() {
+        let mut out = if state.solved() {
+            String::new()
+        } else {
+            format!("{}\n", say.all_hints_used(hints.len()))
+        };
         for (i, h) in hints.iter().enumerate() {
             out.push_str(&format!(
-                "\nHint {} of {}: {}\n",
-                i + 1,
-                hints.len(),
+                "\n{}: {}\n",
+                say.hint_of(i + 1, hints.len()),
                 h.trim_end()
             ));
         }
@@ -139,22 +147,14 @@ pub fn hint(ctx: &Context) -> u8 {
         return EXIT_OK;
     }
     let n = state.hints_used;
-    // A hint asked for after solving costs nothing: the score is already kept.
-    if !state.solved() {
-        state.hints_used += 1;
-        if let Err(code) = save(ctx, &state) {
-            return code;
-        }
+    state.hints_used += 1;
+    if let Err(code) = save(ctx, &state) {
+        return code;
     }
-    let cost = if state.solved() {
-        String::new()
-    } else {
-        format!(" (−{} points)", grade::HINT_COST)
-    };
     print(&format!(
-        "Hint {} of {}{cost}: {}\n",
-        n + 1,
-        hints.len(),
+        "{}{}: {}\n",
+        say.hint_of(n + 1, hints.len()),
+        say.hint_cost(grade::HINT_COST),
         hints[n].trim_end()
     ));
     EXIT_OK
@@ -172,15 +172,13 @@ pub fn answer(ctx: &Context, given: &str) -> u8 {
             Reading::Ambiguous(rules) => {
                 let list: Vec<&str> = rules.iter().map(|r| r.as_str()).collect();
                 print(&format!(
-                    "\"{given}\" could mean any of: {}. Say which (a rule id, or more words); this did not count as an answer.\n",
-                    list.join(", ")
+                    "{}\n",
+                    say(ctx.lang).ambiguous(given, &list.join(", "))
                 ));
                 return EXIT_MISMATCH;
             }
             Reading::Unknown => {
-                print(&format!(
-                    "\"{given}\" does not name a cause I know. Try other words, or a rule id (`mxlab rules` lists them); this did not count as an answer.\n"
-                ));
+                print(&format!("{}\n", say(ctx.lang).unknown(given)));
                 return EXIT_MISMATCH;
             }
         },
@@ -192,15 +190,16 @@ pub fn answer(ctx: &Context, given: &str) -> u8 {
     let expected = scenario.file.expect.verdict;
     // The lab's own diagnosis, for the evidence in the explanation.
     let report = match mxlab_harness::run(&scenario) {
-        Ok(r) => r,
+        Ok(r) => r.localized(ctx.lang),
         Err(e) => return fail(e),
     };
-    let texts = texts(&scenario);
-    let graded = grade(rule, expected, &report, texts.debrief.as_deref());
+    let texts = texts(&scenario, ctx.lang);
+    let say = say(ctx.lang);
+    let graded = grade(rule, expected, &report, texts.debrief.as_deref(), ctx.lang);
     let was_solved = state.solved();
     let mut out = String::new();
     if !given.trim().eq_ignore_ascii_case(rule.as_str()) {
-        out.push_str(&format!("(read as {rule})\n"));
+        out.push_str(&format!("{}\n", say.read_as(rule.as_str())));
     }
     out.push_str(&graded.text);
     if !was_solved {
@@ -216,30 +215,26 @@ pub fn answer(ctx: &Context, given: &str) -> u8 {
     if graded.right {
         let score = grade::score(state.hints_used, state.wrong_attempts());
         out.push_str(&format!(
-            "\nScore: {score} of {} ({}, {}){}\n",
-            grade::FULL_SCORE,
-            count(state.hints_used, "hint", "hints"),
-            count(state.wrong_attempts(), "wrong answer", "wrong answers"),
-            if was_solved {
-                " — already solved"
-            } else {
-                ""
-            }
+            "\n{}\n",
+            say.score_line(
+                score,
+                grade::FULL_SCORE,
+                state.hints_used,
+                state.wrong_attempts(),
+                was_solved
+            )
         ));
     } else if state.hints_used < texts.hints.len() {
         out.push_str(&format!(
-            "(`mxlab lab hint{}` gives a hint, for {} points.)\n",
-            ctx.state_flag(),
-            grade::HINT_COST
+            "{}\n",
+            say.ask_hint(
+                &format!("mxlab lab hint{}", ctx.state_flag()),
+                grade::HINT_COST
+            )
         ));
     }
     print(&out);
     if graded.right { EXIT_OK } else { EXIT_MISMATCH }
-}
-
-/// "1 hint", "2 hints".
-fn count(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 pub fn status(ctx: &Context) -> u8 {
@@ -247,7 +242,9 @@ pub fn status(ctx: &Context) -> u8 {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let hints = story(&state).map(|s| texts(&s).hints.len()).unwrap_or(0);
+    let hints = story(&state)
+        .map(|s| texts(&s, ctx.lang).hints.len())
+        .unwrap_or(0);
     let mut out = format!("lab      {}\n", state.scenario);
     out.push_str(&format!("state    {}\n", ctx.dir.display()));
     match registry::running_for(&registry::dir(), &ctx.dir) {

@@ -68,10 +68,14 @@ pub struct Texts {
     pub debrief: Option<String>,
 }
 
-pub fn texts(scenario: &Scenario) -> Texts {
+/// The lab's texts in `lang`: `[lab.ja]` for Japanese when the story has it, else English.
+pub fn texts(scenario: &Scenario, lang: mxlab_vocab::Lang) -> Texts {
     match &scenario.file.lab {
         Some(lab) => {
-            let en = lab.en.get_ref();
+            let en = match (&lab.ja, lang) {
+                (Some(ja), mxlab_vocab::Lang::Ja) => ja.get_ref(),
+                _ => lab.en.get_ref(),
+            };
             Texts {
                 briefing: en.briefing.get_ref().clone(),
                 hints: en.hints.iter().map(|h| h.get_ref().clone()).collect(),
@@ -265,7 +269,7 @@ fn run_in_block(
     if let Err(e) = state.save(dir) {
         return Outcome::Failed(fail(e));
     }
-    let texts = texts(&scenario);
+    let texts = texts(&scenario, ctx.lang);
     let dns = SocketAddr::new(scenario.dns.client_dns(), serve.dns_port);
     let options = mxlab_harness::serve::ServeOptions {
         dns,
@@ -299,16 +303,24 @@ fn run_in_block(
                 notices: &notice_paths,
                 ca: ready.ca_file,
             };
-            let mut out = brief::opening(&story.name, block.number(), &texts.briefing, &notices);
+            let say = super::say::say(ctx.lang);
+            let mut out = brief::opening(
+                &story.name,
+                block.number(),
+                &texts.briefing,
+                &notices,
+                ctx.lang,
+            );
             out.push_str(&format!(
-                "\nThe lab's servers, until Ctrl-C (progress is kept in {}):\n",
-                dir.display()
+                "\n{} ({}):\n",
+                say.servers,
+                say.progress_kept(&dir.display().to_string())
             ));
             for line in &ready.lines {
                 out.push_str(line);
                 out.push('\n');
             }
-            out.push_str("\nInvestigate from another terminal:\n");
+            out.push_str(&format!("\n{}\n", say.investigate));
             for line in tools::commands(&scenario, &at) {
                 out.push_str("  ");
                 out.push_str(&line);
