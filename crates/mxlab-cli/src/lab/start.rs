@@ -302,6 +302,7 @@ fn run_in_block(
                 state: ctx.explicit.then_some(dir),
                 notices: &notice_paths,
                 ca: ready.ca_file,
+                lang: ctx.lang,
             };
             let say = super::say::say(ctx.lang);
             let mut out = brief::opening(

@@ -18,6 +18,8 @@ pub struct Where<'a> {
     pub notices: &'a [std::path::PathBuf],
     /// The scenario CA's file, for clients that verify STARTTLS.
     pub ca: Option<&'a Path>,
+    /// The language of the comments (the commands are the same in every language).
+    pub lang: mxlab_vocab::Lang,
 }
 
 /// Shell-quotes a path only when it needs it.
@@ -140,15 +142,62 @@ pub fn commands(scenario: &Scenario, at: &Where<'_>) -> Vec<String> {
     lines.push(format!(
         "mxlab lab answer{state} <rule id or plain words>   # a rule id from `mxlab rules`, or say it in words"
     ));
-    align(lines)
+    align(lines, at.lang)
+}
+
+/// A comment in the trainee's language.
+fn note_in(note: &str, lang: mxlab_vocab::Lang) -> String {
+    if lang == mxlab_vocab::Lang::En {
+        return note.to_string();
+    }
+    const JA: &[(&str, &str)] = &[
+        (
+            "the MX, as the sending server's DNS answers",
+            "送信サーバーの DNS が答える MX",
+        ),
+        (
+            "the same, with the full answer",
+            "同じ問い合わせを、応答全体で",
+        ),
+        (
+            "the walk from this world's root",
+            "この世界のルートからたどる",
+        ),
+        ("the sending IP's PTR", "送信 IP の PTR"),
+        ("its certificate", "その証明書"),
+        ("mxlab's live diagnosis", "mxlab によるその場の診断"),
+        ("what the notice says", "通知が何を言っているか"),
+        (
+            "the queue viewer; also: show tracking, show dsn",
+            "キュー ビューアー (ほかに show tracking、show dsn)",
+        ),
+        (
+            "one hint at a time (costs points)",
+            "ヒントを 1 つずつ (減点あり)",
+        ),
+        (
+            "a rule id from `mxlab rules`, or say it in words",
+            "`mxlab rules` のルール ID、または自分の言葉で",
+        ),
+    ];
+    if let Some((_, ja)) = JA.iter().find(|(en, _)| *en == note) {
+        return ja.to_string();
+    }
+    match note
+        .strip_prefix("talk SMTP to ")
+        .and_then(|n| n.strip_suffix(" as the sending server"))
+    {
+        Some(host) => format!("送信サーバーとして {host} と SMTP で話す"),
+        None => note.to_string(),
+    }
 }
 
 /// Lines of `command   # comment` with the comments in one column (as far as is readable).
-fn align(lines: Vec<String>) -> Vec<String> {
+fn align(lines: Vec<String>, lang: mxlab_vocab::Lang) -> Vec<String> {
     let split: Vec<(String, Option<String>)> = lines
         .into_iter()
         .map(|l| match l.split_once("   # ") {
-            Some((c, note)) => (c.trim_end().to_string(), Some(note.to_string())),
+            Some((c, note)) => (c.trim_end().to_string(), Some(note_in(note, lang))),
             None => (l, None),
         })
         .collect();
@@ -187,6 +236,7 @@ mod tests {
                 state: Some(Path::new("/tmp/my labs")),
                 notices: &notices,
                 ca: None,
+                lang: mxlab_vocab::Lang::En,
             },
         );
         let all = lines.join("\n");
@@ -209,6 +259,36 @@ mod tests {
     }
 
     #[test]
+    fn comments_follow_the_language_and_commands_do_not() {
+        let text = mxlab_scenario::catalog::text("seed-447").unwrap();
+        let scenario = load_in_block("seed-447", "s", text, Block::OWN).unwrap();
+        let at = |lang| Where {
+            dns: "127.0.0.53:53".parse().unwrap(),
+            smtp_port: 25,
+            state: None,
+            notices: &[],
+            ca: None,
+            lang,
+        };
+        let en = commands(&scenario, &at(mxlab_vocab::Lang::En));
+        let ja = commands(&scenario, &at(mxlab_vocab::Lang::Ja));
+        assert_eq!(en.len(), ja.len());
+        for (e, j) in en.iter().zip(&ja) {
+            assert_eq!(
+                e.split("  #").next().unwrap().trim_end(),
+                j.split("  #").next().unwrap().trim_end()
+            );
+            // Every comment has its Japanese.
+            let note = j.split("# ").nth(1).unwrap_or("");
+            assert!(!note.is_ascii() || note.is_empty(), "{j}");
+        }
+        assert!(
+            ja.iter()
+                .any(|l| l.contains("送信サーバーとして mx1.partner.test と SMTP で話す"))
+        );
+    }
+
+    #[test]
     fn port_53_needs_no_flag() {
         let text = mxlab_scenario::catalog::text("tls-failure").unwrap();
         let scenario = load_in_block("tls-failure", "t", text, Block::OWN).unwrap();
@@ -220,6 +300,7 @@ mod tests {
                 state: None,
                 notices: &[],
                 ca: Some(Path::new("/s/ca.pem")),
+                lang: mxlab_vocab::Lang::En,
             },
         );
         let all = lines.join("\n");
