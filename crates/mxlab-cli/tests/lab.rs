@@ -455,7 +455,7 @@ fn shadow_redundancy_is_answered_with_the_seed_remedy() {
 }
 
 #[test]
-fn every_ready_made_lab_has_a_briefing_and_three_hints() {
+fn every_ready_made_lab_has_a_briefing_three_hints_and_a_debrief_in_english_and_japanese() {
     for name in [
         "missing-mx",
         "nxdomain",
@@ -474,17 +474,18 @@ fn every_ready_made_lab_has_a_briefing_and_three_hints() {
             .lab
             .as_ref()
             .unwrap_or_else(|| panic!("{name}: no [lab]"));
-        let en = lab.en.get_ref();
-        assert!(!en.briefing.get_ref().trim().is_empty(), "{name}");
-        assert_eq!(en.hints.len(), 3, "{name}");
-        assert!(en.debrief.is_some(), "{name}");
-        // The verdict's id is not in the briefing.
-        assert!(
-            !en.briefing
-                .get_ref()
-                .contains(scenario.file.expect.verdict.as_str()),
-            "{name}"
-        );
+        let ja = lab
+            .ja
+            .as_ref()
+            .unwrap_or_else(|| panic!("{name}: no [lab.ja]"));
+        for texts in [lab.en.get_ref(), ja.get_ref()] {
+            assert!(!texts.briefing.get_ref().trim().is_empty(), "{name}");
+            assert_eq!(texts.hints.len(), 3, "{name}");
+            assert!(texts.debrief.is_some(), "{name}");
+            // The verdict's id is not in the briefing.
+            let verdict = scenario.file.expect.verdict.as_str();
+            assert!(!texts.briefing.get_ref().contains(verdict), "{name}");
+        }
     }
 }
 
@@ -493,10 +494,10 @@ fn a_japanese_trainee_is_graded_in_japanese() {
     let (state, registry) = seed_state("lab-seed-ja");
     let s = state.to_str().unwrap();
     let hint = lab(&["hint", "--state", s, "--lang", "ja"], &registry);
+    let h = stdout(&hint);
     assert!(
-        stdout(&hint).starts_with("ヒント 1/3 (−15 点): "),
-        "{}",
-        stdout(&hint)
+        h.starts_with("ヒント 1/3 (−15 点): 「400 4.4.7 Message delayed」は"),
+        "{h}"
     );
     // The locale chooses when --lang does not.
     let right = Command::new(env!("CARGO_BIN_EXE_mxlab"))
@@ -511,6 +512,7 @@ fn a_japanese_trainee_is_graded_in_japanese() {
     let r = stdout(&right);
     assert!(r.starts_with("正解: smtp.connect.timeout — "), "{r}");
     assert!(r.contains("根拠:") && r.contains("対処:"), "{r}");
+    assert!(r.contains("キュー ビューアー"), "the Japanese debrief: {r}");
     assert!(r.contains("得点: 85/100 (ヒント 1 回、不正解 0 回)"), "{r}");
 }
 
