@@ -2,6 +2,7 @@
 //! authoritative servers and the resolver.
 
 use hickory_proto::op::{Message, MessageType, OpCode, Query, ResponseCode};
+use hickory_proto::rr::{RData, Record};
 
 /// A reply with only the question and a response code.
 pub fn rcode_reply(
@@ -17,6 +18,79 @@ pub fn rcode_reply(
     message.metadata.recursion_desired = recursion_desired;
     if let Some(q) = query {
         message.add_query(q.clone());
+    }
+    message.to_vec().ok()
+}
+
+/// A negative answer (NXDOMAIN, or NOERROR without records: NODATA) with the zone's SOA in
+/// the authority section when there is one (RFC 2308 §3), authoritative.
+pub fn negative_reply(
+    id: u16,
+    recursion_desired: bool,
+    query: &Query,
+    rcode: ResponseCode,
+    soa: Option<Record>,
+) -> Option<Vec<u8>> {
+    let mut message = Message::new(id, MessageType::Response, OpCode::Query);
+    message.metadata.response_code = rcode;
+    message.metadata.authoritative = true;
+    message.metadata.recursion_desired = recursion_desired;
+    message.add_query(query.clone());
+    message.authorities.extend(soa);
+    message.to_vec().ok()
+}
+
+/// The TTL a negative answer gives its SOA: the smaller of the SOA's own TTL and its MINIMUM
+/// field (RFC 2308 §3). `None` for a record that is not an SOA.
+pub fn negative_ttl(record: &Record) -> Option<u32> {
+    match &record.data {
+        RData::SOA(soa) => Some(record.ttl.min(soa.minimum)),
+        _ => None,
+    }
+}
+
+/// Whether a reply is negative: NXDOMAIN, or NOERROR with no answer (NODATA).
+pub fn is_negative(message: &Message) -> bool {
+    match message.metadata.response_code {
+        ResponseCode::NXDomain => true,
+        ResponseCode::NoError => message.answers.is_empty(),
+        _ => false,
+    }
+}
+
+/// Gives every SOA in a negative message's authority section the TTL of RFC 2308 §3; says
+/// whether any changed (records compare equal whatever their TTLs).
+pub fn cap_negative_ttls(message: &mut Message) -> bool {
+    if !is_negative(message) {
+        return false;
+    }
+    let mut changed = false;
+    for record in &mut message.authorities {
+        if let Some(ttl) = negative_ttl(record)
+            && ttl != record.ttl
+        {
+            record.ttl = ttl;
+            changed = true;
+        }
+    }
+    changed
+}
+
+/// The reply re-encoded with [`cap_negative_ttls`] applied, or `None` when nothing changes
+/// (checked on the header first: most replies are positive).
+pub fn with_negative_ttls(reply: &[u8]) -> Option<Vec<u8>> {
+    if reply.len() < 12 {
+        return None;
+    }
+    let rcode = reply[3] & 0x0F;
+    let answers = u16::from_be_bytes([reply[6], reply[7]]);
+    let authorities = u16::from_be_bytes([reply[8], reply[9]]);
+    if authorities == 0 || !(rcode == 3 || (rcode == 0 && answers == 0)) {
+        return None;
+    }
+    let mut message = Message::from_vec(reply).ok()?;
+    if !cap_negative_ttls(&mut message) {
+        return None;
     }
     message.to_vec().ok()
 }

@@ -22,7 +22,7 @@ start = "2024-05-08T20:40:00+01:00"
 [[dns.zones]]
 origin = "partner.test"
 records = """
-@      300 IN SOA ns1 hostmaster 1 3600 600 86400 300
+@      3600 IN SOA ns1 hostmaster 1 3600 600 86400 300
 @      300 IN NS  ns1
 @      300 IN MX  10 mx1
 @      300 IN TXT "v=spf1 ip4:127.0.0.2 " "include:_spf.partner.test -all"
@@ -328,4 +328,61 @@ async fn a_repeated_question_is_answered_with_its_own_id() {
     }
     assert_eq!(replies[0], replies[1]);
     assert_eq!(replies[0].len(), 1);
+}
+
+/// A query for `name`/`rtype` as bytes, with EDNS when `edns` is given (its payload size).
+fn query_bytes(id: u16, qname: &str, rtype: RecordType, edns: Option<u16>) -> Vec<u8> {
+    let mut query = Message::new(
+        id,
+        hickory_proto::op::MessageType::Query,
+        hickory_proto::op::OpCode::Query,
+    );
+    query.add_query(hickory_proto::op::Query::query(name(qname), rtype));
+    if let Some(payload) = edns {
+        let mut e = hickory_proto::op::Edns::new();
+        e.set_max_payload(payload);
+        query.edns = Some(e);
+    }
+    query.to_vec().unwrap()
+}
+
+fn src() -> SocketAddr {
+    "127.0.0.1:5000".parse().unwrap()
+}
+
+#[tokio::test]
+async fn negative_answers_carry_the_soa_with_the_minimum_ttl() {
+    let (dns, _addr, _tasks) = start().await;
+    let server = &dns.servers[0];
+    // NXDOMAIN from the zones, NODATA from the zones, and a scripted NXDOMAIN-free servfail.
+    for (qname, rtype, rcode) in [
+        (
+            "nosuch.partner.test.",
+            RecordType::MX,
+            hickory_proto::op::ResponseCode::NXDomain,
+        ),
+        (
+            "mx1.partner.test.",
+            RecordType::TXT,
+            hickory_proto::op::ResponseCode::NoError,
+        ),
+    ] {
+        for transport in [mxlab_dns::Transport::Udp, mxlab_dns::Transport::Tcp] {
+            let reply = server
+                .handle(&query_bytes(7, qname, rtype, None), src(), transport)
+                .await
+                .unwrap();
+            let reply = Message::from_vec(&reply).unwrap();
+            assert_eq!(reply.metadata.response_code, rcode, "{qname}");
+            assert!(reply.answers.is_empty(), "{qname}");
+            let soa: Vec<_> = reply
+                .authorities
+                .iter()
+                .filter(|r| r.record_type() == RecordType::SOA)
+                .collect();
+            assert_eq!(soa.len(), 1, "{qname}: {reply:?}");
+            // SOA TTL 3600, MINIMUM 300: RFC 2308 §3 says the smaller.
+            assert_eq!(soa[0].ttl, 300, "{qname}");
+        }
+    }
 }
