@@ -19,9 +19,16 @@
 //! - `fuzz-smtp [--minutes M] [--iterations N] [--seed S]`: the SMTP session core under
 //!   mutated sessions.
 //! - `hostile`: `mxlab serve` under attack, one fresh server per attack (docs/reliability.md).
+//! - `fuzz-dns [--iterations N] [--minutes M] [--seed S]`: the fake DNS's request path under
+//!   mutated queries.
+//! - `hostile-dns [--dns ADDR] [--pid PID]`: abuse of a running `mxlab serve`'s DNS (or of
+//!   one it starts): TCP clients holding connections, a spoofed response between two served
+//!   addresses, large-option queries; checks a fresh client is answered within 5 s, UDP keeps
+//!   answering and peak RSS stays under 256 MB.
 
 mod bench_dns;
 mod bench_smtp;
+mod dns_fuzz;
 mod explain_fuzz;
 mod explain_score;
 mod hostile;
@@ -55,9 +62,10 @@ fn main() -> ExitCode {
         Some("fuzz-scenario") => scenario_fuzz::run(&root(), &args[1..]),
         Some("hostile") => hostile::run(&root()),
         Some("fuzz-smtp") => smtp_fuzz::run(&root(), &args[1..]),
+        Some("fuzz-dns") => dns_fuzz::run(&root(), &args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask scenario <NAME>… | --all [--json]\n       cargo xtask determinism [--runs N]\n       cargo xtask bench | bench-dns | bench-smtp\n       cargo xtask explain-score [-v] DIR… | explain-sisimai [-v] FACT_DIR SAMPLES_DIR\n       cargo xtask bench-explain | fuzz-explain [--iterations N] [--seed S]\n       cargo xtask fuzz-scenario [--target scenario|zone|spf] [--iterations N] [--minutes M] [--seed S]\n       cargo xtask hostile | fuzz-smtp [--minutes M] [--iterations N] [--seed S]"
+                "usage: cargo xtask scenario <NAME>… | --all [--json]\n       cargo xtask determinism [--runs N]\n       cargo xtask bench | bench-dns | bench-smtp\n       cargo xtask explain-score [-v] DIR… | explain-sisimai [-v] FACT_DIR SAMPLES_DIR\n       cargo xtask bench-explain | fuzz-explain [--iterations N] [--seed S]\n       cargo xtask fuzz-scenario [--target scenario|zone|spf] [--iterations N] [--minutes M] [--seed S]\n       cargo xtask hostile | fuzz-smtp [--minutes M] [--iterations N] [--seed S]\n       cargo xtask fuzz-dns [--iterations N] [--minutes M] [--seed S]\n       cargo xtask hostile-dns [--dns ADDR --pid PID]"
             );
             ExitCode::from(2)
         }

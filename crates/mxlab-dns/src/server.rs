@@ -194,6 +194,24 @@ pub struct Handled {
     pub asked: Option<Asked>,
 }
 
+/// Whether the first question's name holds a compression pointer. Nothing but the header
+/// comes before it, so the pointer can only point into the header: the message is malformed.
+/// hickory-server would read a name out of the header and echo the question's bytes as they
+/// came, pointer included, and the reply would point into its own header (found by fuzzing).
+pub fn question_is_compressed(bytes: &[u8]) -> bool {
+    let mut at = 12;
+    while let Some(&len) = bytes.get(at) {
+        if len == 0 {
+            return false;
+        }
+        if len & 0xC0 != 0 {
+            return true;
+        }
+        at += 1 + usize::from(len);
+    }
+    false
+}
+
 /// Whether a message is itself a response (QR=1). Such a packet is never answered: between
 /// two servers, answering a spoofed response would bounce replies between them for ever.
 pub fn is_response(bytes: &[u8]) -> bool {
@@ -296,6 +314,9 @@ impl FakeDns {
             reply: formerr(bytes),
             asked: None,
         };
+        if question_is_compressed(bytes) {
+            return unreadable();
+        }
         let Ok(request) = Request::from_bytes(bytes.to_vec(), src, protocol) else {
             return unreadable();
         };
