@@ -21,7 +21,7 @@
 //! - `hostile`: `mxlab serve` under attack, one fresh server per attack (docs/reliability.md).
 //! - `fuzz-dns [--iterations N] [--minutes M] [--seed S]`: the fake DNS's request path under
 //!   mutated queries.
-//! - `hostile-dns [--dns ADDR] [--pid PID]`: abuse of a running `mxlab serve`'s DNS (or of
+//! - `hostile-dns [--dns ADDR [--second ADDR] --pid PID]`: abuse of a running `mxlab serve`'s DNS (or of
 //!   one it starts): TCP clients holding connections, a spoofed response between two served
 //!   addresses, large-option queries; checks a fresh client is answered within 5 s, UDP keeps
 //!   answering and peak RSS stays under 256 MB.
@@ -32,6 +32,7 @@ mod dns_fuzz;
 mod explain_fuzz;
 mod explain_score;
 mod hostile;
+pub mod hostile_dns;
 mod procfs;
 mod scenario_fuzz;
 mod smtp_fuzz;
@@ -63,9 +64,10 @@ fn main() -> ExitCode {
         Some("hostile") => hostile::run(&root()),
         Some("fuzz-smtp") => smtp_fuzz::run(&root(), &args[1..]),
         Some("fuzz-dns") => dns_fuzz::run(&root(), &args[1..]),
+        Some("hostile-dns") => hostile_dns::main(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask scenario <NAME>… | --all [--json]\n       cargo xtask determinism [--runs N]\n       cargo xtask bench | bench-dns | bench-smtp\n       cargo xtask explain-score [-v] DIR… | explain-sisimai [-v] FACT_DIR SAMPLES_DIR\n       cargo xtask bench-explain | fuzz-explain [--iterations N] [--seed S]\n       cargo xtask fuzz-scenario [--target scenario|zone|spf] [--iterations N] [--minutes M] [--seed S]\n       cargo xtask hostile | fuzz-smtp [--minutes M] [--iterations N] [--seed S]\n       cargo xtask fuzz-dns [--iterations N] [--minutes M] [--seed S]\n       cargo xtask hostile-dns [--dns ADDR --pid PID]"
+                "usage: cargo xtask scenario <NAME>… | --all [--json]\n       cargo xtask determinism [--runs N]\n       cargo xtask bench | bench-dns | bench-smtp\n       cargo xtask explain-score [-v] DIR… | explain-sisimai [-v] FACT_DIR SAMPLES_DIR\n       cargo xtask bench-explain | fuzz-explain [--iterations N] [--seed S]\n       cargo xtask fuzz-scenario [--target scenario|zone|spf] [--iterations N] [--minutes M] [--seed S]\n       cargo xtask hostile | fuzz-smtp [--minutes M] [--iterations N] [--seed S]\n       cargo xtask fuzz-dns [--iterations N] [--minutes M] [--seed S]\n       cargo xtask hostile-dns [--dns ADDR [--second ADDR] --pid PID]"
             );
             ExitCode::from(2)
         }
@@ -99,8 +101,9 @@ pub(crate) fn release_binary() -> Result<std::path::PathBuf, ExitCode> {
     if !status.success() {
         return Err(ExitCode::FAILURE);
     }
+    // Where cargo put it: CARGO_TARGET_DIR when set (relative to the workspace), else target/.
     let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(std::path::PathBuf::from)
+        .map(|dir| root().join(dir))
         .unwrap_or_else(|| root().join("target"));
     Ok(target.join("release/mxlab"))
 }
