@@ -3,7 +3,9 @@
 //! libFuzzer): the seed queries committed in `crates/mxlab-dns/fuzz-seeds/` with bytes set,
 //! cut, repeated and spliced and header bits flipped, one in sixteen pure random bytes, each
 //! asked over UDP and over TCP of a server with every kind of fault
-//! (`mxlab_dns::fuzz::SCENARIO`), on a paused clock so delays cost nothing. Bounded in count
+//! (`mxlab_dns::fuzz::SCENARIO`), and twice of the same server without faults (the second
+//! answer comes from the cache by the path that skips parsing, and must be the same), on a
+//! paused clock so delays cost nothing. Bounded in count
 //! (default 50,000,000) and in time (default 10 minutes). Fails on the first panic or broken
 //! reply (`mxlab_dns::fuzz::check`), writing the input to `fuzz-dns-crash.bin`.
 //! Deterministic for a given seed.
@@ -13,7 +15,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use mxlab_dns::Transport;
-use mxlab_dns::fuzz::{check, mutate, seeds, src, world};
+use mxlab_dns::fuzz::{check, check_repeat, mutate, seeds, src, world, world_without_faults};
 
 use crate::explain_fuzz::Rng;
 
@@ -46,6 +48,8 @@ pub fn run(root: &Path, args: &[String]) -> ExitCode {
     };
     let dns = runtime.block_on(async { world() });
     let server = dns.servers[0].clone();
+    let plain = runtime.block_on(async { world_without_faults() });
+    let plain = plain.servers[0].clone();
     std::panic::set_hook(Box::new(|_| {}));
     let started = Instant::now();
     let limit = Duration::from_secs(minutes * 60);
@@ -62,11 +66,17 @@ pub fn run(root: &Path, args: &[String]) -> ExitCode {
         };
         for transport in [Transport::Udp, Transport::Tcp] {
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                runtime.block_on(server.handle(&input, src(), transport))
+                let faulty = runtime.block_on(server.handle(&input, src(), transport));
+                let first = runtime.block_on(plain.handle(&input, src(), transport));
+                let second = runtime.block_on(plain.handle(&input, src(), transport));
+                (faulty, first, second)
             }));
             let failure = match &outcome {
                 Err(_) => Some("a panic".to_string()),
-                Ok(reply) => check(&input, transport, reply.as_deref()).err(),
+                Ok((faulty, first, second)) => check(&input, transport, faulty.as_deref())
+                    .and_then(|()| check(&input, transport, first.as_deref()))
+                    .and_then(|()| check_repeat(first.as_deref(), second.as_deref()))
+                    .err(),
             };
             if let Some(failure) = failure {
                 let _ = std::panic::take_hook();
@@ -77,13 +87,13 @@ pub fn run(root: &Path, args: &[String]) -> ExitCode {
                 let _ = std::fs::write("fuzz-dns-crash.bin", &input);
                 return ExitCode::FAILURE;
             }
-            answered += u64::from(matches!(outcome, Ok(Some(_))));
+            answered += u64::from(matches!(outcome, Ok((Some(_), _, _))));
         }
         done += 1;
     }
-    let (bytes, entries) = server.cache_usage();
+    let (bytes, entries) = plain.cache_usage();
     println!(
-        "{done} mutated queries (seed {seed}), each over UDP and TCP: {answered} replies, no panic, no broken reply, {:.1} s; answer cache {entries} entries, {bytes} bytes",
+        "{done} mutated queries (seed {seed}), each over UDP and TCP to a server with faults and twice to one without: {answered} replies from the first, no panic, no broken reply, {:.1} s; the fault-free server's answer cache {entries} entries, {bytes} bytes",
         started.elapsed().as_secs_f64()
     );
     ExitCode::SUCCESS

@@ -96,7 +96,21 @@ verdict = "ok.delivered"
 
 /// The world of [`SCENARIO`]; call inside a tokio runtime (its clock starts at tokio's now).
 pub fn world() -> DnsWorld {
-    let scenario = mxlab_scenario::load_str("dns-fuzz", "dns-fuzz.toml", SCENARIO)
+    world_of(SCENARIO)
+}
+
+/// [`SCENARIO`] without its faults: its server answers repeated questions from the cache
+/// without parsing them, a path of its own.
+pub fn world_without_faults() -> DnsWorld {
+    let (zones, rest) = SCENARIO
+        .split_once("[[dns.faults]]")
+        .expect("the scenario has faults");
+    let sender = &rest[rest.find("[sender]").expect("a sender")..];
+    world_of(&format!("{zones}{sender}"))
+}
+
+fn world_of(text: &str) -> DnsWorld {
+    let scenario = mxlab_scenario::load_str("dns-fuzz", "dns-fuzz.toml", text)
         .expect("the fuzzing scenario loads");
     let clock = mxlab_net::Clock::starting_now(scenario.file.start.0, 1.0);
     DnsWorld::from_scenario(&scenario, clock, 64, 53).expect("the fuzzing world builds")
@@ -150,6 +164,18 @@ pub fn check(query: &[u8], transport: Transport, reply: Option<&[u8]>) -> Result
         return Err("a reply with several questions".into());
     }
     Ok(())
+}
+
+/// What a server without faults must also hold: asked the same query twice, it gives the
+/// same reply (the second comes from the cache, by another path).
+pub fn check_repeat(first: Option<&[u8]>, second: Option<&[u8]>) -> Result<(), String> {
+    if first == second {
+        Ok(())
+    } else {
+        Err(format!(
+            "the same query answered two ways: {first:02x?} then {second:02x?}"
+        ))
+    }
 }
 
 /// Mutates `input` in place the way the fuzz loop does, from a stream of random numbers:

@@ -1,12 +1,13 @@
 //! The fuzz target's property in `cargo test`: the committed seed queries, and a bounded
 //! sample of their mutations (and of plain random bytes), asked over UDP and TCP, never make
-//! `FakeDns::handle` panic or give a broken reply (`mxlab_dns::fuzz::check`). `cargo xtask
+//! `FakeDns::handle` panic or give a broken reply (`mxlab_dns::fuzz::check`), and a server
+//! without faults answers a repeated query the same from its cache. `cargo xtask
 //! fuzz-dns` runs the same for minutes.
 
 use std::path::Path;
 
 use mxlab_dns::Transport;
-use mxlab_dns::fuzz::{check, mutate, seeds, src, world};
+use mxlab_dns::fuzz::{check, check_repeat, mutate, seeds, src, world, world_without_faults};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
@@ -53,6 +54,7 @@ fn mutated_queries_never_panic_nor_break_a_reply() {
     let corpus = seeds(Path::new(env!("CARGO_MANIFEST_DIR")));
     let rt = runtime();
     let dns = rt.block_on(async { world() });
+    let plain = rt.block_on(async { world_without_faults() });
     let mut runner = TestRunner::new(Config {
         cases: 2048,
         failure_persistence: None,
@@ -83,6 +85,10 @@ fn mutated_queries_never_panic_nor_break_a_reply() {
             for transport in [Transport::Udp, Transport::Tcp] {
                 let reply = rt.block_on(dns.servers[0].handle(&query, src(), transport));
                 prop_assert_eq!(check(&query, transport, reply.as_deref()), Ok(()));
+                let first = rt.block_on(plain.servers[0].handle(&query, src(), transport));
+                let second = rt.block_on(plain.servers[0].handle(&query, src(), transport));
+                prop_assert_eq!(check(&query, transport, first.as_deref()), Ok(()));
+                prop_assert_eq!(check_repeat(first.as_deref(), second.as_deref()), Ok(()));
             }
             Ok(())
         })
