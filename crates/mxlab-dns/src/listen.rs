@@ -390,7 +390,17 @@ async fn serve_tcp(handler: Arc<dyn Handler>, listener: TcpListener, limits: Tcp
         let admitted = admit(&mut conns.lock().expect("conns"), &limits, id, &conn);
         if admitted != Admit::Yes {
             drop(stream);
-            log_query(peer, local, Transport::Tcp, &refused());
+            tracing::info!(
+                target: "mxlab::dns",
+                client = %peer,
+                server = %local,
+                name = "-",
+                qtype = "-",
+                outcome = "refused",
+                fault = "-",
+                transport = "tcp",
+                reason = if admitted == Admit::ClientFull { "per-client connections" } else { "connections" },
+            );
             continue;
         }
         let (handler, conns) = (handler.clone(), conns.clone());
@@ -410,11 +420,6 @@ async fn serve_tcp(handler: Arc<dyn Handler>, listener: TcpListener, limits: Tcp
             conns.lock().expect("conns").remove(id);
         });
     }
-}
-
-/// A connection closed by a limit, as a query event.
-fn refused() -> Handled {
-    Handled::default()
 }
 
 fn millis_since(start: Instant) -> u64 {
