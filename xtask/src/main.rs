@@ -5,8 +5,8 @@
 //!   other core kept busy, and fails unless every output is byte-identical.
 //! - `bench`: builds the release binary and times the seed story with hyperfine; the figures
 //!   go in BENCHMARKS.md.
-//! - `bench-dns`: dnsperf against `mxlab serve` and against NSD serving the same zone, in one
-//!   run (Debian packages dnsperf and nsd).
+//! - `bench-dns [--bin PATH]`: dnsperf against `mxlab serve` and against NSD serving the same
+//!   zone, in one run (Debian packages dnsperf and nsd).
 //! - `bench-smtp`: Postfix's smtp-source against `mxlab serve` (sink mode and in-memory
 //!   capture) and against Postfix's smtp-sink, in one run (Debian package postfix).
 //! - `explain-score [-v] DIR…`: `explain` against labelled notices (`.eml` + `.toml`).
@@ -54,7 +54,7 @@ fn main() -> ExitCode {
         }
         Some("determinism") => determinism(&args[1..]),
         Some("bench") => bench(),
-        Some("bench-dns") => bench_dns::run(&root()),
+        Some("bench-dns") => bench_dns::run(&root(), &args[1..]),
         Some("bench-smtp") => bench_smtp::run(&root()),
         Some("explain-score") => explain_score::dirs(&args[1..]),
         Some("explain-sisimai") => explain_score::sisimai(&args[1..]),
