@@ -347,7 +347,7 @@ impl FakeDns {
         if question_is_compressed(bytes) {
             return unreadable();
         }
-        if let Some(handled) = self.from_cache(bytes, transport) {
+        if let Some(handled) = self.answered_before(bytes, transport) {
             return handled;
         }
         let Ok(request) = Request::from_bytes(bytes.to_vec(), src, protocol) else {
@@ -418,7 +418,7 @@ impl FakeDns {
     /// A question answered before, when no fault can apply here: the reply from the cache
     /// without parsing the query (the hot path of `serve` under load), logged as the full
     /// path would.
-    fn from_cache(&self, bytes: &[u8], transport: Transport) -> Option<Handled> {
+    fn answered_before(&self, bytes: &[u8], transport: Transport) -> Option<Handled> {
         if !self.faults.is_empty() {
             return None;
         }

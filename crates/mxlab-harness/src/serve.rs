@@ -391,7 +391,9 @@ pub fn raise_descriptor_limit() -> io::Result<u64> {
         }
         limit = raised;
     }
-    Ok(limit.rlim_cur as u64)
+    // rlim_t is u64 here, narrower on some 32-bit targets.
+    #[allow(clippy::useless_conversion)]
+    Ok(u64::from(limit.rlim_cur))
 }
 
 #[cfg(not(unix))]
