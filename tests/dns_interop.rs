@@ -181,3 +181,41 @@ async fn dig_x_shows_the_missing_ptr() {
     assert_eq!(present.trim(), "mx1.partner.test.");
     served.shutdown().await;
 }
+
+/// RFC 2308 §3: NXDOMAIN and NODATA carry the zone's SOA, its TTL the smaller of its own and
+/// its MINIMUM — from an authoritative server, and passed on by the resolver in front.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn negative_answers_carry_the_soa_with_its_negative_ttl() {
+    // `test.`'s SOA: TTL 3600, MINIMUM 300.
+    let soa = "test.\t\t\t300\tIN\tSOA\tns1.nic.test. hostmaster.nic.test.";
+    let world = serve("dns-servfail").await;
+    let port = world.dns_addr.port();
+    for (server, flags) in [("127.0.0.1", "+recurse"), ("127.0.0.61", "+norecurse")] {
+        let nx = dig(server, port, &[flags, "nosuch.test", "A"]).await;
+        assert!(
+            nx.contains("status: NXDOMAIN") && nx.contains(soa),
+            "{server}: {nx}"
+        );
+        let nodata = dig(server, port, &[flags, "ns1.nic.test", "TXT"]).await;
+        assert!(
+            nodata.contains("status: NOERROR")
+                && nodata.contains("ANSWER: 0")
+                && nodata.contains(soa),
+            "{server}: {nodata}"
+        );
+    }
+    world.shutdown().await;
+    // A story without topology: the lone server's own NXDOMAIN.
+    let lone = serve("nxdomain").await;
+    let nx = dig(
+        "127.0.0.1",
+        lone.dns_addr.port(),
+        &["nosuch.partner.test", "MX"],
+    )
+    .await;
+    assert!(
+        nx.contains("status: NXDOMAIN") && nx.contains("\t300\tIN\tSOA\t"),
+        "{nx}"
+    );
+    lone.shutdown().await;
+}

@@ -64,8 +64,15 @@ fn dnsperf(port: u16, queries: &Path, pid: u32) -> Option<Measured> {
     })
 }
 
-pub fn run(root: &Path) -> ExitCode {
-    let bin = match crate::release_binary() {
+/// `--bin PATH` measures that `mxlab` instead of building one (another branch's, say, for a
+/// before-and-after on the same machine).
+pub fn run(root: &Path, args: &[String]) -> ExitCode {
+    let given = args
+        .iter()
+        .position(|a| a == "--bin")
+        .and_then(|i| args.get(i + 1))
+        .map(std::path::PathBuf::from);
+    let bin = match given.map_or_else(crate::release_binary, Ok) {
         Ok(b) => b,
         Err(code) => return code,
     };
@@ -95,6 +102,8 @@ pub fn run(root: &Path) -> ExitCode {
             "--smtp-port",
             "0",
         ])
+        // A line per query on stderr would be the benchmark: warnings only.
+        .env("MXLAB_LOG", "warn")
         .stdout(Stdio::piped())
         .spawn()
         .expect("start mxlab serve");

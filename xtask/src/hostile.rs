@@ -536,6 +536,20 @@ pub fn run(root: &std::path::Path) -> ExitCode {
         peak_kib: 0,
         note: flags,
     });
+    // The DNS attacks, against a story with a resolver and authoritative servers behind it.
+    match crate::hostile_dns::fresh() {
+        Ok(report) => outcomes.push(Outcome {
+            name: "DNS: spoofed response, TCP siege, large EDNS options, UDP probes",
+            fresh: if report.passed() {
+                Ok(Duration::ZERO)
+            } else {
+                Err(report.failures.join("; "))
+            },
+            peak_kib: 0,
+            note: "the hostile-dns lines above".into(),
+        }),
+        Err(code) => return code,
+    }
 
     println!("| attack | fresh client served in | server peak RSS | what happened |");
     println!("|---|---|---|---|");

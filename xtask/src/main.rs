@@ -5,8 +5,8 @@
 //!   other core kept busy, and fails unless every output is byte-identical.
 //! - `bench`: builds the release binary and times the seed story with hyperfine; the figures
 //!   go in BENCHMARKS.md.
-//! - `bench-dns`: dnsperf against `mxlab serve` and against NSD serving the same zone, in one
-//!   run (Debian packages dnsperf and nsd).
+//! - `bench-dns [--bin PATH]`: dnsperf against `mxlab serve` and against NSD serving the same
+//!   zone, in one run (Debian packages dnsperf and nsd).
 //! - `bench-smtp`: Postfix's smtp-source against `mxlab serve` (sink mode and in-memory
 //!   capture) and against Postfix's smtp-sink, in one run (Debian package postfix).
 //! - `explain-score [-v] DIR…`: `explain` against labelled notices (`.eml` + `.toml`).
@@ -19,12 +19,20 @@
 //! - `fuzz-smtp [--minutes M] [--iterations N] [--seed S]`: the SMTP session core under
 //!   mutated sessions.
 //! - `hostile`: `mxlab serve` under attack, one fresh server per attack (docs/reliability.md).
+//! - `fuzz-dns [--iterations N] [--minutes M] [--seed S]`: the fake DNS's request path under
+//!   mutated queries.
+//! - `hostile-dns [--dns ADDR [--second ADDR] --pid PID]`: abuse of a running `mxlab serve`'s DNS (or of
+//!   one it starts): TCP clients holding connections, a spoofed response between two served
+//!   addresses, large-option queries; checks a fresh client is answered within 5 s, UDP keeps
+//!   answering and peak RSS stays under 256 MB.
 
 mod bench_dns;
 mod bench_smtp;
+mod dns_fuzz;
 mod explain_fuzz;
 mod explain_score;
 mod hostile;
+pub mod hostile_dns;
 mod procfs;
 mod scenario_fuzz;
 mod smtp_fuzz;
@@ -46,7 +54,7 @@ fn main() -> ExitCode {
         }
         Some("determinism") => determinism(&args[1..]),
         Some("bench") => bench(),
-        Some("bench-dns") => bench_dns::run(&root()),
+        Some("bench-dns") => bench_dns::run(&root(), &args[1..]),
         Some("bench-smtp") => bench_smtp::run(&root()),
         Some("explain-score") => explain_score::dirs(&args[1..]),
         Some("explain-sisimai") => explain_score::sisimai(&args[1..]),
@@ -55,9 +63,11 @@ fn main() -> ExitCode {
         Some("fuzz-scenario") => scenario_fuzz::run(&root(), &args[1..]),
         Some("hostile") => hostile::run(&root()),
         Some("fuzz-smtp") => smtp_fuzz::run(&root(), &args[1..]),
+        Some("fuzz-dns") => dns_fuzz::run(&root(), &args[1..]),
+        Some("hostile-dns") => hostile_dns::main(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask scenario <NAME>… | --all [--json]\n       cargo xtask determinism [--runs N]\n       cargo xtask bench | bench-dns | bench-smtp\n       cargo xtask explain-score [-v] DIR… | explain-sisimai [-v] FACT_DIR SAMPLES_DIR\n       cargo xtask bench-explain | fuzz-explain [--iterations N] [--seed S]\n       cargo xtask fuzz-scenario [--target scenario|zone|spf] [--iterations N] [--minutes M] [--seed S]\n       cargo xtask hostile | fuzz-smtp [--minutes M] [--iterations N] [--seed S]"
+                "usage: cargo xtask scenario <NAME>… | --all [--json]\n       cargo xtask determinism [--runs N]\n       cargo xtask bench | bench-dns | bench-smtp\n       cargo xtask explain-score [-v] DIR… | explain-sisimai [-v] FACT_DIR SAMPLES_DIR\n       cargo xtask bench-explain | fuzz-explain [--iterations N] [--seed S]\n       cargo xtask fuzz-scenario [--target scenario|zone|spf] [--iterations N] [--minutes M] [--seed S]\n       cargo xtask hostile | fuzz-smtp [--minutes M] [--iterations N] [--seed S]\n       cargo xtask fuzz-dns [--iterations N] [--minutes M] [--seed S]\n       cargo xtask hostile-dns [--dns ADDR [--second ADDR] --pid PID]"
             );
             ExitCode::from(2)
         }
@@ -91,8 +101,9 @@ pub(crate) fn release_binary() -> Result<std::path::PathBuf, ExitCode> {
     if !status.success() {
         return Err(ExitCode::FAILURE);
     }
+    // Where cargo put it: CARGO_TARGET_DIR when set (relative to the workspace), else target/.
     let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(std::path::PathBuf::from)
+        .map(|dir| root().join(dir))
         .unwrap_or_else(|| root().join("target"));
     Ok(target.join("release/mxlab"))
 }

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use mxlab_dns::listen::TcpLimits;
 use mxlab_scenario::catalog;
 use mxlab_vocab::Lang;
 
@@ -194,6 +195,22 @@ pub struct ServeLimits {
     /// a message is refused for now (452 4.3.1).
     #[arg(long, value_name = "OCTETS", default_value_t = mxlab_harness::serve::DEFAULT_DATA_BYTES)]
     max_total_data_bytes: usize,
+    /// Octets of answers each DNS server caches (keyed by the question); past it, answers are
+    /// computed afresh.
+    #[arg(long, value_name = "OCTETS", default_value_t = mxlab_dns::server::DEFAULT_CACHE_BYTES)]
+    max_dns_cache_bytes: usize,
+    /// DNS over TCP connections open at once; past it, the longest idle one is closed.
+    #[arg(long, value_name = "N", default_value_t = TcpLimits::default().connections as u32,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    max_dns_tcp_connections: u32,
+    /// DNS over TCP connections open at once from one client address.
+    #[arg(long, value_name = "N", default_value_t = TcpLimits::default().per_client as u32,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    max_dns_tcp_per_client: u32,
+    /// Real seconds a DNS over TCP connection stays open at most.
+    #[arg(long, value_name = "SECONDS", default_value_t = TcpLimits::default().lifetime.as_secs(),
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    max_dns_tcp_lifetime: u64,
 }
 
 /// Parses `args` (including the program name) and runs the command.
@@ -278,6 +295,12 @@ where
                 transcript_bytes: max.max_total_transcript_bytes,
                 transcripts,
                 drop_syn,
+                dns_cache_bytes: max.max_dns_cache_bytes,
+                dns_tcp: TcpLimits {
+                    connections: max.max_dns_tcp_connections as usize,
+                    per_client: max.max_dns_tcp_per_client as usize,
+                    lifetime: std::time::Duration::from_secs(max.max_dns_tcp_lifetime),
+                },
             };
             serve(&scenario, options, tls_ca.as_deref())
         }
@@ -430,6 +453,10 @@ pub(crate) fn serve_world(
     tls_ca: Option<&std::path::Path>,
     ready: impl FnOnce(&Ready<'_>),
 ) -> Result<(), ServeError> {
+    // Every connection is a descriptor: the soft limit (often 1,024) goes up to the hard one.
+    if let Err(e) = mxlab_harness::serve::raise_descriptor_limit() {
+        tracing::warn!("cannot raise the open-file limit: {e}");
+    }
     let runtime =
         runtime(tokio::runtime::Builder::new_multi_thread()).map_err(ServeError::Reported)?;
     runtime.block_on(async {

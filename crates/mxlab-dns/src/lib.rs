@@ -7,9 +7,11 @@
 //! - [`world`]: all of them for one scenario, with one query log.
 //! - [`faults`]: the pure decision of which scripted fault a query meets.
 //! - [`log`], [`reply`]: the query log; replies built without a zone.
-//! - [`listen`]: UDP and TCP listeners on real sockets for `serve`.
+//! - [`listen`]: UDP and TCP listeners on real sockets for `serve`, bounded and panic-proof.
+//! - [`fuzz`]: the world, seeds and checks of the DNS request path's fuzzing.
 
 pub mod faults;
+pub mod fuzz;
 pub mod listen;
 pub mod log;
 pub mod reply;

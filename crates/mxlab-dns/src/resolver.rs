@@ -16,8 +16,8 @@ use mxlab_scenario::model::{DnsFault, ResolverMode};
 
 use crate::faults::{Counters, Decision, decide};
 use crate::log::{LogEntry, QueryLog};
-use crate::reply::{describe, execute, formerr, rcode_reply, truncated, udp_limit};
-use crate::server::{Transport, closest_zone, named_for};
+use crate::reply::{describe, execute, formerr, negative_ttl, rcode_reply, truncated, udp_limit};
+use crate::server::{Asked, Handled, Transport, closest_zone, is_response, named_for};
 
 /// How long the resolver waits for each authoritative server before trying the next.
 pub const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(2);
@@ -72,14 +72,29 @@ impl Resolver {
         transport: Transport,
         net: &dyn Network,
     ) -> Option<Vec<u8>> {
-        let Ok(request) = Message::from_vec(bytes) else {
-            return formerr(bytes);
+        self.handle_query(bytes, transport, net).await.reply
+    }
+
+    /// [`Resolver::handle`], also saying what the query asked and which fault it met.
+    pub async fn handle_query(
+        &self,
+        bytes: &[u8],
+        transport: Transport,
+        net: &dyn Network,
+    ) -> Handled {
+        // A response is never answered (see `is_response`).
+        if is_response(bytes) {
+            return Handled::default();
+        }
+        let unreadable = || Handled {
+            reply: formerr(bytes),
+            asked: None,
         };
-        if request.metadata.message_type != MessageType::Query
-            || request.metadata.op_code != OpCode::Query
-            || request.queries.len() != 1
-        {
-            return formerr(bytes);
+        let Ok(request) = Message::from_vec(bytes) else {
+            return unreadable();
+        };
+        if request.metadata.op_code != OpCode::Query || request.queries.len() != 1 {
+            return unreadable();
         }
         let query = request.queries[0].clone();
         let (qname, qtype) = (query.name().clone(), query.query_type());
@@ -110,15 +125,23 @@ impl Resolver {
         let outcome = reply
             .as_deref()
             .map_or_else(|| "dropped".to_string(), describe);
+        let name = qname.to_string();
         self.log.lock().expect("log lock").push(LogEntry {
             at: story_time,
             server: self.name.into(),
             protocol: transport.as_str(),
-            name: qname.to_string(),
+            name: name.clone(),
             rtype: qtype.to_string(),
             outcome: format!("{outcome}{note}"),
         });
-        reply
+        let fault = match decision {
+            Decision::Act(action) => Some(action),
+            Decision::Answer => None,
+        };
+        Handled {
+            reply,
+            asked: Some(Asked { name, qtype, fault }),
+        }
     }
 
     async fn resolve(
@@ -167,8 +190,19 @@ impl Resolver {
                     reply.add_answers(records);
                     ResponseCode::NoError
                 }
-                Outcome::NoData => ResponseCode::NoError,
-                Outcome::NxDomain => ResponseCode::NXDomain,
+                // Negative answers pass on the authoritative server's SOA, with the TTL of
+                // RFC 2308 §3, so the client can cache them as long as the zone says.
+                Outcome::NoData | Outcome::NxDomain => {
+                    if let Some(mut soa) = walk.soa {
+                        soa.ttl = negative_ttl(&soa).unwrap_or(soa.ttl);
+                        reply.authorities.push(soa);
+                    }
+                    if matches!(walk.outcome, Outcome::NxDomain) {
+                        ResponseCode::NXDomain
+                    } else {
+                        ResponseCode::NoError
+                    }
+                }
                 // Every server for the name stayed silent: so does the resolver, and its
                 // client sees what nslookup shows then, "DNS request timed out".
                 Outcome::Failed(Failure::Timeout { .. }) => return None,

@@ -8,7 +8,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 
 use hickory_proto::op::{Message, ResponseCode};
-use hickory_proto::rr::{Name, RData, Record, RecordType};
+use hickory_proto::rr::{Name, RData, Record, RecordType, RrKey};
 use hickory_proto::serialize::binary::BinEncoder;
 use hickory_server::net::NetError;
 use hickory_server::net::runtime::{TokioRuntimeProvider, TokioTime};
@@ -23,7 +23,10 @@ use mxlab_scenario::zone::ParsedZone;
 
 use crate::faults::{Counters, Decision, decide};
 use crate::log::{LogEntry, QueryLog};
-use crate::reply::{describe, execute, formerr, maybe_referral, rcode_reply, truncated, udp_limit};
+use crate::reply::{
+    describe, execute, formerr, maybe_referral, negative_reply, negative_ttl, rcode_reply,
+    truncated, udp_limit, with_negative_ttls,
+};
 
 /// How the query arrived.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,15 +69,184 @@ pub struct FakeDns {
     counters: Mutex<Counters>,
     log: Arc<Mutex<QueryLog>>,
     clock: Clock,
-    /// Answers already given, by transport and question bytes (the id aside).
+    /// Answers already given, by question (the id aside), bounded in bytes.
     answers: Mutex<AnswerCache>,
 }
 
-/// (over TCP?, the query without its id) → the reply.
-type AnswerCache = HashMap<(bool, Vec<u8>), Vec<u8>>;
+/// What a reply depends on besides the zones, read from the query: the header's flags, the
+/// question as sent (case kept: the reply echoes it), EDNS's payload size, version and DO bit,
+/// and the transport. Not the id (patched in on a hit) and not EDNS options, which the catalog
+/// ignores: keyed by whole queries, 64 KiB of options over TCP made each query a new entry.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct CacheKey {
+    tcp: bool,
+    flags: u16,
+    edns: Option<(u16, u8, bool)>,
+    question: Box<[u8]>,
+}
 
-/// Distinct questions whose answers are kept; past this, answers are computed each time.
-const ANSWER_CACHE_MAX: usize = 10_000;
+impl CacheKey {
+    /// The key of a query, read from its bytes alone (so the path that skips parsing and the
+    /// one that parses agree), or `None` when it is not worth caching: not exactly one
+    /// question, records besides one well-formed OPT, or a compressed question name.
+    pub fn of(raw: &[u8], transport: Transport) -> Option<CacheKey> {
+        let count = |at: usize| u16::from_be_bytes([raw[at], raw[at + 1]]);
+        if raw.len() < 12 || count(4) != 1 || count(6) != 0 || count(8) != 0 || count(10) > 1 {
+            return None;
+        }
+        let mut at = 12;
+        loop {
+            let len = usize::from(*raw.get(at)?);
+            if len & 0xC0 != 0 {
+                return None;
+            }
+            at += 1 + len;
+            if len == 0 {
+                break;
+            }
+        }
+        let question = raw.get(12..at + 4)?;
+        let edns = if count(10) == 1 {
+            // The OPT: root name, type 41, class = payload size, TTL = extended rcode,
+            // version, flags (DO is the top bit); its options are not part of the key.
+            let opt = raw.get(at + 4..at + 4 + 11)?;
+            if opt[0] != 0 || opt[1..3] != [0, 41] {
+                return None;
+            }
+            let rdlen = usize::from(u16::from_be_bytes([opt[9], opt[10]]));
+            if raw.len() != at + 4 + 11 + rdlen {
+                return None;
+            }
+            // Options framed exactly (code, length, data)…: what does not parse is not cached.
+            let mut options = &raw[at + 4 + 11..];
+            while !options.is_empty() {
+                let len = usize::from(u16::from_be_bytes([*options.get(2)?, *options.get(3)?]));
+                options = options.get(4 + len..)?;
+            }
+            let payload = u16::from_be_bytes([opt[3], opt[4]]);
+            Some((payload, opt[6], opt[7] & 0x80 != 0))
+        } else {
+            if raw.len() != at + 4 {
+                return None;
+            }
+            None
+        };
+        Some(CacheKey {
+            tcp: transport == Transport::Tcp,
+            flags: count(2),
+            edns,
+            question: question.into(),
+        })
+    }
+
+    /// What the entry costs: its bytes, plus a fixed share for the map's own bookkeeping.
+    fn cost(&self, reply: &[u8]) -> usize {
+        self.question.len() + reply.len() + CACHE_ENTRY_OVERHEAD
+    }
+}
+
+/// A cached reply, with the question's name and type as the query log writes them.
+#[derive(Clone, Debug)]
+pub struct Cached {
+    pub reply: Vec<u8>,
+    pub name: String,
+    pub qtype: RecordType,
+}
+
+/// The map's slot, the key's fields and the two heap blocks' headers, roughly.
+const CACHE_ENTRY_OVERHEAD: usize = 96;
+
+/// The default bound of each server's answer cache (`serve --max-dns-cache-bytes`). A zone of
+/// a story has dozens of names; 16 MiB holds tens of thousands of distinct answers.
+pub const DEFAULT_CACHE_BYTES: usize = 16 << 20;
+
+/// Question → reply, at most `limit` bytes by [`CacheKey::cost`]. Once full, new answers are
+/// computed each time instead of evicting: zones never change, so the entries kept stay true,
+/// and no query pattern can make the server churn.
+#[derive(Debug)]
+pub struct AnswerCache {
+    map: HashMap<CacheKey, Cached>,
+    bytes: usize,
+    limit: usize,
+}
+
+impl AnswerCache {
+    pub fn new(limit: usize) -> Self {
+        AnswerCache {
+            map: HashMap::new(),
+            bytes: 0,
+            limit,
+        }
+    }
+
+    pub fn get(&self, key: &CacheKey) -> Option<&Cached> {
+        self.map.get(key)
+    }
+
+    /// Keeps `reply` if it fits under the bound; says whether it did.
+    pub fn insert(&mut self, key: CacheKey, reply: Cached) -> bool {
+        let cost = key.cost(&reply.reply) + reply.name.len();
+        if self.map.contains_key(&key) || self.bytes.saturating_add(cost) > self.limit {
+            return false;
+        }
+        self.bytes += cost;
+        self.map.insert(key, reply);
+        true
+    }
+
+    /// Bytes held, by [`CacheKey::cost`].
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+}
+
+/// What one query asked and which fault it met, for `serve`'s query events. The reply tells
+/// how it ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Asked {
+    pub name: String,
+    pub qtype: RecordType,
+    pub fault: Option<DnsAction>,
+}
+
+/// A query's reply (`None`: dropped) and, when the query could be read, what it asked.
+#[derive(Clone, Debug, Default)]
+pub struct Handled {
+    pub reply: Option<Vec<u8>>,
+    pub asked: Option<Asked>,
+}
+
+/// Whether the first question's name holds a compression pointer. Nothing but the header
+/// comes before it, so the pointer can only point into the header: the message is malformed.
+/// hickory-server would read a name out of the header and echo the question's bytes as they
+/// came, pointer included, and the reply would point into its own header (found by fuzzing).
+pub fn question_is_compressed(bytes: &[u8]) -> bool {
+    let mut at = 12;
+    while let Some(&len) = bytes.get(at) {
+        if len == 0 {
+            return false;
+        }
+        if len & 0xC0 != 0 {
+            return true;
+        }
+        at += 1 + usize::from(len);
+    }
+    false
+}
+
+/// Whether a message is itself a response (QR=1). Such a packet is never answered: between
+/// two servers, answering a spoofed response would bounce replies between them for ever.
+pub fn is_response(bytes: &[u8]) -> bool {
+    bytes.get(2).is_some_and(|flags| flags & 0x80 != 0)
+}
 
 impl FakeDns {
     pub fn new(
@@ -106,8 +278,19 @@ impl FakeDns {
             counters: Mutex::new(Counters::default()),
             log,
             clock,
-            answers: Mutex::new(HashMap::new()),
+            answers: Mutex::new(AnswerCache::new(DEFAULT_CACHE_BYTES)),
         })
+    }
+
+    /// Bounds the answer cache to `bytes` (what it holds already stays).
+    pub fn set_cache_limit(&self, bytes: usize) {
+        self.answers.lock().expect("answer cache").limit = bytes;
+    }
+
+    /// Bytes and entries the answer cache holds.
+    pub fn cache_usage(&self) -> (usize, usize) {
+        let cache = self.answers.lock().expect("answer cache");
+        (cache.bytes(), cache.len())
     }
 
     pub fn clock(&self) -> &Clock {
@@ -139,17 +322,39 @@ impl FakeDns {
         src: SocketAddr,
         transport: Transport,
     ) -> Option<Vec<u8>> {
+        self.handle_query(bytes, src, transport).await.reply
+    }
+
+    /// [`FakeDns::handle`], also saying what the query asked and which fault it met.
+    pub async fn handle_query(
+        &self,
+        bytes: &[u8],
+        src: SocketAddr,
+        transport: Transport,
+    ) -> Handled {
+        if is_response(bytes) {
+            return Handled::default();
+        }
         let protocol = match transport {
             Transport::Udp => Protocol::Udp,
             Transport::Tcp => Protocol::Tcp,
         };
-        let request = match Request::from_bytes(bytes.to_vec(), src, protocol) {
-            Ok(request) => request,
-            // Garbage gets FORMERR when it has an id to answer to, else silence.
-            Err(_) => return formerr(bytes),
+        // Garbage gets FORMERR when it has an id to answer to, else silence.
+        let unreadable = || Handled {
+            reply: formerr(bytes),
+            asked: None,
+        };
+        if question_is_compressed(bytes) {
+            return unreadable();
+        }
+        if let Some(handled) = self.answered_before(bytes, transport) {
+            return handled;
+        }
+        let Ok(request) = Request::from_bytes(bytes.to_vec(), src, protocol) else {
+            return unreadable();
         };
         let Ok(info) = request.request_info() else {
-            return formerr(bytes);
+            return unreadable();
         };
         let qname_lower: Name = info.query.name().into();
         let qname = info.query.name().to_string();
@@ -169,14 +374,13 @@ impl FakeDns {
         };
         let (id, rd) = (request.metadata.id, request.metadata.recursion_desired);
         let delay = fault.and_then(|i| self.faults[i].delay).map(|d| d.get());
-        let rcode = |code| {
-            rcode_reply(
-                id,
-                rd,
-                Some(&original),
-                code,
-                matches!(code, ResponseCode::NoError | ResponseCode::NXDomain),
-            )
+        // A scripted NXDOMAIN or NODATA is negative like a real one: the zone's SOA goes in
+        // the authority section (RFC 2308 §3), when this server serves a zone of the name.
+        let rcode = |code| match code {
+            ResponseCode::NoError | ResponseCode::NXDomain => {
+                negative_reply(id, rd, &original, code, self.zone_soa(&qname_lower))
+            }
+            _ => rcode_reply(id, rd, Some(&original), code, false),
         };
         let reply = execute(decision, delay, &self.clock, transport, rcode, || {
             self.answer(&request, transport)
@@ -189,37 +393,106 @@ impl FakeDns {
         let outcome = reply
             .as_deref()
             .map_or_else(|| "dropped".to_string(), describe);
+        let fault = match decision {
+            Decision::Act(action) => Some(action),
+            Decision::Answer => None,
+        };
         self.log.lock().expect("log lock").push(LogEntry {
             at: story_time,
             server: self.name.clone(),
             protocol: transport.as_str(),
-            name: qname,
+            name: qname.clone(),
             rtype: qtype.to_string(),
             outcome: format!("{outcome}{note}"),
         });
-        reply
+        Handled {
+            reply,
+            asked: Some(Asked {
+                name: qname,
+                qtype,
+                fault,
+            }),
+        }
     }
 
-    /// The catalog's authoritative answer, sized for the transport.
-    /// The authoritative answer, from the cache when this exact question (id aside) was
-    /// answered before: zones never change, so neither does the answer.
+    /// A question answered before, when no fault can apply here: the reply from the cache
+    /// without parsing the query (the hot path of `serve` under load), logged as the full
+    /// path would.
+    fn answered_before(&self, bytes: &[u8], transport: Transport) -> Option<Handled> {
+        if !self.faults.is_empty() {
+            return None;
+        }
+        let key = CacheKey::of(bytes, transport)?;
+        let (mut reply, name, qtype) = {
+            let cache = self.answers.lock().expect("answer cache");
+            let hit = cache.map.get(&key)?;
+            (hit.reply.clone(), hit.name.clone(), hit.qtype)
+        };
+        reply[..2].copy_from_slice(&bytes[..2]);
+        self.log.lock().expect("log lock").push(LogEntry {
+            at: self.clock.elapsed(),
+            server: self.name.clone(),
+            protocol: transport.as_str(),
+            name: name.clone(),
+            rtype: qtype.to_string(),
+            outcome: describe(&reply),
+        });
+        Some(Handled {
+            reply: Some(reply),
+            asked: Some(Asked {
+                name,
+                qtype,
+                fault: None,
+            }),
+        })
+    }
+
+    /// The SOA of the closest zone of `qname` that this server serves, its TTL the negative
+    /// caching time of RFC 2308 §3.
+    fn zone_soa(&self, qname: &Name) -> Option<Record> {
+        let origins: Vec<Name> = self.zones.iter().map(|z| z.origin.clone()).collect();
+        let origin = closest_zone(&origins, qname)?;
+        let zone = self.zones.iter().find(|z| &z.origin == origin)?;
+        let key = RrKey::new(origin.clone().into(), RecordType::SOA);
+        let mut soa = zone
+            .records
+            .get(&key)?
+            .records_without_rrsigs()
+            .next()?
+            .clone();
+        soa.ttl = negative_ttl(&soa)?;
+        Some(soa)
+    }
+
+    /// The authoritative answer, sized for the transport, from the cache when the same
+    /// question ([`CacheKey`]) was answered before: zones never change, so neither does the
+    /// answer.
     async fn answer(&self, request: &Request, transport: Transport) -> Option<Vec<u8>> {
         let raw = request.as_slice();
-        let key = (transport == Transport::Tcp, raw.get(2..)?.to_vec());
-        if let Some(mut hit) = self
-            .answers
-            .lock()
-            .expect("answer cache")
-            .get(&key)
-            .cloned()
-        {
-            hit[..2].copy_from_slice(&raw[..2]);
-            return Some(hit);
+        let key = CacheKey::of(raw, transport);
+        if let Some(key) = &key {
+            let hit = self
+                .answers
+                .lock()
+                .expect("answer cache")
+                .get(key)
+                .map(|c| c.reply.clone());
+            if let Some(mut hit) = hit {
+                hit[..2].copy_from_slice(&raw[..2]);
+                return Some(hit);
+            }
         }
         let bytes = self.answer_afresh(request, transport).await?;
-        let mut answers = self.answers.lock().expect("answer cache");
-        if answers.len() < ANSWER_CACHE_MAX {
-            answers.insert(key, bytes.clone());
+        if let (Some(key), Ok(info)) = (key, request.request_info()) {
+            let cached = Cached {
+                reply: bytes.clone(),
+                name: info.query.name().to_string(),
+                qtype: info.query.query_type(),
+            };
+            self.answers
+                .lock()
+                .expect("answer cache")
+                .insert(key, cached);
         }
         Some(bytes)
     }
@@ -234,6 +507,7 @@ impl FakeDns {
             self.ask_catalog(request).await?
         };
         let bytes = self.as_referral(&bytes).unwrap_or(bytes);
+        let bytes = with_negative_ttls(&bytes).unwrap_or(bytes);
         let limit = udp_limit(request.edns.as_ref().map(|e| e.max_payload()));
         if transport == Transport::Udp && bytes.len() > limit {
             return Some(truncated(&bytes));

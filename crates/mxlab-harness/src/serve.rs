@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use mxlab_dns::DnsWorld;
-use mxlab_dns::listen::{Handler, ResolverOnSockets, serve as serve_dns};
+use mxlab_dns::listen::{Handler, ResolverOnSockets, TcpLimits, serve_with};
 use mxlab_net::{Clock, RealNetwork};
 use mxlab_scenario::Scenario;
 use mxlab_smtp::behaviour::Act;
@@ -44,6 +44,10 @@ pub struct ServeOptions {
     /// in this network namespace ([`crate::syn_filter`]; root or CAP_NET_ADMIN). Without it
     /// such a host holds each connection silent until the client gives up.
     pub drop_syn: bool,
+    /// Bytes each DNS server's answer cache holds at most.
+    pub dns_cache_bytes: usize,
+    /// Connections over DNS TCP: in all and per client, and how long each lives.
+    pub dns_tcp: TcpLimits,
 }
 
 impl Default for ServeOptions {
@@ -59,6 +63,8 @@ impl Default for ServeOptions {
             transcript_bytes: DEFAULT_TRANSCRIPT_BYTES,
             transcripts: None,
             drop_syn: false,
+            dns_cache_bytes: mxlab_dns::server::DEFAULT_CACHE_BYTES,
+            dns_tcp: TcpLimits::default(),
         }
     }
 }
@@ -173,7 +179,11 @@ impl Served {
             dns = DnsWorld::from_scenario(scenario, clock.clone(), SERVE_LOG, port)
                 .map_err(io::Error::other)?;
         }
+        for server in &dns.servers {
+            server.set_cache_limit(options.dns_cache_bytes);
+        }
         let dns = Arc::new(dns);
+        let serve_dns = |handler, sockets| serve_with(handler, sockets, options.dns_tcp);
         let mut tasks = tokio::task::JoinSet::new();
         let mut dns_servers = Vec::new();
         let dns_addr = SocketAddr::new(options.dns.ip(), port);
@@ -343,7 +353,50 @@ impl Served {
             .find(|(h, _)| h.name.eq_ignore_ascii_case(name.trim_end_matches('.')))
     }
 
+    /// Bytes and entries held by the answer caches of all DNS servers.
+    pub fn dns_cache_usage(&self) -> (usize, usize) {
+        self.dns
+            .servers
+            .iter()
+            .map(|s| s.cache_usage())
+            .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
+    }
+
     pub async fn shutdown(mut self) {
         self.tasks.shutdown().await;
     }
+}
+
+/// Raises this process's soft limit on open descriptors to its hard limit, so `serve` meets
+/// EMFILE only when the system says so, not at the common soft default of 1,024. Returns the
+/// limit now in force. Call once at start: it changes the whole process.
+#[cfg(unix)]
+pub fn raise_descriptor_limit() -> io::Result<u64> {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit and setrlimit only read and write the struct passed.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    if limit.rlim_cur < limit.rlim_max {
+        let raised = libc::rlimit {
+            rlim_cur: limit.rlim_max,
+            rlim_max: limit.rlim_max,
+        };
+        // SAFETY: as above.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        limit = raised;
+    }
+    // rlim_t is u64 here, narrower on some 32-bit targets.
+    #[allow(clippy::useless_conversion)]
+    Ok(u64::from(limit.rlim_cur))
+}
+
+#[cfg(not(unix))]
+pub fn raise_descriptor_limit() -> io::Result<u64> {
+    Err(io::Error::other("no descriptor limit to raise here"))
 }

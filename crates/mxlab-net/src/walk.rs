@@ -106,6 +106,9 @@ pub enum Outcome {
 pub struct Walk {
     pub steps: Vec<Step>,
     pub outcome: Outcome,
+    /// With a negative outcome (NXDOMAIN or NODATA), the SOA the authoritative server gave in
+    /// its authority section, for a resolver to pass on (RFC 2308 §3).
+    pub soa: Option<Record>,
 }
 
 pub struct Walker<'a> {
@@ -138,10 +141,20 @@ impl<'a> Walker<'a> {
         qtype: RecordType,
     ) -> Walk {
         let mut steps = Vec::new();
+        let mut soa = None;
         let outcome = self
-            .walk_into(servers, zone, qname, qtype, &mut steps, 0)
+            .walk_into(servers, zone, qname, qtype, &mut steps, &mut soa, 0)
             .await;
-        Walk { steps, outcome }
+        // A name server's own lookup may have ended negative on the way; only the final
+        // outcome's SOA counts.
+        if !matches!(outcome, Outcome::NoData | Outcome::NxDomain) {
+            soa = None;
+        }
+        Walk {
+            steps,
+            outcome,
+            soa,
+        }
     }
 
     async fn ask(
@@ -186,6 +199,7 @@ impl<'a> Walker<'a> {
         Ok(message)
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn walk_into<'s>(
         &'s self,
         start: &'s [IpAddr],
@@ -193,6 +207,7 @@ impl<'a> Walker<'a> {
         qname: &'s Name,
         qtype: RecordType,
         steps: &'s mut Vec<Step>,
+        soa: &'s mut Option<Record>,
         nesting: usize,
     ) -> std::pin::Pin<Box<dyn Future<Output = Outcome> + Send + 's>> {
         Box::pin(async move {
@@ -229,6 +244,7 @@ impl<'a> Walker<'a> {
                     match reply.metadata.response_code {
                         ResponseCode::NoError => {}
                         ResponseCode::NXDomain if aa => {
+                            *soa = negative_soa(&reply);
                             steps.push(step(StepResult::NxDomain));
                             return Outcome::NxDomain;
                         }
@@ -329,6 +345,7 @@ impl<'a> Walker<'a> {
                                         ns,
                                         RecordType::A,
                                         steps,
+                                        soa,
                                         nesting + 1,
                                     )
                                     .await
@@ -354,6 +371,7 @@ impl<'a> Walker<'a> {
                         continue 'depth;
                     }
                     if aa {
+                        *soa = negative_soa(&reply);
                         steps.push(step(StepResult::NoData));
                         return Outcome::NoData;
                     }
@@ -382,4 +400,13 @@ impl<'a> Walker<'a> {
             Outcome::Failed(Failure::Broken(format!("more than {MAX_DEPTH} referrals")))
         })
     }
+}
+
+/// The SOA in a negative reply's authority section.
+fn negative_soa(reply: &Message) -> Option<Record> {
+    reply
+        .authorities
+        .iter()
+        .find(|r| r.record_type() == RecordType::SOA)
+        .cloned()
 }
