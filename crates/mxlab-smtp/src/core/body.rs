@@ -35,8 +35,13 @@ const STEP: usize = 64 * 1024;
 
 impl Body {
     pub fn new(max: usize, budget: Arc<Budget>) -> Self {
+        // RFC 5321 §4.5.2: the CRLF that ends the DATA line begins the mail text, so a dot
+        // first on the first line is stuffing, or with CRLF alone the end of an empty
+        // message. The receiver is told of that CRLF before the text comes.
+        let mut receiver = DataReceiver::new();
+        receiver.ingest(&mut b"\r\n".iter(), &mut Vec::new());
         Body {
-            receiver: DataReceiver::new(),
+            receiver,
             bytes: Vec::new(),
             reserved: 0,
             seen: 0,

@@ -366,3 +366,24 @@ proptest! {
         prop_assert!(out.replies.len() <= lines + 2);
     }
 }
+
+#[test]
+fn the_first_line_of_a_message_is_dot_unstuffed_and_a_lone_dot_ends_an_empty_one() {
+    let host = host("", Limits::default());
+    let envelope: &[u8] = b"EHLO c\r\nMAIL FROM:<a@x.test>\r\nRCPT TO:<b@y.test>\r\nDATA\r\n";
+    // RFC 5321 §4.5.2: the CRLF that ends the DATA line begins the text, so a first line
+    // that starts with a dot is stuffed like any other.
+    let mut core = Core::new(&host, CLIENT, 1, 1);
+    let seen = converse(
+        &mut core,
+        &[envelope, b"..first\r\nsecond\r\n.\r\nQUIT\r\n"],
+    );
+    assert_eq!(seen.stored.len(), 1);
+    assert_eq!(seen.stored[0].data, b".first\r\nsecond\r\n");
+    // An empty message is `.` alone on the line after DATA.
+    let mut core = Core::new(&host, CLIENT, 1, 1);
+    let seen = converse(&mut core, &[envelope, b".\r\n", b"QUIT\r\n"]);
+    assert_eq!(seen.stored.len(), 1);
+    assert!(seen.stored[0].data.is_empty());
+    assert_eq!(seen.last_reply(), "221 2.0.0 Bye\r\n");
+}
