@@ -61,8 +61,13 @@ impl Body {
         if self.overflow.is_none() {
             let need = (self.bytes.len() + input.len()).min(self.max.saturating_add(1));
             if need > self.reserved {
-                let more = (need - self.reserved).max(STEP);
-                if self.budget.data.reserve(more) {
+                // A whole step, or just what is needed when a step does not fit: a budget
+                // smaller than a step, or nearly spent, still takes a message that fits.
+                let exact = need - self.reserved;
+                let more = [exact.max(STEP), exact]
+                    .into_iter()
+                    .find(|&more| self.budget.data.reserve(more));
+                if let Some(more) = more {
                     self.reserved += more;
                     self.bytes.reserve_exact(self.reserved - self.bytes.len());
                 } else {
@@ -167,5 +172,22 @@ mod tests {
         assert_eq!(second.overflow(), Some(Overflow::NoRoom));
         drop(first);
         assert_eq!(budget.data.used(), 0);
+    }
+
+    #[test]
+    fn a_budget_smaller_than_a_reservation_step_still_takes_a_message_that_fits() {
+        let budget = budget(1000);
+        let mut body = Body::new(100, budget.clone());
+        let (_, done) = body.ingest(b"Subject: x\r\n\r\nhi\r\n.\r\n");
+        assert!(done);
+        assert_eq!(body.overflow(), None);
+        assert_eq!(body.bytes(), b"Subject: x\r\n\r\nhi\r\n");
+        // Two bodies in a budget that holds one step and a bit: the second is not refused.
+        let budget = self::budget(STEP + 1000);
+        let mut first = Body::new(1 << 20, budget.clone());
+        first.ingest(b"x\r\n");
+        let mut second = Body::new(1 << 20, budget.clone());
+        second.ingest(b"y\r\n");
+        assert_eq!(second.overflow(), None);
     }
 }
