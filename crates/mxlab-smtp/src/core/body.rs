@@ -106,9 +106,9 @@ impl Body {
         &self.bytes
     }
 
-    /// The message, leaving the budget: once it is stored or refused it is no longer "in
-    /// flight" (a memory capture has its own bound).
-    pub fn take(mut self) -> Vec<u8> {
+    /// The message. Its octets stay reserved until the body is dropped, which the core does
+    /// once the message is stored or refused (a memory capture has its own bound).
+    pub fn take(&mut self) -> Vec<u8> {
         std::mem::take(&mut self.bytes)
     }
 
@@ -145,6 +145,8 @@ mod tests {
         assert!(budget.data.used() > 0);
         let message = body.take();
         assert_eq!(message, b"Subject: x\r\n\r\n.dot\r\n");
+        assert!(budget.data.used() > 0);
+        drop(body);
         assert_eq!(budget.data.used(), 0);
     }
 

@@ -387,3 +387,31 @@ fn the_first_line_of_a_message_is_dot_unstuffed_and_a_lone_dot_ends_an_empty_one
     assert!(seen.stored[0].data.is_empty());
     assert_eq!(seen.last_reply(), "221 2.0.0 Bye\r\n");
 }
+
+#[test]
+fn a_message_holds_its_share_of_the_budget_until_it_is_stored() {
+    let budget = crate::Budget::new(1 << 20, 1 << 20);
+    let host = host("", Limits::default()).with_budget(budget.clone());
+    let mut core = Core::new(&host, CLIENT, 1, 1);
+    let mut input: &[u8] = MESSAGE;
+    let mut held_while_stored = None;
+    while let Some(output) = core.poll() {
+        match output {
+            Output::Read(_) if input.is_empty() => core.ended(),
+            Output::Read(_) => {
+                core.received(input);
+                input = &[];
+            }
+            Output::Lookup(Lookup::Client) => core.client_answered(None, None),
+            Output::Lookup(Lookup::Spf { .. }) => core.spf_answered(None),
+            Output::Lookup(Lookup::Dmarc { .. }) => core.dmarc_answered(None),
+            Output::Store(_) => {
+                held_while_stored = Some(budget.data.used());
+                core.stored(Ok(1));
+            }
+            _ => {}
+        }
+    }
+    assert!(held_while_stored.is_some_and(|used| used > 0));
+    assert_eq!(budget.data.used(), 0);
+}
