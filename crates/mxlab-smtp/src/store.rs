@@ -53,11 +53,14 @@ pub(crate) struct Ring {
     bytes: usize,
 }
 
-/// What a message costs the ring: its content and envelope.
+/// What a message costs the ring: its content, its envelope and what the host adds to it.
 fn weight(message: &Captured) -> usize {
     message.data.len()
         + message.mail_from.len()
         + message.rcpt_to.iter().map(String::len).sum::<usize>()
+        + message.helo.len()
+        + message.client.len()
+        + message.received.len()
 }
 
 impl Ring {
@@ -313,6 +316,24 @@ mod tests {
         let mut none = Ring::default();
         none.push(message(0, 1), 0, 400);
         assert_eq!(none.iter().count(), 0);
+    }
+
+    #[test]
+    fn the_ring_weighs_what_the_host_adds_to_a_message_too() {
+        // A client's long HELO name comes back in the trace header: a tiny message can carry
+        // several hundred octets besides its data, and the bound must see them.
+        let long = |n| Captured {
+            helo: "h".repeat(255),
+            client: "127.0.0.2".into(),
+            received: format!("Received: from {} ([127.0.0.2])\r\n", "h".repeat(255)),
+            ..message(n, 1)
+        };
+        let mut ring = Ring::default();
+        for n in 0..10 {
+            ring.push(long(n), 100, 2_000);
+        }
+        assert!(ring.iter().count() <= 2_000 / 500);
+        assert!(ring.bytes() <= 2_000);
     }
 
     fn scratch(name: &str) -> PathBuf {
