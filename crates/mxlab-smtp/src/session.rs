@@ -332,7 +332,9 @@ impl Driver<'_> {
         }
         self.note('*', "closed".into());
         let transcript = std::mem::take(&mut self.transcript);
-        if let Some(dir) = self.host.transcript_dir() {
+        // A host that keeps no transcripts (a sink) writes none either: it has no lines.
+        let dir = self.host.transcript_dir();
+        if let Some(dir) = dir.filter(|_| self.host.limits.transcripts > 0) {
             let (path, text) = transcript_file(self.host, dir, &transcript);
             let written = tokio::task::spawn_blocking(move || std::fs::write(&path, text)).await;
             if let Ok(Err(e)) = written {

@@ -603,4 +603,16 @@ verdict = "ok.delivered"
         assert!(host.messages().is_empty());
         assert!(host.transcripts().is_empty());
     }
+
+    #[tokio::test]
+    async fn a_sink_writes_no_transcript_file_either() {
+        let dir = scratch("sink-transcripts");
+        fs::create_dir_all(&dir).unwrap();
+        let host = Arc::into_inner(host(Capture::Sink)).unwrap();
+        let host = Arc::new(host.with_transcript_dir(Some(dir.clone())));
+        let end = send(&host, "Subject: one\r\n\r\nx").await;
+        assert!(end.starts_with("250 "), "{end}");
+        assert_eq!(files(&dir), Vec::<PathBuf>::new());
+        let _ = fs::remove_dir_all(&dir);
+    }
 }
