@@ -121,8 +121,11 @@ async fn connection(host: &FakeSmtpHost, mut stream: TcpStream, peer: SocketAddr
 }
 
 /// How a stalled session learns that its client has gone entirely: TCP keepalive probes
-/// answered with a reset once the client's socket is closed, seen on a second descriptor for
-/// the same connection. Set up at the first question only, as few sessions ever stall.
+/// answered with a reset once the client's socket is gone, seen on a second descriptor for
+/// the same connection. Not at once: a client that half-closed and then closed leaves its
+/// socket in FIN_WAIT_2, which acknowledges probes until its kernel lets it go (60 s on
+/// Linux), so the hold ends about a minute after the client closed. Set up at the first
+/// question only, as few sessions ever stall.
 fn hold_for(host: &FakeSmtpHost, stream: &TcpStream) -> Hold {
     use std::os::fd::{AsRawFd, BorrowedFd};
     let fd = stream.as_raw_fd();

@@ -65,6 +65,7 @@ pub async fn run_with(
         command: None,
         hold,
         stalled_until: None,
+        broken: false,
     };
     driver.drive(&mut core).await;
     driver.finish().await;
@@ -89,6 +90,9 @@ struct Driver<'h> {
     hold: Option<Hold>,
     /// When a stall's real-time cap runs out.
     stalled_until: Option<tokio::time::Instant>,
+    /// A read failed (the client reset the connection, say): unlike a half-close, nothing is
+    /// left to hold open.
+    broken: bool,
 }
 
 impl Driver<'_> {
@@ -212,7 +216,13 @@ impl Driver<'_> {
             },
         };
         match read {
-            Ok(0) | Err(_) => core.ended(),
+            Ok(0) => core.ended(),
+            // A TLS client that shut its sending side without close_notify: a half-close.
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => core.ended(),
+            Err(_) => {
+                self.broken = true;
+                core.ended();
+            }
             Ok(n) => core.received(&chunk[..n]),
         }
     }
@@ -230,8 +240,11 @@ impl Driver<'_> {
     /// The client half-closed a stalled session (as Exim does after the final dot): a stuck
     /// server would not notice, so the connection stays open until the client has gone
     /// entirely or the cap runs out. In memory, where a client's end of stream is its going
-    /// away, there is nothing to wait for.
+    /// away, there is nothing to wait for, nor over a connection already broken.
     async fn hold_silently(&mut self) {
+        if self.broken {
+            return;
+        }
         let Some(deadline) = self.stall_deadline() else {
             return;
         };
@@ -319,7 +332,9 @@ impl Driver<'_> {
         }
         self.note('*', "closed".into());
         let transcript = std::mem::take(&mut self.transcript);
-        if let Some(dir) = self.host.transcript_dir() {
+        // A host that keeps no transcripts (a sink) writes none either: it has no lines.
+        let dir = self.host.transcript_dir();
+        if let Some(dir) = dir.filter(|_| self.host.limits.transcripts > 0) {
             let (path, text) = transcript_file(self.host, dir, &transcript);
             let written = tokio::task::spawn_blocking(move || std::fs::write(&path, text)).await;
             if let Ok(Err(e)) = written {

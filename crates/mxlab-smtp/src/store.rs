@@ -53,11 +53,14 @@ pub(crate) struct Ring {
     bytes: usize,
 }
 
-/// What a message costs the ring: its content and envelope.
+/// What a message costs the ring: its content, its envelope and what the host adds to it.
 fn weight(message: &Captured) -> usize {
     message.data.len()
         + message.mail_from.len()
         + message.rcpt_to.iter().map(String::len).sum::<usize>()
+        + message.helo.len()
+        + message.client.len()
+        + message.received.len()
 }
 
 impl Ring {
@@ -313,6 +316,24 @@ mod tests {
         let mut none = Ring::default();
         none.push(message(0, 1), 0, 400);
         assert_eq!(none.iter().count(), 0);
+    }
+
+    #[test]
+    fn the_ring_weighs_what_the_host_adds_to_a_message_too() {
+        // A client's long HELO name comes back in the trace header: a tiny message can carry
+        // several hundred octets besides its data, and the bound must see them.
+        let long = |n| Captured {
+            helo: "h".repeat(255),
+            client: "127.0.0.2".into(),
+            received: format!("Received: from {} ([127.0.0.2])\r\n", "h".repeat(255)),
+            ..message(n, 1)
+        };
+        let mut ring = Ring::default();
+        for n in 0..10 {
+            ring.push(long(n), 100, 2_000);
+        }
+        assert!(ring.iter().count() <= 2_000 / 500);
+        assert!(ring.bytes() <= 2_000);
     }
 
     fn scratch(name: &str) -> PathBuf {
@@ -581,5 +602,17 @@ verdict = "ok.delivered"
         );
         assert!(host.messages().is_empty());
         assert!(host.transcripts().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_sink_writes_no_transcript_file_either() {
+        let dir = scratch("sink-transcripts");
+        fs::create_dir_all(&dir).unwrap();
+        let host = Arc::into_inner(host(Capture::Sink)).unwrap();
+        let host = Arc::new(host.with_transcript_dir(Some(dir.clone())));
+        let end = send(&host, "Subject: one\r\n\r\nx").await;
+        assert!(end.starts_with("250 "), "{end}");
+        assert_eq!(files(&dir), Vec::<PathBuf>::new());
+        let _ = fs::remove_dir_all(&dir);
     }
 }

@@ -279,3 +279,35 @@ async fn a_client_past_its_session_limit_is_told_421_and_others_are_served() {
     let mut again = BufReader::new(TcpStream::connect(addr).await.unwrap());
     assert!(reply(&mut again).await.starts_with("220 "));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_session_whose_client_resets_gives_its_slot_back_at_once() {
+    let limits = Limits {
+        sessions_per_client: 1,
+        ..Limits::default()
+    };
+    let (_host, addr) = start_stalling(limits).await;
+    let mut s = BufReader::new(TcpStream::connect(addr).await.unwrap());
+    reply(&mut s).await;
+    for cmd in [
+        "EHLO c\r\n",
+        "MAIL FROM:<a@b>\r\n",
+        "RCPT TO:<ok@partner.test>\r\n",
+        "DATA\r\n",
+    ] {
+        s.get_mut().write_all(cmd.as_bytes()).await.unwrap();
+        reply(&mut s).await;
+    }
+    s.get_mut()
+        .write_all(b"Subject: x\r\n\r\nbody\r\n.\r\n")
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // The client aborts: a reset, not a half-close. Nothing is left to hold open.
+    s.get_ref().set_zero_linger().unwrap();
+    drop(s);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut again = BufReader::new(TcpStream::connect(addr).await.unwrap());
+    let greeting = reply(&mut again).await;
+    assert!(greeting.starts_with("220 "), "{greeting}");
+}

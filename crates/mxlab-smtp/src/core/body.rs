@@ -35,8 +35,13 @@ const STEP: usize = 64 * 1024;
 
 impl Body {
     pub fn new(max: usize, budget: Arc<Budget>) -> Self {
+        // RFC 5321 §4.5.2: the CRLF that ends the DATA line begins the mail text, so a dot
+        // first on the first line is stuffing, or with CRLF alone the end of an empty
+        // message. The receiver is told of that CRLF before the text comes.
+        let mut receiver = DataReceiver::new();
+        receiver.ingest(&mut b"\r\n".iter(), &mut Vec::new());
         Body {
-            receiver: DataReceiver::new(),
+            receiver,
             bytes: Vec::new(),
             reserved: 0,
             seen: 0,
@@ -56,8 +61,13 @@ impl Body {
         if self.overflow.is_none() {
             let need = (self.bytes.len() + input.len()).min(self.max.saturating_add(1));
             if need > self.reserved {
-                let more = (need - self.reserved).max(STEP);
-                if self.budget.data.reserve(more) {
+                // A whole step, or just what is needed when a step does not fit: a budget
+                // smaller than a step, or nearly spent, still takes a message that fits.
+                let exact = need - self.reserved;
+                let more = [exact.max(STEP), exact]
+                    .into_iter()
+                    .find(|&more| self.budget.data.reserve(more));
+                if let Some(more) = more {
                     self.reserved += more;
                     self.bytes.reserve_exact(self.reserved - self.bytes.len());
                 } else {
@@ -96,9 +106,9 @@ impl Body {
         &self.bytes
     }
 
-    /// The message, leaving the budget: once it is stored or refused it is no longer "in
-    /// flight" (a memory capture has its own bound).
-    pub fn take(mut self) -> Vec<u8> {
+    /// The message. Its octets stay reserved until the body is dropped, which the core does
+    /// once the message is stored or refused (a memory capture has its own bound).
+    pub fn take(&mut self) -> Vec<u8> {
         std::mem::take(&mut self.bytes)
     }
 
@@ -135,6 +145,8 @@ mod tests {
         assert!(budget.data.used() > 0);
         let message = body.take();
         assert_eq!(message, b"Subject: x\r\n\r\n.dot\r\n");
+        assert!(budget.data.used() > 0);
+        drop(body);
         assert_eq!(budget.data.used(), 0);
     }
 
@@ -162,5 +174,22 @@ mod tests {
         assert_eq!(second.overflow(), Some(Overflow::NoRoom));
         drop(first);
         assert_eq!(budget.data.used(), 0);
+    }
+
+    #[test]
+    fn a_budget_smaller_than_a_reservation_step_still_takes_a_message_that_fits() {
+        let budget = budget(1000);
+        let mut body = Body::new(100, budget.clone());
+        let (_, done) = body.ingest(b"Subject: x\r\n\r\nhi\r\n.\r\n");
+        assert!(done);
+        assert_eq!(body.overflow(), None);
+        assert_eq!(body.bytes(), b"Subject: x\r\n\r\nhi\r\n");
+        // Two bodies in a budget that holds one step and a bit: the second is not refused.
+        let budget = self::budget(STEP + 1000);
+        let mut first = Body::new(1 << 20, budget.clone());
+        first.ingest(b"x\r\n");
+        let mut second = Body::new(1 << 20, budget.clone());
+        second.ingest(b"y\r\n");
+        assert_eq!(second.overflow(), None);
     }
 }

@@ -90,6 +90,9 @@ pub struct Core<'h> {
     cut_after: Option<u64>,
     /// Read the message at most this many bytes per second.
     read_rate: Option<u64>,
+    /// The message being checked and stored: its share of the budget, given back once it is
+    /// stored or refused.
+    held: Option<Box<Body>>,
 }
 
 impl<'h> Core<'h> {
@@ -117,6 +120,7 @@ impl<'h> Core<'h> {
             dmarc: None,
             cut_after: None,
             read_rate: None,
+            held: None,
         };
         core.note('*', format!("connection {attempt} from {client}"));
         core
@@ -619,6 +623,7 @@ impl<'h> Core<'h> {
             None => {}
         }
         let message = body.take();
+        self.held = Some(body);
         // RFC 5321 §4.5.3.1.6: a text line is at most 1000 octets with its CRLF.
         if message
             .split(|&b| b == b'\n')
@@ -774,6 +779,7 @@ impl<'h> Core<'h> {
         self.mail_from = None;
         self.rcpt_to.clear();
         self.dmarc = None;
+        self.held = None;
     }
 
     /// The host applies DMARC and its policy quarantines this message.

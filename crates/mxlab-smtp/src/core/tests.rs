@@ -366,3 +366,52 @@ proptest! {
         prop_assert!(out.replies.len() <= lines + 2);
     }
 }
+
+#[test]
+fn the_first_line_of_a_message_is_dot_unstuffed_and_a_lone_dot_ends_an_empty_one() {
+    let host = host("", Limits::default());
+    let envelope: &[u8] = b"EHLO c\r\nMAIL FROM:<a@x.test>\r\nRCPT TO:<b@y.test>\r\nDATA\r\n";
+    // RFC 5321 §4.5.2: the CRLF that ends the DATA line begins the text, so a first line
+    // that starts with a dot is stuffed like any other.
+    let mut core = Core::new(&host, CLIENT, 1, 1);
+    let seen = converse(
+        &mut core,
+        &[envelope, b"..first\r\nsecond\r\n.\r\nQUIT\r\n"],
+    );
+    assert_eq!(seen.stored.len(), 1);
+    assert_eq!(seen.stored[0].data, b".first\r\nsecond\r\n");
+    // An empty message is `.` alone on the line after DATA.
+    let mut core = Core::new(&host, CLIENT, 1, 1);
+    let seen = converse(&mut core, &[envelope, b".\r\n", b"QUIT\r\n"]);
+    assert_eq!(seen.stored.len(), 1);
+    assert!(seen.stored[0].data.is_empty());
+    assert_eq!(seen.last_reply(), "221 2.0.0 Bye\r\n");
+}
+
+#[test]
+fn a_message_holds_its_share_of_the_budget_until_it_is_stored() {
+    let budget = crate::Budget::new(1 << 20, 1 << 20);
+    let host = host("", Limits::default()).with_budget(budget.clone());
+    let mut core = Core::new(&host, CLIENT, 1, 1);
+    let mut input: &[u8] = MESSAGE;
+    let mut held_while_stored = None;
+    while let Some(output) = core.poll() {
+        match output {
+            Output::Read(_) if input.is_empty() => core.ended(),
+            Output::Read(_) => {
+                core.received(input);
+                input = &[];
+            }
+            Output::Lookup(Lookup::Client) => core.client_answered(None, None),
+            Output::Lookup(Lookup::Spf { .. }) => core.spf_answered(None),
+            Output::Lookup(Lookup::Dmarc { .. }) => core.dmarc_answered(None),
+            Output::Store(_) => {
+                held_while_stored = Some(budget.data.used());
+                core.stored(Ok(1));
+            }
+            _ => {}
+        }
+    }
+    assert!(held_while_stored.is_some_and(|used| used > 0));
+    assert_eq!(budget.data.used(), 0);
+}
