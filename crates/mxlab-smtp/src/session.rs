@@ -125,6 +125,9 @@ impl Driver<'_> {
                     self.look_up(core, lookup).await;
                 }
                 Output::Store(mut message) => {
+                    if !self.flush().await {
+                        return;
+                    }
                     message.at = self.host.clock.elapsed();
                     let kept = self.host.accept(message).await;
                     core.stored(kept.map_err(|e| e.to_string()));
@@ -230,11 +233,12 @@ impl Driver<'_> {
     /// When a stall ends at the latest, over TCP: the cap, counted from the stall's start.
     fn stall_deadline(&mut self) -> Option<tokio::time::Instant> {
         let cap = self.hold.as_ref()?.cap;
-        Some(
-            *self
-                .stalled_until
-                .get_or_insert_with(|| tokio::time::Instant::now() + cap),
-        )
+        Some(*self.stalled_until.get_or_insert_with(|| {
+            // A cap too far to represent is no cap: a year will do.
+            let now = tokio::time::Instant::now();
+            now.checked_add(cap)
+                .unwrap_or(now + Duration::from_secs(365 * 24 * 3600))
+        }))
     }
 
     /// The client half-closed a stalled session (as Exim does after the final dot): a stuck
