@@ -38,13 +38,18 @@ verdict = "ok.delivered"
 "#;
 
 async fn start() -> (Arc<FakeSmtpHost>, SocketAddr) {
-    let scenario = mxlab_scenario::load_str("smtp-test", "smtp-test.toml", SCENARIO).unwrap();
+    start_with(SCENARIO, Limits::default()).await
+}
+
+/// A host of `scenario` with `limits`, listening on a free port of 127.0.0.1.
+async fn start_with(scenario: &str, limits: Limits) -> (Arc<FakeSmtpHost>, SocketAddr) {
+    let scenario = mxlab_scenario::load_str("smtp-test", "smtp-test.toml", scenario).unwrap();
     let clock = Clock::starting_now(scenario.file.start.0, 1.0);
     let host = Arc::new(FakeSmtpHost::new(
         &scenario.file.smtp.hosts[0],
         scenario.host_addresses[0],
         clock,
-        Limits::default(),
+        limits,
     ));
     let listener = mxlab_smtp::listen::bind("127.0.0.1:0".parse().unwrap())
         .await
@@ -211,20 +216,7 @@ async fn start_stalling(limits: Limits) -> (Arc<FakeSmtpHost>, SocketAddr) {
         "[sender]",
         "[[smtp.hosts.rules]]\nstage = \"end-of-data\"\naction = \"stall\"\n\n[sender]",
     );
-    let scenario = mxlab_scenario::load_str("smtp-test", "smtp-test.toml", &text).unwrap();
-    let clock = Clock::starting_now(scenario.file.start.0, 1.0);
-    let host = Arc::new(FakeSmtpHost::new(
-        &scenario.file.smtp.hosts[0],
-        scenario.host_addresses[0],
-        clock,
-        limits,
-    ));
-    let listener = mxlab_smtp::listen::bind("127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(mxlab_smtp::listen::serve(host.clone(), listener));
-    (host, addr)
+    start_with(&text, limits).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
