@@ -102,6 +102,10 @@ impl Default for Limits {
     }
 }
 
+/// Connection counts are kept for at most this many client addresses (loopback alone has 16
+/// million).
+const CLIENTS_MAX: usize = 100_000;
+
 /// Greylisting memory is bounded; past this many triplets the oldest are forgotten.
 const GREYLIST_MAX: usize = 100_000;
 
@@ -248,8 +252,15 @@ impl FakeSmtpHost {
     pub fn connect(&self, client: IpAddr) -> (u32, Step) {
         let attempt = {
             let mut state = self.state.lock().expect("host state");
+            if state.connections.len() >= CLIENTS_MAX && !state.connections.contains_key(&client) {
+                // Make room by forgetting some other client: its next connection counts
+                // from 1 again, which only a story scripted on attempt numbers can notice.
+                if let Some(other) = state.connections.keys().next().copied() {
+                    state.connections.remove(&other);
+                }
+            }
             let n = state.connections.entry(client).or_insert(0);
-            *n += 1;
+            *n = n.saturating_add(1);
             *n
         };
         (
