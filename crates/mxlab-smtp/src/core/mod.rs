@@ -487,9 +487,9 @@ impl<'h> Core<'h> {
 
     fn command(&mut self, request: Request<String>) {
         match request {
-            Request::Ehlo { host } | Request::Helo { host } | Request::Lhlo { host } => {
-                self.ehlo(host)
-            }
+            Request::Ehlo { host } | Request::Lhlo { host } => self.ehlo(host, true),
+            // RFC 5321 §4.1.1.1: HELO is answered with one line, no service extensions.
+            Request::Helo { host } => self.ehlo(host, false),
             Request::Mail { from } => self.mail(from),
             Request::Rcpt { to } => self.rcpt(to.address),
             Request::Data => self.data_command(),
@@ -515,13 +515,14 @@ impl<'h> Core<'h> {
         }
     }
 
-    fn ehlo(&mut self, name: String) {
-        let mut extensions = self.host.extensions.clone();
-        if self.host.offers_starttls() && !self.in_tls {
-            extensions.push("STARTTLS".into());
-        }
+    fn ehlo(&mut self, name: String, extended: bool) {
         let mut greets = Reply::new(250, None, &format!("{} greets {name}", self.host.name));
-        greets.lines.extend(extensions);
+        if extended {
+            greets.lines.extend(self.host.extensions.iter().cloned());
+            if self.host.offers_starttls() && !self.in_tls {
+                greets.lines.push("STARTTLS".into());
+            }
+        }
         self.helo_name = name;
         let step = self.decide(Stage::Ehlo, &[], None);
         self.helo |= self.act(Stage::Ehlo, step, greets);

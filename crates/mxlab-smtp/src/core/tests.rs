@@ -138,6 +138,15 @@ fn ehlo_advertises_the_size_limit_and_mail_refuses_a_larger_declared_size() {
 }
 
 #[test]
+fn helo_gets_one_line_and_ehlo_the_extensions() {
+    let host = host("", Limits::default());
+    let mut core = Core::new(&host, CLIENT, 1, 1);
+    let seen = converse(&mut core, &[b"HELO c\r\nEHLO c\r\n"]);
+    assert_eq!(seen.replies()[1], "250 mx1.partner.test greets c\r\n");
+    assert!(seen.replies()[2].starts_with("250-mx1.partner.test greets c\r\n250-PIPELINING"));
+}
+
+#[test]
 fn past_the_recipient_limit_the_next_is_told_452_4_5_3() {
     let host = host("", Limits::default());
     let mut core = Core::new(&host, CLIENT, 1, 1);
