@@ -226,6 +226,16 @@ impl Served {
         let tls =
             mxlab_ca::TlsWorld::new(time::OffsetDateTime::now_utc()).map_err(io::Error::other)?;
         let budget = mxlab_smtp::Budget::new(options.data_bytes, options.transcript_bytes);
+        // Each host's share of the world's transcripts: a busy host evicts its own oldest,
+        // never leaving another host unable to keep any.
+        let hosts = scenario.file.smtp.hosts.len().max(1);
+        let limits = mxlab_smtp::Limits {
+            transcript_bytes: options
+                .limits
+                .transcript_bytes
+                .min(options.transcript_bytes / hosts),
+            ..options.limits
+        };
         if let Some(dir) = &options.transcripts {
             std::fs::create_dir_all(dir)
                 .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", dir.display())))?;
@@ -240,7 +250,7 @@ impl Served {
             .zip(&scenario.host_addresses)
         {
             let host = Arc::new(
-                FakeSmtpHost::new(config, *ip, clock.clone(), options.limits)
+                FakeSmtpHost::new(config, *ip, clock.clone(), limits)
                     .with_capture(capture.clone())
                     .with_budget(budget.clone())
                     .with_transcript_dir(options.transcripts.clone()),
