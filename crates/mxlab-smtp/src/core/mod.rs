@@ -31,6 +31,10 @@ use body::Body;
 /// RFC 5321 §4.5.3.1.4: a command line is at most 512 octets.
 const MAX_COMMAND_LINE: usize = 512;
 
+/// MAIL FROM may be longer by what its extensions' parameters add: SIZE (RFC 1870 §5, 26
+/// octets), BODY (RFC 6152, 16), SMTPUTF8 (RFC 6531, 10) and AUTH= (RFC 4954 §5, 500).
+const MAX_MAIL_LINE: usize = MAX_COMMAND_LINE + 26 + 16 + 10 + 500;
+
 /// RFC 4954 §4: an AUTH command or response line is at most 12288 octets.
 const MAX_AUTH_LINE: usize = 12_288;
 
@@ -456,7 +460,7 @@ impl<'h> Core<'h> {
     /// Parses the next command line, if a whole one has arrived.
     fn next_command(&mut self) {
         let Some(end) = self.input.iter().position(|&b| b == b'\n') else {
-            if self.input.len() > MAX_COMMAND_LINE {
+            if self.input.len() > MAX_MAIL_LINE {
                 self.note('C', "(overlong line)".into());
                 self.input.clear();
                 self.phase = Phase::Discarding(reply(500, (5, 5, 2), "Line too long"));
@@ -466,7 +470,12 @@ impl<'h> Core<'h> {
         };
         let line_bytes: Vec<u8> = self.input.drain(..=end).collect();
         let line = String::from_utf8_lossy(&line_bytes).trim_end().to_string();
-        if line_bytes.len() > MAX_COMMAND_LINE {
+        let limit = if line_bytes.len() >= 4 && line_bytes[..4].eq_ignore_ascii_case(b"MAIL") {
+            MAX_MAIL_LINE
+        } else {
+            MAX_COMMAND_LINE
+        };
+        if line_bytes.len() > limit {
             let head: String = line.chars().take(40).collect();
             self.note('C', format!("{head}… ({} octets)", line_bytes.len()));
             return self.send(None, reply(500, (5, 5, 2), "Line too long"));

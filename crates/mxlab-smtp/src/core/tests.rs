@@ -201,6 +201,22 @@ fn an_overlong_command_line_is_refused_once_and_the_session_goes_on() {
 }
 
 #[test]
+fn mail_from_may_carry_its_extensions_parameters_past_512_octets() {
+    let host = host("", Limits::default());
+    let mut core = Core::new(&host, CLIENT, 1, 1);
+    // The longest sender and AUTH= value the parser takes (256 octets each).
+    let sender = format!("a@{}test", format!("{}.", "d".repeat(60)).repeat(4));
+    let auth = format!("{}@x.test", "u".repeat(240));
+    let mail = format!("MAIL FROM:<{sender}> SIZE=1000 AUTH={auth}\r\n");
+    let rcpt = format!("RCPT TO:<{}@y.test>\r\n", "r".repeat(600));
+    let input = format!("EHLO c\r\n{mail}{rcpt}");
+    let seen = converse(&mut core, &[input.as_bytes()]);
+    assert!(mail.len() > 512);
+    assert_eq!(seen.replies()[2], "250 2.1.0 Sender OK\r\n");
+    assert_eq!(seen.replies()[3], "500 5.5.2 Line too long\r\n");
+}
+
+#[test]
 fn a_stalled_session_reads_on_without_a_word_and_holds_after_the_clients_half_close() {
     let host = host(
         "[[smtp.hosts.rules]]\nstage = \"end-of-data\"\naction = \"stall\"\n",
