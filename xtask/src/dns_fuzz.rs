@@ -20,13 +20,7 @@ use mxlab_dns::fuzz::{check, check_repeat, mutate, seeds, src, world, world_with
 use crate::explain_fuzz::Rng;
 
 pub fn run(root: &Path, args: &[String]) -> ExitCode {
-    let arg = |name: &str, default: u64| {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(default)
-    };
+    let arg = |name: &str, default: u64| crate::number_arg(args, name, default);
     let iterations = arg("--iterations", 50_000_000);
     let minutes = arg("--minutes", 10).min(24 * 60);
     let seed = arg("--seed", 1).max(1);

@@ -60,13 +60,7 @@ pub(crate) fn mutate(rng: &mut Rng, corpus: &[Vec<u8>]) -> Vec<u8> {
 }
 
 pub fn run(root: &Path, args: &[String]) -> ExitCode {
-    let arg = |name: &str, default: u64| {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(default)
-    };
+    let arg = |name: &str, default: u64| crate::number_arg(args, name, default);
     let iterations = arg("--iterations", 200_000);
     let seed = arg("--seed", 1).max(1);
     let corpus: Vec<Vec<u8>> = mxlab_e2e::notices::labelled(&root.join("tests/notices"))

@@ -176,13 +176,8 @@ fn dns_answers(dns: SocketAddr) -> bool {
         return false;
     };
     let _ = socket.set_read_timeout(Some(Duration::from_secs(2)));
-    // id 0x4d58, RD, one question: hostile.test IN MX.
-    let mut query = vec![0x4d, 0x58, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0];
-    for label in ["hostile", "test"] {
-        query.push(label.len() as u8);
-        query.extend_from_slice(label.as_bytes());
-    }
-    query.extend_from_slice(&[0, 0, 15, 0, 1]);
+    // Any answer will do: the question need not be one the story knows.
+    let query = crate::hostile_dns::query(0x4d58, None);
     let mut answer = [0u8; 512];
     socket.send_to(&query, dns).is_ok()
         && matches!(socket.recv_from(&mut answer), Ok((n, _)) if n >= 12 && answer[..2] == query[..2] && answer[2] & 0x80 != 0)
@@ -484,7 +479,10 @@ pub fn run(root: &std::path::Path) -> ExitCode {
         Ok(b) => b,
         Err(code) => return code,
     };
-    raise_own_descriptor_limit();
+    // This process opens over a thousand sockets at once, as serve may.
+    if let Err(e) = mxlab_harness::serve::raise_descriptor_limit() {
+        eprintln!("cannot raise the open-file limit: {e}");
+    }
     let dir = root.join("target/hostile");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("target/hostile");
@@ -580,20 +578,5 @@ pub fn run(root: &std::path::Path) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
-    }
-}
-
-/// This process opens over a thousand sockets at once.
-fn raise_own_descriptor_limit() {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit/setrlimit only read and write the struct passed.
-    unsafe {
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 {
-            limit.rlim_cur = limit.rlim_max;
-            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
-        }
     }
 }

@@ -121,7 +121,7 @@ pub fn run(dns: SocketAddr, second: Option<SocketAddr>, serve_pid: u32) -> Repor
 
 /// A query for `partner.test MX` (any reply will do: the story decides what it says), with
 /// `padding` bytes of an EDNS padding option when `padding` is given.
-fn query(id: u16, padding: Option<&[u8]>) -> Vec<u8> {
+pub(crate) fn query(id: u16, padding: Option<&[u8]>) -> Vec<u8> {
     let arcount = u16::from(padding.is_some());
     let mut q = Vec::with_capacity(64 + padding.map_or(0, |p| p.len()));
     q.extend_from_slice(&id.to_be_bytes());

@@ -74,6 +74,15 @@ fn main() -> ExitCode {
     }
 }
 
+/// The number after `name` in `args`, or `default` when it is absent or not a number.
+pub(crate) fn number_arg(args: &[String], name: &str, default: u64) -> u64 {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 fn root() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()

@@ -91,8 +91,7 @@ pub fn run(root: &Path, args: &[String]) -> ExitCode {
             .position(|a| a == name)
             .and_then(|i| args.get(i + 1))
     };
-    let number =
-        |name: &str, default: u64| value(name).and_then(|v| v.parse().ok()).unwrap_or(default);
+    let number = |name: &str, default: u64| crate::number_arg(args, name, default);
     let iterations = number("--iterations", 1_000_000);
     let minutes = number("--minutes", 10);
     let seed = number("--seed", 1).max(1);

@@ -46,13 +46,7 @@ fn hosts() -> Vec<FakeSmtpHost> {
 }
 
 pub fn run(root: &Path, args: &[String]) -> ExitCode {
-    let arg = |name: &str, default: u64| {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(default)
-    };
+    let arg = |name: &str, default: u64| crate::number_arg(args, name, default);
     let iterations = arg("--iterations", 10_000_000);
     let minutes = arg("--minutes", 10);
     let seed = arg("--seed", 1).max(1);

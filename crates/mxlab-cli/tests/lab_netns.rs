@@ -19,49 +19,12 @@ fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-fn ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false")
-}
-
-/// Why the recipes cannot run here, if they cannot.
-fn missing(tools: &[(&str, &str)]) -> Option<String> {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let root = status
-        .lines()
-        .find_map(|l| l.strip_prefix("Uid:"))
-        .and_then(|ids| ids.split_whitespace().nth(1))
-        == Some("0");
-    if !root {
-        return Some("not root (network namespaces need it)".into());
-    }
-    for (tool, package) in tools {
-        let found = ["/usr/sbin", "/sbin", "/usr/bin", "/bin"]
-            .iter()
-            .any(|d| Path::new(d).join(tool).exists());
-        if !found {
-            return Some(format!("{tool} is missing (apt-get install {package})"));
-        }
-    }
-    // Asked once for both tests: their probe namespaces would collide.
-    static NAMESPACES: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    let added = *NAMESPACES.get_or_init(|| {
-        let probe = format!("mxlab-labprobe-{}", std::process::id());
-        let added = Command::new("ip")
-            .args(["netns", "add", &probe])
-            .output()
-            .is_ok_and(|o| o.status.success());
-        let _ = Command::new("ip").args(["netns", "del", &probe]).output();
-        added
-    });
-    (!added).then(|| "cannot create a network namespace (`ip netns add`)".into())
-}
-
 fn can_run(test: &str, tools: &[(&str, &str)]) -> bool {
-    match missing(tools) {
+    match common::namespaces_missing(tools) {
         None => true,
         Some(why) => {
             assert!(
-                !ci(),
+                !common::under_ci(),
                 "CI is set but {test} cannot run: {why} (.ci/run installs iproute2, dnsutils and postfix; CI runs as root)"
             );
             eprintln!("skipped {test}: {why}");

@@ -9,7 +9,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use common::output_within;
@@ -18,39 +18,13 @@ fn script() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/real-mta/postfix.sh")
 }
 
-fn ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false")
-}
-
 /// Why a real Postfix cannot run here, if it cannot.
 fn missing() -> Option<String> {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let root = status
-        .lines()
-        .find_map(|l| l.strip_prefix("Uid:"))
-        .and_then(|ids| ids.split_whitespace().nth(1))
-        == Some("0");
-    if !root {
-        return Some("not root (network namespaces and `postfix -c` need it)".into());
-    }
-    for (tool, package) in [
-        ("/usr/sbin/postfix", "postfix"),
-        ("/usr/sbin/ip", "iproute2"),
-        ("/usr/sbin/nft", "nftables"),
-    ] {
-        if !Path::new(tool).exists() && !Path::new(&tool.replace("/usr/sbin", "/sbin")).exists() {
-            return Some(format!("{tool} is missing (apt-get install {package})"));
-        }
-    }
-    // A namespace of our own must be possible (a container without CAP_SYS_ADMIN cannot).
-    let probe = format!("mxlab-probe-{}", std::process::id());
-    let added = Command::new("ip")
-        .args(["netns", "add", &probe])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    let _ = Command::new("ip").args(["netns", "del", &probe]).output();
-    (!added).then(|| "cannot create a network namespace (`ip netns add`)".into())
+    common::namespaces_missing(&[
+        ("postfix", "postfix"),
+        ("ip", "iproute2"),
+        ("nft", "nftables"),
+    ])
 }
 
 /// Whether to run; under CI, anything missing fails the test instead. Asked once for all the
@@ -61,7 +35,7 @@ fn can_run(test: &str) -> bool {
         None => true,
         Some(why) => {
             assert!(
-                !ci(),
+                !common::under_ci(),
                 "CI is set but a real Postfix cannot run: {why} (.ci/run installs postfix, iproute2 and nftables; CI runs as root)"
             );
             eprintln!("skipped {test}: {why}");

@@ -82,22 +82,16 @@ fn the_ca_file_is_private_and_gone_after_sigterm() {
     assert!(!dir.exists(), "{} left behind", dir.display());
 }
 
-/// The listener lines of a served story: (DNS ip:port, first SMTP host's ip:port).
+/// The listener lines of a served `healthy`: (DNS ip:port, its MX's ip:port).
 fn listeners(
     lines: &mut std::io::Lines<std::io::BufReader<std::process::ChildStdout>>,
 ) -> (String, String) {
-    let mut dns = None;
-    for line in lines.by_ref() {
-        let line = line.unwrap();
-        if let Some(a) = line.strip_prefix("dns - ") {
-            dns = Some(a.to_string());
-        }
-        if let Some(rest) = line.strip_prefix("smtp ") {
-            let addr = rest.split_whitespace().nth(1).unwrap().to_string();
-            return (dns.unwrap(), addr);
-        }
-    }
-    panic!("no listener lines");
+    let dns = lines.next().unwrap().unwrap();
+    let dns = dns
+        .strip_prefix("dns - ")
+        .unwrap_or_else(|| panic!("{dns}"));
+    let (ip, port) = smtp_addr(lines, "mx1.partner.test");
+    (dns.to_string(), format!("{ip}:{port}"))
 }
 
 #[test]

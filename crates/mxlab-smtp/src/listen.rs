@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use mxlab_vocab::{EnhancedStatus, Reply};
 use socket2::{SockRef, TcpKeepalive};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
@@ -71,11 +72,13 @@ pub async fn serve(host: Arc<FakeSmtpHost>, listener: TcpListener) {
 /// RFC 5321 §3.1: a server that will not serve says `421` in place of its greeting.
 async fn turn_away(host: &FakeSmtpHost, mut stream: TcpStream, peer: SocketAddr) {
     tracing::info!(target: "mxlab::smtp", client = %peer, host = %host.name, "too many connections");
-    let busy = format!(
-        "421 4.7.0 {} Too many connections, try again later\r\n",
-        host.name
+    let busy = Reply::new(
+        421,
+        Some(EnhancedStatus::new(4, 7, 0)),
+        &format!("{} Too many connections, try again later", host.name),
     );
-    let _ = tokio::time::timeout(Duration::from_secs(5), stream.write_all(busy.as_bytes())).await;
+    let wire = busy.to_wire();
+    let _ = tokio::time::timeout(Duration::from_secs(5), stream.write_all(wire.as_bytes())).await;
 }
 
 async fn connection(host: &FakeSmtpHost, mut stream: TcpStream, peer: SocketAddr) {

@@ -184,21 +184,27 @@ async fn bad_commands_get_errors_and_the_session_goes_on() {
     assert!(send(&mut s, b"QUIT\r\n").await.starts_with("221 "));
 }
 
+/// A session at `addr` taken as far as the 354 to DATA.
+async fn in_data(addr: SocketAddr) -> BufReader<TcpStream> {
+    let mut s = BufReader::new(TcpStream::connect(addr).await.unwrap());
+    reply(&mut s).await;
+    for cmd in [
+        "EHLO c\r\n",
+        "MAIL FROM:<a@b>\r\n",
+        "RCPT TO:<ok@partner.test>\r\n",
+        "DATA\r\n",
+    ] {
+        s.get_mut().write_all(cmd.as_bytes()).await.unwrap();
+        reply(&mut s).await;
+    }
+    s
+}
+
 #[tokio::test]
 async fn a_client_that_vanishes_mid_data_costs_nothing() {
     let (host, addr) = start().await;
     {
-        let mut s = BufReader::new(TcpStream::connect(addr).await.unwrap());
-        reply(&mut s).await;
-        for cmd in [
-            "EHLO c\r\n",
-            "MAIL FROM:<a@b>\r\n",
-            "RCPT TO:<ok@partner.test>\r\n",
-            "DATA\r\n",
-        ] {
-            s.get_mut().write_all(cmd.as_bytes()).await.unwrap();
-            reply(&mut s).await;
-        }
+        let mut s = in_data(addr).await;
         s.get_mut()
             .write_all(b"Subject: half\r\n\r\nhalf a messa")
             .await
@@ -222,17 +228,7 @@ async fn start_stalling(limits: Limits) -> (Arc<FakeSmtpHost>, SocketAddr) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stall_outlasts_the_clients_half_close_after_the_final_dot() {
     let (_host, addr) = start_stalling(Limits::default()).await;
-    let mut s = BufReader::new(TcpStream::connect(addr).await.unwrap());
-    reply(&mut s).await;
-    for cmd in [
-        "EHLO c\r\n",
-        "MAIL FROM:<a@b>\r\n",
-        "RCPT TO:<ok@partner.test>\r\n",
-        "DATA\r\n",
-    ] {
-        s.get_mut().write_all(cmd.as_bytes()).await.unwrap();
-        reply(&mut s).await;
-    }
+    let mut s = in_data(addr).await;
     // As Exim does: the dot and QUIT together, then its sending side shut.
     s.get_mut()
         .write_all(b"Subject: x\r\n\r\nbody\r\n.\r\nQUIT\r\n")
@@ -279,17 +275,7 @@ async fn a_stalled_session_whose_client_resets_gives_its_slot_back_at_once() {
         ..Limits::default()
     };
     let (_host, addr) = start_stalling(limits).await;
-    let mut s = BufReader::new(TcpStream::connect(addr).await.unwrap());
-    reply(&mut s).await;
-    for cmd in [
-        "EHLO c\r\n",
-        "MAIL FROM:<a@b>\r\n",
-        "RCPT TO:<ok@partner.test>\r\n",
-        "DATA\r\n",
-    ] {
-        s.get_mut().write_all(cmd.as_bytes()).await.unwrap();
-        reply(&mut s).await;
-    }
+    let mut s = in_data(addr).await;
     s.get_mut()
         .write_all(b"Subject: x\r\n\r\nbody\r\n.\r\n")
         .await

@@ -804,6 +804,18 @@ mod tests {
         }
     }
 
+    /// Every phrasing read as its rule; the failures listed together.
+    fn assert_all_read_as(cases: &[(&str, RuleId)]) {
+        let mut failed = Vec::new();
+        for (text, want) in cases {
+            let got = read(text);
+            if got != Reading::Rule(*want) {
+                failed.push(format!("{text:?}: {got:?}, want {want:?}"));
+            }
+        }
+        assert!(failed.is_empty(), "{}", failed.join("\n"));
+    }
+
     #[test]
     fn every_phrase_is_normalised() {
         for (phrase, _) in PHRASES {
@@ -892,14 +904,7 @@ mod tests {
             ),
             ("400 4.4.7 message delayed", R::DsnDelayed),
         ];
-        let mut failed = Vec::new();
-        for (text, want) in cases {
-            let got = read(text);
-            if got != Reading::Rule(*want) {
-                failed.push(format!("{text:?}: {got:?}, want {want:?}"));
-            }
-        }
-        assert!(failed.is_empty(), "{}", failed.join("\n"));
+        assert_all_read_as(cases);
     }
 
     /// A second batch, written after the first one passed and kept as it failed or passed:
@@ -966,14 +971,7 @@ mod tests {
             ),
             ("shadow redundancy", R::TransportShadowRedundancyStandalone),
         ];
-        let mut failed = Vec::new();
-        for (text, want) in cases {
-            let got = read(text);
-            if got != Reading::Rule(*want) {
-                failed.push(format!("{text:?}: {got:?}, want {want:?}"));
-            }
-        }
-        assert!(failed.is_empty(), "{}", failed.join("\n"));
+        assert_all_read_as(cases);
     }
 
     #[test]

@@ -78,6 +78,49 @@ pub fn out_dir(name: &str) -> PathBuf {
     dir
 }
 
+/// Whether this is CI (`CI` set and not "false"), where a test must not skip for want of a
+/// tool or a privilege: .ci/run installs the tools and CI runs as root.
+pub fn under_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false")
+}
+
+/// Why tests that need root, these `(program, Debian package)` and network namespaces of
+/// their own cannot run here, if they cannot. The namespace is probed once per test binary:
+/// two probes at once would meet on the name.
+#[allow(dead_code)] // only the tests that make namespaces call it
+pub fn namespaces_missing(tools: &[(&str, &str)]) -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let root = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))
+        .and_then(|ids| ids.split_whitespace().nth(1))
+        == Some("0");
+    if !root {
+        return Some("not root (network namespaces need it)".into());
+    }
+    for (tool, package) in tools {
+        let found = ["/usr/sbin", "/sbin", "/usr/bin", "/bin"]
+            .iter()
+            .any(|d| std::path::Path::new(d).join(tool).exists());
+        if !found {
+            return Some(format!("{tool} is missing (apt-get install {package})"));
+        }
+    }
+    static NAMESPACES: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let added = *NAMESPACES.get_or_init(|| {
+        let probe = format!("mxlab-probe-{}", std::process::id());
+        let added = std::process::Command::new("ip")
+            .args(["netns", "add", &probe])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        let _ = std::process::Command::new("ip")
+            .args(["netns", "del", &probe])
+            .output();
+        added
+    });
+    (!added).then(|| "cannot create a network namespace (`ip netns add`)".into())
+}
+
 /// The first of `candidates` found on PATH. When none is, a test that needs it skips with
 /// the reason printed — except under CI (`CI` set), where the tool must be installed
 /// (.ci/run installs it) and its absence fails the test.
@@ -91,9 +134,8 @@ pub fn tool(candidates: &[&str], package: &str) -> Option<PathBuf> {
             }
         }
     }
-    let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false");
     assert!(
-        !ci,
+        !under_ci(),
         "CI is set but none of {candidates:?} is installed (Debian package {package}; .ci/run installs it)"
     );
     eprintln!("skipped: none of {candidates:?} on PATH (apt-get install {package})");

@@ -271,11 +271,6 @@ impl<'h> Core<'h> {
         }
     }
 
-    /// Whether the session is stalled (the driver's real-time cap applies, not the idle one).
-    pub fn is_stalled(&self) -> bool {
-        matches!(self.phase, Phase::Stalled)
-    }
-
     /// One step forward from the current phase.
     fn advance(&mut self) {
         match std::mem::replace(&mut self.phase, Phase::Closed) {
