@@ -13,8 +13,15 @@ pub fn report(notice: &Notice, r: &NoticeRecipient, cause: Verdict) -> Recipient
     let symptom = classify(&diagnostic);
     let (code, said_status) = code_and_status(diagnostic.trim_start_matches('#'));
     let status = status(&r.status, said_status, &diagnostic)
+        .map(|s| beyond_summary(s, &r.diagnostic_code))
         .unwrap_or_else(|| implied_status(outcome, &symptom, code));
-    let phase = phase(&symptom, &format!("{diagnostic}\n{}", r.context), outcome);
+    let answered = crate::artifacts::notice::transcript::answered(&notice.transcript, &diagnostic);
+    let phase = phase(
+        &symptom,
+        &format!("{diagnostic}\n{}", r.context),
+        answered,
+        outcome,
+    );
     let reason = super::reason(
         outcome,
         &symptom,
@@ -64,6 +71,47 @@ fn status(field: &str, said: Option<EnhancedStatus>, reply: &str) -> Option<Stri
         (None, Some(f)) => Some(f.to_string()),
         (None, None) => None,
     }
+}
+
+/// X.4.7 ("delivery time expired") is the queue's own summary of giving up. Where the
+/// recipient's Diagnostic-Code names a status of its own — `450 4.7.1 Access denied`, or the
+/// reply a summary carries inside it (`554 4.4.7 Message expired … <421 4.4.2 Connection
+/// timed out>`) — that status says what failed, and is the one reported. Where the
+/// Diagnostic-Code is only the summary (`400 4.4.7 Message delayed`), X.4.7 stays.
+fn beyond_summary(status: String, diagnostic_code: &str) -> String {
+    let is_summary =
+        EnhancedStatus::parse(&status).is_some_and(|s| s.subject == 4 && s.detail == 7);
+    if !is_summary {
+        return status;
+    }
+    let reply = nested_reply(diagnostic_code).unwrap_or(diagnostic_code);
+    let own = code_and_status(reply.trim_start_matches('#'))
+        .1
+        .or_else(|| {
+            crate::artifacts::notice::status_in(reply)
+                .as_deref()
+                .and_then(EnhancedStatus::parse)
+        });
+    match own {
+        Some(s) if !(s.subject == 4 && s.detail == 7) && (s.subject, s.detail) != (0, 0) => {
+            s.to_string()
+        }
+        _ => status,
+    }
+}
+
+/// A reply quoted inside another, in angle brackets: `… <421 4.4.2 Connection timed out>`.
+fn nested_reply(text: &str) -> Option<&str> {
+    let at = text.match_indices('<').map(|(i, _)| i).find(|&i| {
+        let b = text.as_bytes();
+        b.len() > i + 4
+            && matches!(b[i + 1], b'2'..=b'5')
+            && b[i + 2].is_ascii_digit()
+            && b[i + 3].is_ascii_digit()
+            && matches!(b[i + 4], b' ' | b'-')
+    })?;
+    let inner = &text[at + 1..];
+    Some(inner.split('>').next().unwrap_or(inner).trim())
 }
 
 /// delivered, relayed, delayed, failed or expired.
@@ -134,9 +182,10 @@ fn implied_status(outcome: &str, symptom: &Symptom, code: Option<u16>) -> String
 }
 
 /// The stage the failure came at: the words that say it ("in reply to RCPT TO command",
-/// "after end of data", `>>> MAIL From:`), else what the failure itself implies (DNS before
-/// any connection; a connection that never opened).
-fn phase(symptom: &Symptom, text: &str, outcome: &str) -> Option<String> {
+/// "after end of data", `>>> MAIL From:`), else the command the transcript shows the reply
+/// answered, else what the failure itself implies (DNS before any connection; a connection
+/// that never opened).
+fn phase(symptom: &Symptom, text: &str, answered: Option<&str>, outcome: &str) -> Option<String> {
     let lower = text.to_ascii_lowercase();
     let said = [
         ("end of data", "end-of-data"),
@@ -149,6 +198,7 @@ fn phase(symptom: &Symptom, text: &str, outcome: &str) -> Option<String> {
         (">>> mail", "mail"),
         ("starttls", "starttls"),
         ("in reply to ehlo", "ehlo"),
+        ("my name was rejected", "ehlo"),
         ("in reply to helo", "ehlo"),
         ("after ehlo", "ehlo"),
         ("after helo", "ehlo"),
@@ -161,6 +211,9 @@ fn phase(symptom: &Symptom, text: &str, outcome: &str) -> Option<String> {
     .map(|(_, p)| p.to_string());
     if said.is_some() {
         return said;
+    }
+    if let Some(stage) = answered.and_then(stage_of) {
+        return Some(stage);
     }
     let implied = match symptom {
         Symptom::DnsNxDomain
@@ -175,6 +228,21 @@ fn phase(symptom: &Symptom, text: &str, outcome: &str) -> Option<String> {
         _ => return None,
     };
     Some(implied.to_string())
+}
+
+/// The stage a transcript's command belongs to.
+fn stage_of(command: &str) -> Option<String> {
+    let stage = match command {
+        "." => "end-of-data",
+        "DATA" => "data",
+        "RCPT" => "rcpt",
+        "MAIL" => "mail",
+        "EHLO" | "HELO" => "ehlo",
+        "STARTTLS" => "starttls",
+        "AUTH" => "auth",
+        _ => return None,
+    };
+    Some(stage.to_string())
 }
 
 /// A date as a notice writes it (RFC 5322, often with a comment; or RFC 3339), as RFC 3339

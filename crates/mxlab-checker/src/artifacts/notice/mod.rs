@@ -11,6 +11,7 @@ mod human;
 pub mod mbox;
 mod mime;
 mod ses;
+pub mod transcript;
 
 pub use human::status_in;
 
@@ -63,6 +64,8 @@ pub struct Notice {
     pub recipients: Vec<NoticeRecipient>,
     /// Every reply quoted in the human text (`… returned '441 4.4.1 …'`), in order.
     pub quoted_replies: Vec<String>,
+    /// The session transcript the human text shows (`>>> DATA` / `<<< 550 …`), if any.
+    pub transcript: Vec<transcript::Exchange>,
     /// The message was longer than [`LIMIT`] and was read in part.
     pub truncated: bool,
     /// Whom the message concerns, for an automatic reply or a feedback report: the address
@@ -175,6 +178,7 @@ pub fn read(raw: &[u8]) -> Option<Notice> {
         .take(MAX_RECIPIENTS)
         .collect();
     notice.quoted_replies = human::quoted_replies(text);
+    notice.transcript = transcript::read(text);
     let blocks = human::blocks(text);
     for r in &mut notice.recipients {
         let mine: Vec<&human::Block> = blocks
