@@ -242,8 +242,11 @@ pub fn sisimai_cases(fact_dir: &Path, samples: &Path) -> Vec<SisimaiCase> {
             let Ok(index) = fields[1].parse::<usize>() else {
                 continue;
             };
+            let Some(file) = sample(samples, prefix, &engine, fields[0].as_str()) else {
+                continue;
+            };
             out.push(SisimaiCase {
-                file: samples.join(format!("{prefix}{engine}-{}.eml", fields[0])),
+                file,
                 index,
                 status: fields[2].clone(),
                 reason: fields[4].to_ascii_lowercase(),
@@ -251,6 +254,17 @@ pub fn sisimai_cases(fact_dir: &Path, samples: &Path) -> Vec<SisimaiCase> {
         }
     }
     out
+}
+
+/// The sample a row of the tables names: `<prefix><engine>-<label>.eml`, where a sample of an
+/// engine whose name has grown (`MailMarshalSMTP`) may keep the older, shorter one
+/// (`mailmarshal`). A row whose sample the corpus does not hold is not counted.
+fn sample(samples: &Path, prefix: &str, engine: &str, label: &str) -> Option<PathBuf> {
+    (engine.len().min(3)..=engine.len())
+        .rev()
+        .filter(|n| engine.is_char_boundary(*n))
+        .map(|n| samples.join(format!("{prefix}{}-{label}.eml", &engine[..n])))
+        .find(|p| p.is_file())
 }
 
 /// Sisimai's own statuses for notices that give none (`5.0.9xx`, `4.0.9xx`): only the
