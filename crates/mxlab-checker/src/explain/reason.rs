@@ -176,6 +176,19 @@ static WORDS: &[(Reason, &[&str])] = &[
         Reason::PolicyViolation,
         &["policy", "prohibited", "not permitted", "violat"],
     ),
+    (
+        Reason::SystemError,
+        &[
+            "service unavailable",
+            "service currently unavailable",
+            "service not available",
+            "transaction failed",
+            "system error",
+            "internal error",
+            "local error",
+            "system config",
+        ],
+    ),
 ];
 
 /// The reason for one recipient.
@@ -216,8 +229,24 @@ pub fn reason(
     if suspended {
         return Reason::Suspend;
     }
-    if lower.contains("sender address") || lower.contains("sender domain") {
+    // A local delivery agent that failed (a pipe, procmail) failed whatever it printed,
+    // "user unknown" included.
+    if ["command output", "mailer error", "pipe to |"]
+        .iter()
+        .any(|w| lower.contains(w))
+    {
+        return Reason::MailerError;
+    }
+    let reverse_dns = ["reverse dns", "reverse lookup", "ptr record"]
+        .iter()
+        .any(|w| lower.contains(w));
+    if (lower.contains("sender address") || lower.contains("sender domain")) && !reverse_dns {
         return Reason::Rejected;
+    }
+    // A size limit for this recipient rather than for any message (X.2.3), however the
+    // reply words it ("message too large for this recipient").
+    if status.is_some_and(|s| s.subject == 2 && s.detail == 3) {
+        return Reason::ExceedLimit;
     }
     // Words that name the reason outright, whatever the code.
     for (words, r) in [
@@ -240,6 +269,11 @@ pub fn reason(
             ],
             Reason::NotCompliantRfc,
         ),
+        // Too many recipients in an hour is a sending rate; in one message, a limit.
+        (
+            &["this hour", "per hour", "per day", "hourly"],
+            Reason::Speeding,
+        ),
         (
             &[
                 "too many recipients",
@@ -248,7 +282,37 @@ pub fn reason(
             ],
             Reason::TooManyConn,
         ),
-        (&["unauthenticated senders"], Reason::SecurityError),
+        (
+            &[
+                "unauthenticated senders",
+                "authentication required",
+                "authentication is required",
+                "smtp authentication",
+                "must authenticate",
+            ],
+            Reason::SecurityError,
+        ),
+        (&["reputation"], Reason::BadReputation),
+        // A sender's server that is an open relay is refused for what it is, not for
+        // asking to relay.
+        (&["open relay"], Reason::Blocked),
+        (&["frequency limit"], Reason::TooManyConn),
+        (
+            &[
+                "hop count",
+                "too many hops",
+                "routing loop",
+                "mail loop",
+                "network error",
+            ],
+            Reason::NetworkError,
+        ),
+        (
+            &["domain is not reachable", "domain not reachable"],
+            Reason::HostUnknown,
+        ),
+        (&["not accepting network messages"], Reason::NotAccept),
+        (&["invalid ip"], Reason::Blocked),
         (
             &[
                 "not support tls",
@@ -318,15 +382,56 @@ pub fn reason(
             return r;
         }
     }
-    // A size limit for this recipient rather than for any message (X.2.3).
-    if status.is_some_and(|s| s.subject == 2 && s.detail == 3) {
-        return Reason::ExceedLimit;
-    }
-    if let Some(r) = by_symptom(symptom, &lower) {
-        // A recipient refused only after the message was sent was refused by a filter.
-        if r == Reason::UserUnknown && phase.is_some_and(|p| p == "data" || p == "end-of-data") {
-            return Reason::Filtered;
+    let r = by_evidence(outcome, symptom, status, code, &lower, context);
+    match phase {
+        // What the remote refused at MAIL FROM is the sender, not the recipient — unless
+        // it says it refused the sending host's address.
+        Some("mail")
+            if matches!(
+                r,
+                Reason::UserUnknown | Reason::HostUnknown | Reason::OnHold | Reason::Undefined
+            ) || (r == Reason::Blocked && !names_an_address(&lower)) =>
+        {
+            Reason::Rejected
         }
+        // A refused greeting name (HELO/EHLO) is the sending host refused.
+        Some("ehlo")
+            if matches!(
+                r,
+                Reason::OnHold | Reason::Undefined | Reason::SyntaxError | Reason::Rejected
+            ) =>
+        {
+            Reason::Blocked
+        }
+        // A recipient refused only after the message was sent was refused by a filter.
+        Some("data" | "end-of-data") if r == Reason::UserUnknown => Reason::Filtered,
+        _ => r,
+    }
+}
+
+/// Words that speak of the sending host's IP address: `ip address`, `your ip`, a dotted quad.
+fn names_an_address(lower: &str) -> bool {
+    if lower.contains("ip address") || lower.contains("your ip") || lower.contains(" ip ") {
+        return true;
+    }
+    lower
+        .split(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .any(|w| {
+            let parts: Vec<&str> = w.trim_matches('.').split('.').collect();
+            parts.len() == 4 && parts.iter().all(|p| (1..=3).contains(&p.len()))
+        })
+}
+
+/// The reason the symptom, the status and the words give, before the stage is weighed.
+fn by_evidence(
+    outcome: &str,
+    symptom: &Symptom,
+    status: Option<EnhancedStatus>,
+    code: Option<u16>,
+    lower: &str,
+    context: &str,
+) -> Reason {
+    if let Some(r) = by_symptom(symptom, lower) {
         // A connection never made — refused or unanswered — is, in the vocabulary, a message
         // left to expire (Sisimai reads it so in delays and bounces alike); a conversation
         // that broke off or a lookup that failed is the network's.
@@ -340,15 +445,6 @@ pub fn reason(
         }
         if outcome == "expired" && *symptom == Symptom::Summary {
             return Reason::Expired;
-        }
-        // What the remote refused at MAIL FROM is the sender, not the recipient.
-        if phase == Some("mail")
-            && matches!(
-                r,
-                Reason::Blocked | Reason::UserUnknown | Reason::HostUnknown
-            )
-        {
-            return Reason::Rejected;
         }
         return r;
     }
@@ -370,9 +466,13 @@ pub fn reason(
     }
     match (code, status) {
         (_, Some(s)) if s.subject == 7 => Reason::Rejected,
+        // RFC 5321's syntax and sequence replies; RFC 7504's "does not accept mail".
+        (Some(500..=504), _) => Reason::SyntaxError,
+        (Some(521 | 556), _) => Reason::NotAccept,
         (Some(c), _) if c >= 500 => Reason::OnHold,
         (_, Some(s)) if s.class == 5 => Reason::OnHold,
-        _ if outcome == "delayed" => Reason::Undefined,
+        // A delay that names no error: the message is waiting, and will expire.
+        _ if outcome == "delayed" => Reason::Expired,
         _ => Reason::Undefined,
     }
 }
@@ -410,10 +510,11 @@ fn by_symptom(symptom: &Symptom, lower: &str) -> Option<Reason> {
 /// What the RFC 3463 status says by itself, where it is specific.
 fn by_status(s: EnhancedStatus) -> Option<Reason> {
     Some(match (s.subject, s.detail) {
-        (1, 0) | (1, 1) | (1, 10) => Reason::UserUnknown,
+        // A destination address that is not one (X.1.3) names no mailbox that exists.
+        (1, 0) | (1, 1) | (1, 3) | (1, 10) => Reason::UserUnknown,
         (1, 2) => Reason::HostUnknown,
         (1, 6) => Reason::HasMoved,
-        (1, 3) | (5, _) => Reason::SyntaxError,
+        (5, _) => Reason::SyntaxError,
         (1, 7) | (1, 8) => Reason::Rejected,
         (2, 1) => Reason::Suspend,
         (2, 2) => Reason::MailboxFull,
@@ -430,7 +531,9 @@ fn by_status(s: EnhancedStatus) -> Option<Reason> {
         (7, 25) => Reason::RequirePtr,
         (7, 23) | (7, 24) | (7, 26) | (7, 27) => Reason::AuthFailure,
         (7, 10) | (7, 11) => Reason::FailedStartTls,
-        (3, 5) | (3, 0) | (3, 2) => Reason::SystemError,
+        (3, 2) => Reason::NotAccept,
+        (7, 8) | (7, 9) => Reason::SecurityError,
+        (3, 5) | (3, 0) => Reason::SystemError,
         _ => return None,
     })
 }

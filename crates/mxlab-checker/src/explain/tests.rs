@@ -83,3 +83,133 @@ fn a_plain_message_is_unreadable_as_a_notice() {
     assert!(explain(b"", "x.eml").is_err());
     assert!(explain(b"\x00\x01\x02\xff", "x.eml").is_err());
 }
+
+/// A one-recipient RFC 3464 notice with the given human text and fields.
+fn dsn(human: &str, action: &str, status: &str, diagnostic: &str) -> String {
+    format!(
+        "From: MAILER-DAEMON@out.example.com\nSubject: Returned mail: see transcript for details\nMIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"z\"\n\n--z\nContent-Type: text/plain\n\n{human}\n--z\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; out.example.com\n\nFinal-Recipient: RFC822; carol@example.org\nAction: {action}\nStatus: {status}\nDiagnostic-Code: SMTP; {diagnostic}\n\n--z--\n"
+    )
+}
+
+fn first(text: &str) -> RecipientReport {
+    explain(text.as_bytes(), "n.eml")
+        .unwrap()
+        .recipients
+        .remove(0)
+}
+
+#[test]
+fn a_reply_inside_the_summary_gives_the_status() {
+    let who = first(&dsn(
+        "An error occurred.\n",
+        "failed",
+        "4.4.7",
+        "554 4.4.7 Message expired: unable to deliver in 600 minutes.<451 4.4.0 Remote server did not answer>",
+    ));
+    assert_eq!(who.status, "4.4.0");
+    // The summary alone keeps its own status.
+    let who = first(&dsn(
+        "Delayed.\n",
+        "delayed",
+        "4.4.7",
+        "400 4.4.7 Message delayed",
+    ));
+    assert_eq!(who.status, "4.4.7");
+    // So does a status field that is not the summary.
+    let who = first(&dsn("x\n", "failed", "5.1.1", "550 5.2.1 Mailbox disabled"));
+    assert_eq!(who.status, "5.1.1");
+}
+
+#[test]
+fn the_transcript_tells_which_command_a_reply_answered() {
+    let refused_at_data = "   ----- Transcript of session follows -----\n... while talking to in.example.org.:\n>>> DATA\n<<< 550 No such mailbox carol@example.org\n554 5.0.0 Service unavailable\n";
+    let who = first(&dsn(
+        refused_at_data,
+        "failed",
+        "5.1.1",
+        "550 No such mailbox carol@example.org",
+    ));
+    let n = who.notice.as_ref().unwrap();
+    assert_eq!(n.phase.as_deref(), Some("data"));
+    assert_eq!(n.reason, mxlab_vocab::Reason::Filtered);
+    // Pipelined: the refusal before DATA's own reply answered the recipient.
+    let pipelined = "... while talking to in.example.org.:\n>>> DATA\n<<< 550 5.1.1 <carol@example.org>... No such mailbox\n<<< 503 5.5.1 No recipients\n";
+    let who = first(&dsn(
+        pipelined,
+        "failed",
+        "5.1.1",
+        "550 5.1.1 <carol@example.org>... No such mailbox",
+    ));
+    let n = who.notice.as_ref().unwrap();
+    assert_eq!(n.phase.as_deref(), Some("rcpt"));
+    assert_eq!(n.reason, mxlab_vocab::Reason::UserUnknown);
+}
+
+#[test]
+fn reasons_the_words_and_the_stage_give() {
+    let reason = |human: &str, status: &str, diagnostic: &str| {
+        first(&dsn(human, "failed", status, diagnostic))
+            .notice
+            .unwrap()
+            .reason
+    };
+    use mxlab_vocab::Reason as R;
+    assert_eq!(
+        reason("x\n", "5.0.0", "503 Bad sequence of commands"),
+        R::SyntaxError
+    );
+    assert_eq!(
+        reason("x\n", "5.0.0", "521 Host does not receive mail"),
+        R::NotAccept
+    );
+    assert_eq!(
+        reason("x\n", "5.0.0", "554 Service unavailable"),
+        R::SystemError
+    );
+    assert_eq!(
+        reason(
+            "x\n",
+            "5.4.6",
+            "554 5.4.6 Mail loop detected: too many hops"
+        ),
+        R::NetworkError
+    );
+    assert_eq!(
+        reason(
+            "x\n",
+            "5.2.3",
+            "552 5.2.3 Message too large for this mailbox"
+        ),
+        R::ExceedLimit
+    );
+    assert_eq!(
+        reason("x\n", "5.7.0", "530 5.7.0 SMTP authentication is required"),
+        R::SecurityError
+    );
+    // Refused at MAIL FROM: the sender, unless the refusal names the sending host.
+    assert_eq!(
+        reason(
+            "x\n",
+            "5.7.1",
+            "550 5.7.1 Access denied (in reply to MAIL FROM command)"
+        ),
+        R::Rejected
+    );
+    assert_eq!(
+        reason(
+            "x\n",
+            "5.7.1",
+            "550 5.7.1 Mail from 198.51.100.7 refused, blocked for abuse (in reply to MAIL FROM command)"
+        ),
+        R::Blocked
+    );
+    // A greeting name refused is the sending host refused.
+    assert_eq!(
+        reason(
+            "<carol@example.org>:\nConnected to 192.0.2.9 but my name was rejected.\nRemote host said: 501 5.5.4 Bad HELO argument\n",
+            "5.5.4",
+            "501 5.5.4 Bad HELO argument"
+        ),
+        R::Blocked
+    );
+}
