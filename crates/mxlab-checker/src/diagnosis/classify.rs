@@ -192,7 +192,11 @@ pub fn code_and_status(text: &str) -> (Option<u16>, Option<EnhancedStatus>) {
         .flatten()
         .filter(|c| (200..600).contains(c));
     let status_word = if code.is_some() {
-        words.next()
+        // Some relays repeat the code they pass on: `554 554 5.7.0 …`.
+        words
+            .next()
+            .filter(|w| *w != first)
+            .or_else(|| words.next())
     } else {
         Some(first)
     };

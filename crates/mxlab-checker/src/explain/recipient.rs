@@ -13,7 +13,7 @@ pub fn report(notice: &Notice, r: &NoticeRecipient, cause: Verdict) -> Recipient
     let symptom = classify(&diagnostic);
     let (code, said_status) = code_and_status(diagnostic.trim_start_matches('#'));
     let status = status(&r.status, said_status, &diagnostic)
-        .map(|s| beyond_summary(s, &r.diagnostic_code))
+        .map(|s| remote_status(s, &r.diagnostic_code))
         .unwrap_or_else(|| implied_status(outcome, &symptom, code));
     let answered = crate::artifacts::notice::transcript::answered(&notice.transcript, &diagnostic);
     let phase = phase(
@@ -73,17 +73,18 @@ fn status(field: &str, said: Option<EnhancedStatus>, reply: &str) -> Option<Stri
     }
 }
 
-/// X.4.7 ("delivery time expired") is the queue's own summary of giving up. Where the
-/// recipient's Diagnostic-Code names a status of its own — `450 4.7.1 Access denied`, or the
-/// reply a summary carries inside it (`554 4.4.7 Message expired … <421 4.4.2 Connection
-/// timed out>`) — that status says what failed, and is the one reported. Where the
-/// Diagnostic-Code is only the summary (`400 4.4.7 Message delayed`), X.4.7 stays.
-fn beyond_summary(status: String, diagnostic_code: &str) -> String {
-    let is_summary =
-        EnhancedStatus::parse(&status).is_some_and(|s| s.subject == 4 && s.detail == 7);
-    if !is_summary {
+/// The remote's own status, where the recipient's Diagnostic-Code carries one, says what
+/// failed more exactly than the status the reporting server filed it under: Sendmail files
+/// `550 5.7.1 IP address blacklisted` as 5.1.1, and X.4.7 ("delivery time expired") is only
+/// the queue's summary of giving up (`554 4.4.7 Message expired … <421 4.4.2 Connection timed
+/// out>`, `450 4.7.1 Access denied`). Where the Diagnostic-Code is the summary itself (`400
+/// 4.4.7 Message delayed`), or its status is of another class than the field's, the field's
+/// stays.
+fn remote_status(status: String, diagnostic_code: &str) -> String {
+    let Some(filed) = EnhancedStatus::parse(&status) else {
         return status;
-    }
+    };
+    let summary = |s: &EnhancedStatus| s.subject == 4 && s.detail == 7;
     let reply = nested_reply(diagnostic_code).unwrap_or(diagnostic_code);
     let own = code_and_status(reply.trim_start_matches('#'))
         .1
@@ -93,7 +94,11 @@ fn beyond_summary(status: String, diagnostic_code: &str) -> String {
                 .and_then(EnhancedStatus::parse)
         });
     match own {
-        Some(s) if !(s.subject == 4 && s.detail == 7) && (s.subject, s.detail) != (0, 0) => {
+        Some(s)
+            if !summary(&s)
+                && (s.subject, s.detail) != (0, 0)
+                && (summary(&filed) || s.class == filed.class) =>
+        {
             s.to_string()
         }
         _ => status,

@@ -115,8 +115,11 @@ fn a_reply_inside_the_summary_gives_the_status() {
         "400 4.4.7 Message delayed",
     ));
     assert_eq!(who.status, "4.4.7");
-    // So does a status field that is not the summary.
+    // The remote's own status of the same class says more than the one it was filed under;
+    // one of another class does not replace the field's.
     let who = first(&dsn("x\n", "failed", "5.1.1", "550 5.2.1 Mailbox disabled"));
+    assert_eq!(who.status, "5.2.1");
+    let who = first(&dsn("x\n", "failed", "5.1.1", "450 4.2.1 Mailbox busy"));
     assert_eq!(who.status, "5.1.1");
 }
 
