@@ -36,6 +36,8 @@ pub struct Parts {
 }
 
 pub fn parts(raw: &[u8]) -> Option<Parts> {
+    let repaired = super::boundary::repaired(raw);
+    let raw = repaired.as_deref().unwrap_or(raw);
     let message = MessageParser::default().parse(raw)?;
     let header = |name: &str| message.header_raw(name).map(|v| v.trim().to_string());
     let subject = message.subject().unwrap_or_default().to_string();

@@ -7,6 +7,7 @@
 //! Bounded: a notice is read from at most [`LIMIT`] octets, and every list it yields is
 //! capped, so a hostile or enormous input costs a bounded amount of memory and time.
 
+mod boundary;
 mod human;
 pub mod mbox;
 mod mime;
@@ -372,7 +373,7 @@ fn recipient(group: &Group) -> Option<NoticeRecipient> {
             .unwrap_or_default()
             .to_string(),
         diagnostic_code: field(group, "Diagnostic-Code")
-            .map(|v| human::one_reply(strip_type(v)))
+            .map(diagnostic)
             .unwrap_or_default(),
         // `dns; mx.example.net. (192.0.2.25, the server for …)`: the name, not the comment.
         remote_mta: field(group, "Remote-MTA").and_then(|v| {
@@ -387,6 +388,19 @@ fn recipient(group: &Group) -> Option<NoticeRecipient> {
         quoted: Vec::new(),
         context: String::new(),
     })
+}
+
+/// A Diagnostic-Code as the reply it quotes. A local program's exit status keeps its type
+/// (`X-Unix; 75`): the number alone would not say whose it is.
+fn diagnostic(value: &str) -> String {
+    if value
+        .trim_start()
+        .to_ascii_lowercase()
+        .starts_with("x-unix;")
+    {
+        return value.split_whitespace().collect::<Vec<_>>().join(" ");
+    }
+    human::one_reply(strip_type(value))
 }
 
 /// An address as a field writes it, without the angle brackets some MTAs add, and with RFC
