@@ -382,6 +382,10 @@ pub fn reason(
             return r;
         }
     }
+    // `X-Unix;` is a local program's exit status or complaint: the mailer failed.
+    if lower.starts_with("x-unix;") {
+        return Reason::MailerError;
+    }
     let r = by_evidence(outcome, symptom, status, code, &lower, context);
     match phase {
         // What the remote refused at MAIL FROM is the sender, not the recipient — unless
@@ -514,6 +518,8 @@ fn by_status(s: EnhancedStatus) -> Option<Reason> {
         (1, 0) | (1, 1) | (1, 3) | (1, 10) => Reason::UserUnknown,
         (1, 2) => Reason::HostUnknown,
         (1, 6) => Reason::HasMoved,
+        // X.5.0 is "other protocol status": it names no syntax error.
+        (5, 0) => return None,
         (5, _) => Reason::SyntaxError,
         (1, 7) | (1, 8) => Reason::Rejected,
         (2, 1) => Reason::Suspend,
