@@ -135,13 +135,13 @@ static WORDS: &[(Reason, &[&str])] = &[
             "sending rate",
             "too fast",
             "throttl",
-            "try again later",
         ],
     ),
     (
         Reason::SystemFull,
         &[
             "disk full",
+            "disk space",
             "insufficient system storage",
             "out of storage",
             "file system full",
@@ -402,7 +402,11 @@ pub fn reason(
         Some("ehlo")
             if matches!(
                 r,
-                Reason::OnHold | Reason::Undefined | Reason::SyntaxError | Reason::Rejected
+                Reason::OnHold
+                    | Reason::Undefined
+                    | Reason::SyntaxError
+                    | Reason::Rejected
+                    | Reason::Expired
             ) =>
         {
             Reason::Blocked
@@ -435,6 +439,14 @@ fn by_evidence(
     lower: &str,
     context: &str,
 ) -> Reason {
+    // A server that answers the connection only to refuse it ("refused to talk to me", a
+    // 554 greeting "not accepting connections", RFC 5321 §3.1) refuses this client.
+    if ["refused to talk to me", "not accepting connections"]
+        .iter()
+        .any(|w| lower.contains(w))
+    {
+        return Reason::Blocked;
+    }
     if let Some(r) = by_symptom(symptom, lower) {
         // A connection never made — refused or unanswered — is, in the vocabulary, a message
         // left to expire (Sisimai reads it so in delays and bounces alike); a conversation
@@ -452,9 +464,7 @@ fn by_evidence(
         }
         return r;
     }
-    if outcome == "expired" {
-        return Reason::Expired;
-    }
+    // A message that expired did so for the reason its last error names, if it names one.
     if let Some(r) = status.and_then(by_status) {
         return r;
     }
@@ -463,6 +473,9 @@ fn by_evidence(
         .find(|(_, words)| words.iter().any(|w| lower.contains(w)))
     {
         return *r;
+    }
+    if outcome == "expired" {
+        return Reason::Expired;
     }
     let ctx = context.to_ascii_lowercase();
     if ctx.contains("mailer") || ctx.contains("pipe to") || ctx.contains("procmail") {

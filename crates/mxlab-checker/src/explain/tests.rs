@@ -206,6 +206,24 @@ fn reasons_the_words_and_the_stage_give() {
         ),
         R::Blocked
     );
+    // A server that answers only to refuse the client.
+    assert_eq!(
+        reason(
+            "x\n",
+            "4.0.0",
+            "host mx.example.org[192.0.2.3] refused to talk to me: 554 No SMTP service here"
+        ),
+        R::Blocked
+    );
+    // A message left to expire did so for the reason its last error names.
+    assert_eq!(
+        reason(
+            "x\n",
+            "4.3.1",
+            "452 4.3.1 Not enough disk space on the spool"
+        ),
+        R::SystemFull
+    );
     // A greeting name refused is the sending host refused.
     assert_eq!(
         reason(

@@ -561,6 +561,8 @@ pub fn says_expired(text: &str) -> bool {
         "message expired",
         "queue.expired",
         "too long in the queue",
+        // qmail: "I'm not going to try again; this message has been in the queue too long."
+        "in the queue too long",
         "delivery time expired",
         "expired after",
         "message timed out",
