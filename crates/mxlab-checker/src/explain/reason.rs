@@ -205,13 +205,12 @@ pub fn reason(
         "delivered" | "relayed" => return Reason::Delivered,
         _ => {}
     }
-    // A notice that quotes no reply has only its prose to go on.
-    let said = if text.trim().is_empty() {
-        context
+    // A notice that quotes no reply has only its prose to go on: all of it.
+    let lower = if code.is_none() {
+        format!("{text}\n{context}").to_ascii_lowercase()
     } else {
-        text
+        text.to_ascii_lowercase()
     };
-    let lower = said.to_ascii_lowercase();
     let status = EnhancedStatus::parse(status);
     // What the words say of the mailbox or the sender outranks the symptom's coarser name:
     // a disabled account is suspended, not unknown; a refused sender is not a recipient
@@ -228,14 +227,6 @@ pub fn reason(
         || (lower.contains("inactive") && !lower.contains("quota"));
     if suspended {
         return Reason::Suspend;
-    }
-    // A local delivery agent that failed (a pipe, procmail) failed whatever it printed,
-    // "user unknown" included.
-    if ["command output", "mailer error", "pipe to |"]
-        .iter()
-        .any(|w| lower.contains(w))
-    {
-        return Reason::MailerError;
     }
     let reverse_dns = ["reverse dns", "reverse lookup", "ptr record"]
         .iter()
@@ -382,8 +373,13 @@ pub fn reason(
             return r;
         }
     }
-    // `X-Unix;` is a local program's exit status or complaint: the mailer failed.
-    if lower.starts_with("x-unix;") {
+    // A local delivery agent that failed (a pipe, procmail; `X-Unix;` is a local program's
+    // exit status or complaint) failed whatever else it printed, "user unknown" included.
+    if lower.starts_with("x-unix;")
+        || ["command output", "mailer error", "pipe to |"]
+            .iter()
+            .any(|w| lower.contains(w))
+    {
         return Reason::MailerError;
     }
     let r = by_evidence(outcome, symptom, status, code, &lower, context);

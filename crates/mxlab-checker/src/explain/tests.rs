@@ -234,3 +234,19 @@ fn reasons_the_words_and_the_stage_give() {
         R::Blocked
     );
 }
+
+#[test]
+fn prose_that_names_the_recipient_is_what_went_wrong() {
+    let text = "From: mailer-daemon@relay.example.com\nSubject: Delivery Status Notification (Failure)\nMIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"q\"\n\n--q\nContent-Type: text/plain\n\n** Address not found **\n\nYour message to dan@example.net was not delivered: the address could not be found.\n\n--q\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; relay.example.com\n\nFinal-Recipient: rfc822; dan@example.net\nAction: failed\nStatus: 5.0.0\n\n--q--\n";
+    let who = first(text);
+    assert!(
+        who.diagnostic.contains("could not be found"),
+        "{}",
+        who.diagnostic
+    );
+    assert_eq!(who.cause.rule, RuleId::SmtpRcptUserUnknown);
+    assert_eq!(
+        who.notice.as_ref().unwrap().reason,
+        mxlab_vocab::Reason::UserUnknown
+    );
+}

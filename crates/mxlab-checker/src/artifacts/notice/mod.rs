@@ -189,6 +189,15 @@ pub fn read(raw: &[u8]) -> Option<Notice> {
         for b in mine {
             r.attach(b);
         }
+        if r.context.is_empty() {
+            r.context = prose_naming(text, &r.final_recipient);
+            // With no reply quoted at all, the notice's own sentence about the recipient
+            // is what it says went wrong.
+            if r.diagnostic_code.is_empty() && r.quoted.is_empty() {
+                let sentence = r.context.lines().find(|l| l.split_whitespace().count() > 3);
+                r.quoted.extend(sentence.map(str::to_string));
+            }
+        }
         if r.remote_mta.is_none() {
             r.remote_mta = human::remote_mta(&r.context);
         }
@@ -225,6 +234,25 @@ pub fn read(raw: &[u8]) -> Option<Notice> {
         Kind::Delivery
     };
     Some(notice)
+}
+
+/// The lines of prose that name an address without listing it ("Your message wasn't
+/// delivered to bob@example.net because the address couldn't be found."): for a recipient
+/// the human text has no block for, what it says of them.
+fn prose_naming(text: &str, address: &str) -> String {
+    let address = address.to_ascii_lowercase();
+    if address.is_empty() {
+        return String::new();
+    }
+    text.lines()
+        .filter(|l| l.to_ascii_lowercase().contains(&address))
+        .take(4)
+        .map(|l| l.trim())
+        .collect::<Vec<_>>()
+        .join("\n")
+        .chars()
+        .take(2000)
+        .collect()
 }
 
 /// The recipients of a notice without delivery-status fields (Exim, qmail, older Sendmail,
