@@ -207,9 +207,9 @@ pub fn reason(
     }
     // A notice that quotes no reply has only its prose to go on: all of it.
     let lower = if code.is_none() {
-        format!("{text}\n{context}").to_ascii_lowercase()
+        hosts_of_links(&format!("{text}\n{context}")).to_ascii_lowercase()
     } else {
-        text.to_ascii_lowercase()
+        hosts_of_links(text).to_ascii_lowercase()
     };
     let status = EnhancedStatus::parse(status);
     // What the words say of the mailbox or the sender outranks the symptom's coarser name:
@@ -224,7 +224,7 @@ pub fn reason(
     .iter()
     .any(|w| lower.contains(w))
         || (lower.contains("suspended") && !lower.contains("temporarily suspended"))
-        || (lower.contains("inactive") && !lower.contains("quota"));
+        || (lower.contains("inactive") && !lower.contains("quota") && !lower.contains("storage"));
     if suspended {
         return Reason::Suspend;
     }
@@ -272,6 +272,21 @@ pub fn reason(
                 "too many connections",
             ],
             Reason::TooManyConn,
+        ),
+        // A refusal to relay says so, whatever it asks for instead ("Proper authentication
+        // required").
+        (
+            &[
+                "relaying denied",
+                "relay access denied",
+                "relaying not allowed",
+                "relaying not permitted",
+            ],
+            Reason::NoRelaying,
+        ),
+        (
+            &["helo command rejected", "invalid helo", "bad helo"],
+            Reason::Blocked,
         ),
         (
             &[
@@ -361,11 +376,7 @@ pub fn reason(
         // A mailing list's refusal: Google Groups words it in the reader's language, always
         // with its help centre's address.
         (
-            &[
-                "permission to post",
-                "投稿する権限",
-                "groups.google.com/support",
-            ],
+            &["permission to post", "投稿する権限", "groups.google.com"],
             Reason::Rejected,
         ),
     ] {
@@ -411,6 +422,26 @@ pub fn reason(
         Some("data" | "end-of-data") if r == Reason::UserUnknown => Reason::Filtered,
         _ => r,
     }
+}
+
+/// The text with each link cut to its host: a link's path is a page's name, not what the
+/// server says (`…/reputation/?ip=…` behind a blocklist refusal is not a reputation verdict).
+fn hosts_of_links(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let host_start = at + 3;
+        let host_end = rest[host_start..]
+            .find(|c: char| c == '/' || c == '?' || c == '#' || c.is_whitespace())
+            .map_or(rest.len(), |e| host_start + e);
+        out.push_str(&rest[..host_end]);
+        let path_end = rest[host_end..]
+            .find(char::is_whitespace)
+            .map_or(rest.len(), |e| host_end + e);
+        rest = &rest[path_end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Words that speak of the sending host's IP address: `ip address`, `your ip`, a dotted quad.
@@ -478,14 +509,17 @@ fn by_evidence(
         return Reason::MailerError;
     }
     match (code, status) {
+        // A policy refusal that names the sending host's address refuses that host.
+        (_, Some(s)) if s.subject == 7 && names_an_address(lower) => Reason::Blocked,
         (_, Some(s)) if s.subject == 7 => Reason::Rejected,
         // RFC 5321's syntax and sequence replies; RFC 7504's "does not accept mail".
         (Some(500..=504), _) => Reason::SyntaxError,
         (Some(521 | 556), _) => Reason::NotAccept,
         (Some(c), _) if c >= 500 => Reason::OnHold,
         (_, Some(s)) if s.class == 5 => Reason::OnHold,
-        // A delay that names no error: the message is waiting, and will expire.
-        _ if outcome == "delayed" => Reason::Expired,
+        // A delay that names no error: the message is waiting, and will expire. One whose
+        // error says nothing of why stays undefined.
+        _ if outcome == "delayed" && code.is_none() => Reason::Expired,
         _ => Reason::Undefined,
     }
 }

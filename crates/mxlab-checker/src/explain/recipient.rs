@@ -22,10 +22,20 @@ pub fn report(notice: &Notice, r: &NoticeRecipient, cause: Verdict) -> Recipient
         answered,
         outcome,
     );
+    // The reason rests on the error itself: the status of the reply it rests on where that
+    // is specific and the reported one is only the queue's summary (X.4.7).
+    let reason_status = match (said_status, EnhancedStatus::parse(&status)) {
+        (Some(s), Some(f))
+            if f.subject == 4 && f.detail == 7 && (s.subject, s.detail) != (0, 0) =>
+        {
+            s.to_string()
+        }
+        _ => status.clone(),
+    };
     let reason = super::reason(
         outcome,
         &symptom,
-        &status,
+        &reason_status,
         code,
         &diagnostic,
         &r.context,

@@ -224,6 +224,31 @@ fn reasons_the_words_and_the_stage_give() {
         ),
         R::SystemFull
     );
+    // A link's path is not what the server says.
+    assert_eq!(
+        reason(
+            "x\n",
+            "5.7.1",
+            "554 5.7.1 Service unavailable; Client host [192.0.2.4] blocked, see http://rbl.example.net/reputation/lookup?ip=192.0.2.4"
+        ),
+        R::Blocked
+    );
+    assert_eq!(
+        reason(
+            "x\n",
+            "5.7.1",
+            "550 5.7.1 Relaying denied. Proper authentication required"
+        ),
+        R::NoRelaying
+    );
+    assert_eq!(
+        reason(
+            "x\n",
+            "5.5.2",
+            "504 5.5.2 <srv>: Helo command rejected: need fully-qualified hostname"
+        ),
+        R::Blocked
+    );
     // A greeting name refused is the sending host refused.
     assert_eq!(
         reason(
