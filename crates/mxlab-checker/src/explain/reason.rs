@@ -160,7 +160,17 @@ static WORDS: &[(Reason, &[&str])] = &[
     (
         Reason::NotCompliantRfc,
         &[
-            "rfc 5322", "rfc5322", "rfc 2822", "rfc2822", "not rfc", "multiple",
+            "rfc 5322",
+            "rfc5322",
+            "rfc 2822",
+            "rfc2822",
+            "not rfc",
+            "multiple from",
+            "multiple addresses",
+            "addresses in from",
+            "multiple sender",
+            "multiple message-id",
+            "multiple date",
         ],
     ),
     (
@@ -245,6 +255,9 @@ pub fn reason(
         (
             &[
                 "scored as spam",
+                "classified as spam",
+                "spam classification",
+                "due to spam",
                 "spam detected",
                 "identified as spam",
                 "considered spam",
@@ -444,6 +457,20 @@ fn hosts_of_links(text: &str) -> String {
     out
 }
 
+/// "`<host.name>` does not exist": a domain, not a mailbox, that is not there.
+fn names_a_missing_domain(lower: &str) -> bool {
+    lower.match_indices(" does not exist").any(|(at, _)| {
+        let before = lower[..at].split_whitespace().last().unwrap_or("");
+        let name = before.trim_matches(|c: char| matches!(c, '<' | '>' | '[' | ']' | '\'' | '"'));
+        name.contains('.')
+            && !name.contains('@')
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-'))
+            && name.chars().any(|c| c.is_ascii_alphabetic())
+    })
+}
+
 /// Words that speak of the sending host's IP address: `ip address`, `your ip`, a dotted quad.
 fn names_an_address(lower: &str) -> bool {
     if lower.contains("ip address") || lower.contains("your ip") || lower.contains(" ip ") {
@@ -494,6 +521,9 @@ fn by_evidence(
     // A message that expired did so for the reason its last error names, if it names one.
     if let Some(r) = status.and_then(by_status) {
         return r;
+    }
+    if names_a_missing_domain(lower) {
+        return Reason::HostUnknown;
     }
     if let Some((r, _)) = WORDS
         .iter()

@@ -249,6 +249,22 @@ fn reasons_the_words_and_the_stage_give() {
         ),
         R::Blocked
     );
+    assert_eq!(
+        reason("x\n", "5.0.0", "553 mail.example.org does not exist"),
+        R::HostUnknown
+    );
+    assert_eq!(
+        reason("x\n", "5.0.0", "550 Gave up after multiple retries"),
+        R::OnHold
+    );
+    assert_eq!(
+        reason(
+            "x\n",
+            "5.7.1",
+            "550 5.7.1 Messages with multiple addresses in From: header are not accepted"
+        ),
+        R::NotCompliantRfc
+    );
     // A greeting name refused is the sending host refused.
     assert_eq!(
         reason(
