@@ -68,6 +68,11 @@ pub fn parts(raw: &[u8]) -> Option<Parts> {
     let mut kept = 0usize;
     for part in &message.parts {
         let (ctype, subtype) = match part.content_type() {
+            // A multipart whose boundary never occurs (old PMDF and sendmail reports declare
+            // one and then write their report as plain lines): its body is the text.
+            Some(_) if !matches!(part.body, PartType::Multipart(_)) && is_multipart(part) => {
+                ("text".to_string(), "plain".to_string())
+            }
             Some(ct) => (
                 ct.ctype().to_ascii_lowercase(),
                 ct.subtype().unwrap_or_default().to_ascii_lowercase(),
@@ -129,6 +134,11 @@ pub fn parts(raw: &[u8]) -> Option<Parts> {
         out.human = html;
     }
     Some(out)
+}
+
+fn is_multipart(part: &mail_parser::MessagePart) -> bool {
+    part.content_type()
+        .is_some_and(|ct| ct.ctype().eq_ignore_ascii_case("multipart"))
 }
 
 fn is_attachment(part: &mail_parser::MessagePart) -> bool {

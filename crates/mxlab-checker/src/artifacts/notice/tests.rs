@@ -130,3 +130,26 @@ mod review {
         );
     }
 }
+
+/// Shapes of notice in which the reader once found no recipient.
+mod shapes {
+    use super::super::read;
+
+    fn only(raw: &str) -> super::super::NoticeRecipient {
+        let n = read(raw.as_bytes()).expect("a message");
+        assert_eq!(n.recipients.len(), 1, "{:?}", n.recipients);
+        n.recipients[0].clone()
+    }
+
+    /// A report that declares a multipart boundary and never writes it: its lines are read
+    /// as text, the delivery-status fields among them.
+    #[test]
+    fn a_multipart_without_its_boundary_is_text() {
+        let r = only(
+            "From: MAILER-DAEMON@relay.example.net\nSubject: Returned mail: User unknown\nMIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status;\n    boundary=\"never/relay.example.net\"\n\n   ----- The following addresses had permanent fatal errors -----\n<dora@example.org>\n\n   ----- Transcript of session follows -----\n550 <dora@example.org>... User unknown\n\nReporting-MTA: dns; relay.example.net\n\nFinal-Recipient: RFC822; <dora@example.org>\nAction: failed\nStatus: 5.1.1\n",
+        );
+        assert_eq!(r.final_recipient, "dora@example.org");
+        assert_eq!((r.action.as_str(), r.status.as_str()), ("failed", "5.1.1"));
+        assert_eq!(r.quoted, ["550 <dora@example.org>... User unknown"]);
+    }
+}
