@@ -160,10 +160,15 @@ pub fn read(raw: &[u8]) -> Option<Notice> {
     } else {
         &parts.status
     };
-    let groups: Vec<Group> = status.iter().flat_map(|text| parse_groups(text)).collect();
+    let groups: Vec<Group> = status
+        .iter()
+        .flat_map(|text| parse_groups(text))
+        .flat_map(one_per_recipient)
+        .collect();
     let per_message = groups
         .iter()
-        .find(|g| field(g, "Final-Recipient").is_none());
+        .find(|g| field(g, "Final-Recipient").is_none())
+        .or_else(|| groups.iter().find(|g| field(g, "Reporting-MTA").is_some()));
     if let Some(first) = per_message {
         notice.reporting_mta = field(first, "Reporting-MTA").map(|v| strip_type(v).to_string());
         notice.arrival_date = field(first, "Arrival-Date").map(str::to_string);
@@ -348,6 +353,41 @@ fn from_returned(parts: &mime::Parts, text: &str, raw: &[u8]) -> Vec<NoticeRecip
             ..NoticeRecipient::default()
         })
         .collect()
+}
+
+/// A group of fields that names a recipient twice is several: some MTAs write the
+/// per-message fields and each recipient's without the blank lines between them. A field
+/// that names or describes a recipient, met again, opens the next recipient's group — with
+/// the `Original-Recipient` just before it, which RFC 3464 writes first.
+fn one_per_recipient(group: Group) -> Vec<Group> {
+    const PER_RECIPIENT: [&str; 4] = ["Final-Recipient", "Original-Recipient", "Action", "Status"];
+    let index = |name: &str| {
+        PER_RECIPIENT
+            .iter()
+            .position(|n| n.eq_ignore_ascii_case(name))
+    };
+    let mut out = Vec::new();
+    let mut current = Group::new();
+    let mut seen = [false; PER_RECIPIENT.len()];
+    for (name, value) in group {
+        if let Some(i) = index(&name) {
+            if seen[i] {
+                let mut next = Group::new();
+                seen = [false; PER_RECIPIENT.len()];
+                if i == 0
+                    && let Some(last) = current.pop_if(|(n, _)| index(n) == Some(1))
+                {
+                    next.push(last);
+                    seen[1] = true;
+                }
+                out.push(std::mem::replace(&mut current, next));
+            }
+            seen[i] = true;
+        }
+        current.push((name, value));
+    }
+    out.push(current);
+    out
 }
 
 fn recipient(group: &Group) -> Option<NoticeRecipient> {

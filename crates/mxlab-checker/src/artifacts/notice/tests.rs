@@ -152,4 +152,44 @@ mod shapes {
         assert_eq!((r.action.as_str(), r.status.as_str()), ("failed", "5.1.1"));
         assert_eq!(r.quoted, ["550 <dora@example.org>... User unknown"]);
     }
+
+    /// Delivery-status fields written without the blank lines between the message's and
+    /// each recipient's: one recipient per repeated field.
+    #[test]
+    fn fields_without_blank_lines_are_one_group_per_recipient() {
+        let raw = "From: MAILER-DAEMON@out.example.com\nSubject: Undeliverable: hello\nMIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"r\"\n\n--r\nContent-Type: text/plain\n\nYour message could not be delivered.\n\n--r\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; out.example.com\nArrival-Date: Mon, 6 May 2024 10:00:00 +0000\nFinal-Recipient: rfc822; ann@example.net\nAction: failed\nStatus: 5.2.2\nDiagnostic-Code: smtp; 552 5.2.2 <ann@example.net> over quota\nOriginal-Recipient: rfc822; ben@example.net\nFinal-Recipient: rfc822; ben@example.net\nAction: failed\nStatus: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 <ben@example.net> no such user\n\n--r--\n";
+        let n = read(raw.as_bytes()).unwrap();
+        let got: Vec<(&str, &str, &str)> = n
+            .recipients
+            .iter()
+            .map(|r| {
+                (
+                    r.final_recipient.as_str(),
+                    r.status.as_str(),
+                    r.diagnostic_code.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    "ann@example.net",
+                    "5.2.2",
+                    "552 5.2.2 <ann@example.net> over quota"
+                ),
+                (
+                    "ben@example.net",
+                    "5.1.1",
+                    "550 5.1.1 <ben@example.net> no such user"
+                ),
+            ]
+        );
+        assert_eq!(n.reporting_mta.as_deref(), Some("out.example.com"));
+        assert_eq!(n.recipients[0].original_recipient, None);
+        assert_eq!(
+            n.recipients[1].original_recipient.as_deref(),
+            Some("ben@example.net")
+        );
+    }
 }
