@@ -8,6 +8,8 @@ use mail_parser::{MessageParser, MimeHeaders, PartType};
 
 /// The most human text kept from one notice.
 const MAX_TEXT: usize = 256 * 1024;
+/// The most complainants read from a message's feedback reports.
+const MAX_COMPLAINANTS: usize = 1000;
 
 #[derive(Debug, Default)]
 pub struct Parts {
@@ -29,8 +31,9 @@ pub struct Parts {
     pub returned_to: Vec<String>,
     /// The notice's `From:` address.
     pub from: Option<String>,
-    /// A feedback report's `Original-Rcpt-To` (or `Removal-Recipient`).
-    pub feedback_recipient: Option<String>,
+    /// A feedback report's `Original-Rcpt-To`s (or `Removal-Recipient`s): every recipient
+    /// who complained, in order, from every report the message holds.
+    pub feedback_recipients: Vec<String>,
     /// The notice's own `To:`: the sender being told, never a failed recipient.
     pub to: Vec<String>,
 }
@@ -95,13 +98,19 @@ pub fn parts(raw: &[u8]) -> Option<Parts> {
             ("message", "feedback-report") => {
                 out.feedback = true;
                 let fields = String::from_utf8_lossy(part.contents());
-                out.feedback_recipient = fields.lines().find_map(|l| {
-                    let (name, value) = l.split_once(':')?;
-                    ["original-rcpt-to", "removal-recipient"]
-                        .contains(&name.trim().to_ascii_lowercase().as_str())
-                        .then(|| addresses(value).into_iter().next())
-                        .flatten()
-                });
+                let room = MAX_COMPLAINANTS.saturating_sub(out.feedback_recipients.len());
+                out.feedback_recipients.extend(
+                    fields
+                        .lines()
+                        .filter_map(|l| {
+                            let (name, value) = l.split_once(':')?;
+                            ["original-rcpt-to", "removal-recipient"]
+                                .contains(&name.trim().to_ascii_lowercase().as_str())
+                                .then(|| addresses(value).into_iter().next())
+                                .flatten()
+                        })
+                        .take(room),
+                );
             }
             ("message", _) => {
                 if let PartType::Message(m) = &part.body {

@@ -66,8 +66,8 @@ pub struct Notice {
     /// The message was longer than [`LIMIT`] and was read in part.
     pub truncated: bool,
     /// Whom the message concerns, for an automatic reply or a feedback report: the address
-    /// that replied, or the recipient who complained.
-    pub concerns: Option<String>,
+    /// that replied, or the recipients who complained (one report may name several).
+    pub concerns: Vec<String>,
 }
 
 /// Notice wording that only summarises: "400 4.4.7 Message delayed" and
@@ -206,14 +206,28 @@ pub fn read(raw: &[u8]) -> Option<Notice> {
         notice.recipients = ses.recipients;
         notice.reporting_mta = ses.reporting_mta.or(notice.reporting_mta);
         notice.kind = ses.kind;
-        notice.concerns = notice.recipients.first().map(|r| r.final_recipient.clone());
+        notice.concerns = notice
+            .recipients
+            .iter()
+            .map(|r| r.final_recipient.clone())
+            .collect();
         return Some(notice);
     }
     let notice_words = human::looks_like_notice(&parts.subject, text);
     if notice.recipients.is_empty() && notice_words && !parts.feedback {
         notice.recipients = from_returned(&parts, text, raw);
     }
-    notice.concerns = parts.feedback_recipient.clone().or(parts.from.clone());
+    notice.concerns = if parts.feedback_recipients.is_empty() {
+        parts.from.iter().cloned().collect()
+    } else {
+        let mut who: Vec<String> = Vec::new();
+        for a in &parts.feedback_recipients {
+            if !who.iter().any(|w| w.eq_ignore_ascii_case(a)) {
+                who.push(a.clone());
+            }
+        }
+        who
+    };
     notice.kind = if parts.feedback {
         Kind::Feedback
     } else if notice.recipients.is_empty()

@@ -192,4 +192,34 @@ mod shapes {
             Some("ben@example.net")
         );
     }
+
+    /// An abuse feedback report (RFC 5965) that names several complainants: each is one
+    /// recipient of the explanation, delivered, the reason feedback.
+    #[test]
+    fn a_feedback_report_concerns_every_complainant() {
+        let raw = "From: fbl@isp.example\nSubject: Complaint about mail from 192.0.2.7\nMIME-Version: 1.0\nContent-Type: multipart/report; report-type=feedback-report; boundary=\"k\"\n\n--k\nContent-Type: text/plain\n\nComplaints about a message from 192.0.2.7.\n\n--k\nContent-Type: message/feedback-report\n\nFeedback-Type: abuse\nVersion: 1\nOriginal-Rcpt-To: <pat@isp.example>\nOriginal-Rcpt-To: lee@isp.example\nOriginal-Rcpt-To: PAT@isp.example\nSource-IP: 192.0.2.7\n\n--k--\n";
+        let n = read(raw.as_bytes()).unwrap();
+        assert_eq!(n.kind, super::super::Kind::Feedback);
+        assert_eq!(n.concerns, ["pat@isp.example", "lee@isp.example"]);
+        let report = crate::explain::explain(raw.as_bytes(), "fbl").unwrap();
+        let got: Vec<(&str, &str, String)> = report
+            .recipients
+            .iter()
+            .map(|r| {
+                let why = r.notice.as_ref().map(|d| d.reason.to_string());
+                (
+                    r.address.as_str(),
+                    r.outcome.as_str(),
+                    why.unwrap_or_default(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("pat@isp.example", "delivered", "feedback".to_string()),
+                ("lee@isp.example", "delivered", "feedback".to_string()),
+            ]
+        );
+    }
 }
