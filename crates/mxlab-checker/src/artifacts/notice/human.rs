@@ -53,6 +53,10 @@ fn is_returned_message(line: &str) -> bool {
         .iter()
         .any(|w| l.contains(w)))
         || l.starts_with("original message headers")
+        // A heading alone on its line: "Original message follows.", "Original Message:".
+        || (l.starts_with("original ")
+            && l.len() < 40
+            && (l.ends_with(':') || l.trim_end_matches('.').ends_with("follows")))
         // A Japanese Exchange's heading over the original's headers.
         || l.starts_with("元のメッセージ ヘッダー")
         || l.starts_with("--- below this line is a copy")
@@ -155,8 +159,9 @@ fn opens(line: &str) -> Option<String> {
         return None;
     }
     let rest = t[first.len()..].trim();
-    // An address followed by prose is an opening only when a colon or a bracket ends it, or
-    // the words after it are the few that go with listed addresses.
+    // An address followed by prose is an opening only when a colon or a bracket ends it, the
+    // words after it are the few that go with listed addresses, or they give the reply
+    // (`bob@example.net Invalid address, code: 550 5.1.1 …`).
     let listed = rest.is_empty()
         || first.ends_with(':')
         || first.ends_with('>')
@@ -165,7 +170,8 @@ fn opens(line: &str) -> Option<String> {
         || rest.starts_with("on ")
         || rest.starts_with("- ")
         || rest.starts_with('#')
-        || rest.starts_with("...");
+        || rest.starts_with("...")
+        || from_code(rest).is_some();
     listed.then(|| word.to_string())
 }
 
@@ -176,26 +182,37 @@ fn is_address(word: &str) -> bool {
     !local.is_empty()
         && domain.contains('.')
         && !domain.starts_with('.')
-        && !word.contains(['(', ')', '[', ']', '=', '/', '\\'])
+        // Not a header's name and value run together (`Message-ID:<…@example.net>`).
+        && !word.contains(['(', ')', '[', ']', '=', '/', '\\', '<', '>', ':'])
+        && !word.contains(char::is_whitespace)
         && domain
             .chars()
             .all(|c| c.is_alphanumeric() || matches!(c, '.' | '-'))
 }
 
-/// Addresses the prose names in angle brackets.
+/// Addresses the prose names in angle brackets — each `>` closing at the nearest `<` before
+/// it, so a transcript's `<<< 550 …` does not swallow the address after it. The message ids
+/// a quoted header gives (`Message-ID: <…@host>`) look like addresses and are not.
 pub fn bracketed(text: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    let mut rest = text;
-    while let Some(open) = rest.find('<') {
-        let after = &rest[open + 1..];
-        let Some(close) = after.find('>') else {
-            break;
-        };
-        let inner = &after[..close];
-        if is_address(inner) && !out.iter().any(|a| a.eq_ignore_ascii_case(inner)) {
-            out.push(inner.to_string());
+    for line in text.lines() {
+        let name = line.split_once(':').map_or("", |(n, _)| n.trim());
+        if ["message-id", "references", "in-reply-to"]
+            .iter()
+            .any(|h| name.eq_ignore_ascii_case(h))
+        {
+            continue;
         }
-        rest = &after[close..];
+        let mut rest = line;
+        while let Some(close) = rest.find('>') {
+            if let Some(open) = rest[..close].rfind('<') {
+                let inner = &rest[open + 1..close];
+                if is_address(inner) && !out.iter().any(|a| a.eq_ignore_ascii_case(inner)) {
+                    out.push(inner.to_string());
+                }
+            }
+            rest = &rest[close + 1..];
+        }
         if out.len() >= MAX_BLOCKS {
             break;
         }
@@ -593,6 +610,24 @@ mod tests {
         assert_eq!(b[1].errors, ["retry timeout exceeded"]);
     }
 
+    /// An address at the head of a line, its reply after some words on the same line.
+    #[test]
+    fn an_address_with_its_reply_on_the_same_line() {
+        let text = "This is a permanent error.\n\nann@example.net Rejected recipient, reply :550, status :5.1.1 <ann@example.net>... no mailbox\nben@example.org Rejected recipient, reply :552, status :5.2.2 <ben@example.org>... over quota\n\nMessage-ID:<x1.y2@mail.example.com>\n";
+        let b = blocks(text);
+        let got: Vec<(&str, &str)> = b
+            .iter()
+            .map(|b| (b.address.as_str(), b.errors[0].as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("ann@example.net", "5.1.1 <ann@example.net>... no mailbox"),
+                ("ben@example.org", "5.2.2 <ben@example.org>... over quota"),
+            ]
+        );
+    }
+
     #[test]
     fn qmail_and_sendmail_shapes() {
         let qmail = "<bob@example.net>:\n192.0.2.25 does not like recipient.\nRemote host said: 550 5.1.1 <bob@example.net>... User unknown\nGiving up on 192.0.2.25.\n\n--- Below this line is a copy of the message.\n\nTo: x@y.z\n";
@@ -637,6 +672,28 @@ mod tests {
         );
     }
 
+    /// Where the returned message starts when the notice gives no dashed line over it: a
+    /// heading alone on its line, not a sentence that speaks of the original.
+    #[test]
+    fn the_returned_message_starts_at_a_heading_alone_on_its_line() {
+        for (text, notice) in [
+            (
+                "Unknown user: a@example.net\n\nOriginal message follows.\n\nTo: a@example.net\n",
+                "Unknown user: a@example.net\n\n",
+            ),
+            (
+                "Could not deliver.\nOriginal Message:\nTo: a@example.net\n",
+                "Could not deliver.\n",
+            ),
+            (
+                "The original message was received at Mon, 6 May 2024 10:00:00 +0000\n",
+                "The original message was received at Mon, 6 May 2024 10:00:00 +0000\n",
+            ),
+        ] {
+            assert_eq!(body(&[text.to_string()]), notice);
+        }
+    }
+
     #[test]
     fn multiline_replies_are_one() {
         let lines: Vec<String> = [
@@ -667,9 +724,18 @@ mod tests {
     }
 
     #[test]
+    fn bracketed_addresses_close_at_the_nearest_bracket() {
+        let text = "While talking to mx.example.net:\n>>> DATA\n<<< 554 refused\n554 <ann@example.net>... refused\nMessage-ID: <k1.k2@mail.example.org>\n>>> RCPT To:<ben@example.net>\n";
+        assert_eq!(bracketed(text), ["ann@example.net", "ben@example.net"]);
+    }
+
+    #[test]
     fn prose_mentioning_an_address_opens_nothing() {
         assert!(opens("Your message to bob@example.net couldn't be delivered.").is_none());
         assert!(opens("From: alice@example.com").is_none());
+        assert!(opens("Message-ID:<a1b2.c3@mail.example.com>").is_none());
+        assert!(opens("To:<bob@example.net>, <carol@example.net>").is_none());
+        assert!(opens("bob@example.net wrote on 5 May:").is_none());
         assert_eq!(opens("bob@example.net").as_deref(), Some("bob@example.net"));
     }
 }
