@@ -5,6 +5,8 @@
 //! Microsoft 365, Postfix, Exim, Sendmail, qmail, Gmail and others document; no vendor is
 //! named in the code, only the shapes their texts take.
 
+use super::listed;
+
 /// One recipient's part of the human text.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Block {
@@ -90,8 +92,11 @@ pub fn unfold(text: &str) -> Vec<String> {
                     && !line.trim().is_empty()
                     && !prev.trim().is_empty()
                     && opens(line).is_none()
-                    // Exim lists an address alone, its lines indented under it.
-                    && !(opens(prev).is_some() && prev.split_whitespace().count() == 1) =>
+                    // Exim lists an address alone, its lines indented under it; Exchange
+                    // the address and a date.
+                    && !(opens(prev).is_some()
+                        && (prev.split_whitespace().count() == 1
+                            || prev.trim().split_once(' ').is_some_and(|(_, r)| is_dated(r)))) =>
             {
                 prev.push(' ');
                 prev.push_str(line.trim());
@@ -100,6 +105,11 @@ pub fn unfold(text: &str) -> Vec<String> {
         }
     }
     out
+}
+
+/// Exchange's words after a listed address, `on 5/6/2024 10:00 AM`: when, not what happened.
+fn is_dated(rest: &str) -> bool {
+    rest.starts_with("on ") && rest.contains(|c: char| c.is_ascii_digit())
 }
 
 /// A reply quoted in one line of human text: Exchange's `… returned '441 4.4.1 …'`,
@@ -175,7 +185,7 @@ fn opens(line: &str) -> Option<String> {
     listed.then(|| word.to_string())
 }
 
-fn is_address(word: &str) -> bool {
+pub(super) fn is_address(word: &str) -> bool {
     let Some((local, domain)) = word.rsplit_once('@') else {
         return false;
     };
@@ -220,46 +230,101 @@ pub fn bracketed(text: &str) -> Vec<String> {
     out
 }
 
+/// The replies lines give beside a bracketed address (`554 <bob@example.net>... Host
+/// unknown`, a transcript's verdict on one recipient): for each address, the first — or the
+/// remote server's own reply when the line just above quotes it (`<<< 550 5.7.1 Relaying
+/// denied`, which the verdict under it only sums up as "Remote protocol error").
+pub fn replies_beside_addresses(text: &str) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    let mut previous: Option<String> = None;
+    for line in text.lines() {
+        let quoted = std::mem::replace(&mut previous, quoted_in(line));
+        let Some(reply) = from_code(line) else {
+            continue;
+        };
+        let reply = quoted.unwrap_or(reply);
+        for address in bracketed(line) {
+            if !out.iter().any(|(a, _)| a.eq_ignore_ascii_case(&address)) {
+                out.push((address, reply.clone()));
+            }
+        }
+        if out.len() >= MAX_BLOCKS {
+            break;
+        }
+    }
+    out
+}
+
 /// Each recipient's block: from a line that opens it until a blank line after text, or the
 /// next opening line. The errors are what its lines quote, or the first words with a reply
 /// code, or — for texts that give none ("retry timeout exceeded", "Sorry, I couldn't find any
-/// host named …") — its words.
+/// host named …") — its words. A line that ends with the address after words of failure
+/// opens a block too, those words its first line, and the paragraph after it (the reply is
+/// often there) in it; an address alone with nothing under it takes the reason written on
+/// the line above it.
 pub fn blocks(text: &str) -> Vec<Block> {
     let mut out: Vec<Block> = Vec::new();
     let mut lines: Vec<String> = Vec::new();
     let mut current: Option<String> = None;
-    let flush = |who: &mut Option<String>, lines: &mut Vec<String>, out: &mut Vec<Block>| {
+    // The line just before, outside any block, when it could be a reason; and the one above
+    // the current block's address.
+    let mut above: Option<String> = None;
+    let mut reason: Option<String> = None;
+    // The lines a block's opening gave it: a blank line ends the block only after others.
+    let mut own = 0;
+    let flush = |who: &mut Option<String>,
+                 lines: &mut Vec<String>,
+                 reason: &mut Option<String>,
+                 out: &mut Vec<Block>| {
+        if lines.is_empty()
+            && let Some(r) = reason.take()
+        {
+            lines.push(r);
+        }
         if let Some(address) = who.take()
             && out.len() < MAX_BLOCKS
         {
             out.push(block(address, lines));
         }
         lines.clear();
+        *reason = None;
     };
     for line in unfold(text) {
         if let Some(address) = opens(&line) {
-            flush(&mut current, &mut lines, &mut out);
+            flush(&mut current, &mut lines, &mut reason, &mut out);
             current = Some(address.clone());
+            reason = above.take();
             let rest = line
                 .trim()
                 .split_once(char::is_whitespace)
                 .map_or("", |(_, rest)| rest);
-            if !rest.trim().is_empty() {
+            if !rest.trim().is_empty() && !is_dated(rest) {
                 lines.push(rest.trim().to_string());
             }
+            own = 0;
+            continue;
+        }
+        if let Some(address) = listed::trailing(&line) {
+            flush(&mut current, &mut lines, &mut reason, &mut out);
+            current = Some(address);
+            lines.push(line.trim().to_string());
+            above = None;
+            own = 1;
             continue;
         }
         if current.is_some() {
             if line.trim().is_empty() {
-                if !lines.is_empty() {
-                    flush(&mut current, &mut lines, &mut out);
+                if lines.len() > own {
+                    flush(&mut current, &mut lines, &mut reason, &mut out);
                 }
                 continue;
             }
             lines.push(line.trim().to_string());
+        } else {
+            above = listed::is_reason_above(&line).then(|| line.trim().to_string());
         }
     }
-    flush(&mut current, &mut lines, &mut out);
+    flush(&mut current, &mut lines, &mut reason, &mut out);
     out
 }
 
@@ -492,6 +557,8 @@ pub fn looks_like_notice(subject: &str, text: &str) -> bool {
         "permanent error",
         "temporary error",
         "delivery has failed",
+        // Exchange 2000/2003: "Your message … did not reach the following recipient(s):".
+        "did not reach",
         "delayed",
         "mailer-daemon",
         "qmail-send",

@@ -8,6 +8,7 @@
 //! capped, so a hostile or enormous input costs a bounded amount of memory and time.
 
 mod human;
+mod listed;
 pub mod mbox;
 mod mime;
 mod ses;
@@ -214,8 +215,18 @@ pub fn read(raw: &[u8]) -> Option<Notice> {
         return Some(notice);
     }
     let notice_words = human::looks_like_notice(&parts.subject, text);
-    if notice.recipients.is_empty() && notice_words && !parts.feedback {
-        notice.recipients = from_returned(&parts, text, raw);
+    // A text that gives the envelope (or a session's RCPT TO) and a refusal is a notice
+    // whatever its words.
+    let envelope = listed::envelope(text);
+    let refused = || {
+        human::first_error(text)
+            .is_some_and(|e| crate::diagnosis::classify::code_and_status(&e) != (None, None))
+    };
+    if notice.recipients.is_empty()
+        && (notice_words || !envelope.is_empty() && refused())
+        && !parts.feedback
+    {
+        notice.recipients = from_returned(&parts, text, raw, envelope);
     }
     notice.concerns = if parts.feedback_recipients.is_empty() {
         parts.from.iter().cloned().collect()
@@ -316,9 +327,16 @@ fn from_words(parts: &mime::Parts, text: &str, blocks: &[human::Block]) -> Vec<N
 }
 
 /// A notice whose text lists no address: the addresses its prose names in angle brackets
-/// (`… delivering your mail to <bob@example.net>.`), else those the returned message was
-/// sent to, each with the first error the text gives.
-fn from_returned(parts: &mime::Parts, text: &str, raw: &[u8]) -> Vec<NoticeRecipient> {
+/// (`… delivering your mail to <bob@example.net>.`), else the envelope's recipients where it
+/// lists them, else those the returned message was sent to — each with the reply a line
+/// gives beside it (`554 <bob@example.net>... Host unknown`), else the first error the text
+/// gives.
+fn from_returned(
+    parts: &mime::Parts,
+    text: &str,
+    raw: &[u8],
+    envelope: Vec<String>,
+) -> Vec<NoticeRecipient> {
     // A notice whose subject says it failed stands for a failure even when its text quotes
     // no error (a mailing list's refusal in prose).
     let error = human::first_error(text)
@@ -331,6 +349,9 @@ fn from_returned(parts: &mime::Parts, text: &str, raw: &[u8]) -> Vec<NoticeRecip
         .into_iter()
         .filter(not_sender)
         .collect();
+    if who.is_empty() {
+        who = envelope.into_iter().filter(not_sender).collect();
+    }
     if who.is_empty() {
         who = parts.returned_to.clone();
     }
@@ -354,17 +375,26 @@ fn from_returned(parts: &mime::Parts, text: &str, raw: &[u8]) -> Vec<NoticeRecip
     } else {
         "failed"
     };
+    let beside = human::replies_beside_addresses(text);
+    let context: String = text.chars().take(2000).collect();
+    let remote_mta = human::remote_mta(text);
     who.into_iter()
         .filter(not_sender)
         .take(MAX_RECIPIENTS)
-        .map(|address| NoticeRecipient {
-            status: human::status_in(&error).unwrap_or_default(),
-            final_recipient: address,
-            action: action.to_string(),
-            diagnostic_code: error.clone(),
-            context: text.chars().take(2000).collect(),
-            remote_mta: human::remote_mta(text),
-            ..NoticeRecipient::default()
+        .map(|address| {
+            let error = beside
+                .iter()
+                .find(|(a, _)| a.eq_ignore_ascii_case(&address))
+                .map_or(&error, |(_, e)| e);
+            NoticeRecipient {
+                status: human::status_in(error).unwrap_or_default(),
+                final_recipient: address,
+                action: action.to_string(),
+                diagnostic_code: error.clone(),
+                context: context.clone(),
+                remote_mta: remote_mta.clone(),
+                ..NoticeRecipient::default()
+            }
         })
         .collect()
 }

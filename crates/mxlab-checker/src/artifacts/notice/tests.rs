@@ -222,4 +222,99 @@ mod shapes {
             ]
         );
     }
+
+    /// A gateway's one-line notice: what happened, a colon, the address; no reply code.
+    #[test]
+    fn words_then_the_address() {
+        let r = only(
+            "From: postmaster@gw.example.org\nTo: sam@example.com\nSubject: Undeliverable Mail\n\nMailbox quota exceeded for user: lin@gw.example.org\n\n\nOriginal message follows.\n\nTo: lin@gw.example.org\nSubject: hi\n",
+        );
+        assert_eq!(r.final_recipient, "lin@gw.example.org");
+        assert_eq!(r.action, "failed");
+        assert_eq!(
+            r.diagnostic_code,
+            "Mailbox quota exceeded for user: lin@gw.example.org"
+        );
+    }
+
+    /// "… to address", then the reply the other server gave, a paragraph further down.
+    #[test]
+    fn words_then_the_address_then_the_reply() {
+        let r = only(
+            "From: postmaster@gw.example.org\nTo: sam@example.com\nSubject: Undeliverable Mail\n\nCould not deliver to kim@example.net\n\nThe remote server answered:\n554-Message refused: listed URL in body.\n554 See https://lists.example/lookup\n",
+        );
+        assert_eq!(r.final_recipient, "kim@example.net");
+        assert_eq!(r.action, "failed");
+        assert_eq!(
+            r.diagnostic_code,
+            "554 Message refused: listed URL in body. See https://lists.example/lookup"
+        );
+    }
+
+    /// A heading, then the reason, then the address alone under it.
+    #[test]
+    fn a_reason_above_the_address() {
+        let r = only(
+            "From: postmaster@hub.example.co.jp\nTo: sam@example.com\nSubject: Undeliverable message\n\n*** Why it failed ***\n\nRecipient not found in the organisation's directory\nmori@hub.example.co.jp\n\n------- Returned Message --------\nTo: mori@hub.example.co.jp\n",
+        );
+        assert_eq!(r.final_recipient, "mori@hub.example.co.jp");
+        assert_eq!(r.action, "failed");
+        assert_eq!(
+            r.diagnostic_code,
+            "Recipient not found in the organisation's directory"
+        );
+    }
+
+    /// An older Exchange's notice: "did not reach", the address with the date, the reason
+    /// in words and a diagnostic line under it, no reply code.
+    #[test]
+    fn did_not_reach_the_following_recipients() {
+        let r = only(
+            "From: System Administrator <postmaster@corp.example.net>\nTo: sam@example.com\nSubject: Undeliverable: budget\n\nYour message\n\n  To:      ivy@corp.example.net\n  Subject: budget\n\ndid not reach the following recipient(s):\n\nivy@corp.example.net on Mon, 6 May 2024 10:00:00 +0000\n    The recipient name is not recognized\n    MSEXCH:IMS:CORP:SITE:SRV01 0 (000C05A6) Unknown Recipient\n",
+        );
+        assert_eq!(r.final_recipient, "ivy@corp.example.net");
+        assert_eq!(r.action, "failed");
+        assert!(
+            r.diagnostic_code
+                .starts_with("The recipient name is not recognized"),
+            "{}",
+            r.diagnostic_code
+        );
+    }
+
+    /// No words of a notice, but the envelope it was given and the refusal.
+    #[test]
+    fn the_envelope_and_the_refusal() {
+        let r = only(
+            "From: postmaster@sms.example.net\nTo: sam@example.com\nSubject: Re: hello\n\nError: bad destination\n\nError message below:\n550 - Requested action not taken: mailbox unavailable\n\nMessage details:\n  Subject: hello\n  MAIL FROM: sam@example.com\n  RCPT TO: 15550100@sms.example.net\n  Size (in bytes): 120\n",
+        );
+        assert_eq!(r.final_recipient, "15550100@sms.example.net");
+        assert_eq!(r.action, "failed");
+        assert_eq!(
+            r.diagnostic_code,
+            "550 - Requested action not taken: mailbox unavailable"
+        );
+    }
+
+    /// A transcript: each recipient's own verdict, or the remote reply quoted above it.
+    #[test]
+    fn each_address_takes_the_reply_beside_it() {
+        let raw = "From: MAILER-DAEMON@out.example.com\nTo: sam@example.com\nSubject: Returned mail: see transcript\n\n   ----- Transcript of session follows -----\nWhile talking to mx.example.net:\n>>> RCPT To:<ann@example.net>\n<<< 550 5.1.1 No such mailbox\n550 <ann@example.net>... User unknown\n554 <ben@example.org>... 550 Host unknown\n";
+        let n = read(raw.as_bytes()).unwrap();
+        let got: Vec<(&str, &str)> = n
+            .recipients
+            .iter()
+            .map(|r| (r.final_recipient.as_str(), r.diagnostic_code.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("ann@example.net", "550 5.1.1 No such mailbox"),
+                (
+                    "ben@example.org",
+                    "554 <ben@example.org>... 550 Host unknown"
+                ),
+            ]
+        );
+    }
 }
