@@ -106,10 +106,15 @@ fn with_next_command(mut f: Finding) -> Finding {
     f
 }
 
-/// An automatic reply or a feedback report: delivered, nothing failed.
+/// An automatic reply or a feedback report: delivered, nothing failed — for each address it
+/// concerns (a report that names none still stands for one, unnamed).
 fn outcome_only(notice: &Notice, source: &str, id: RuleId) -> Report {
     let r = rule(id);
-    let who = notice.concerns.clone().unwrap_or_default();
+    let who = if notice.concerns.is_empty() {
+        vec![String::new()]
+    } else {
+        notice.concerns.clone()
+    };
     let reason = if id == RuleId::NoticeFeedback {
         mxlab_vocab::Reason::Feedback
     } else {
@@ -122,11 +127,11 @@ fn outcome_only(notice: &Notice, source: &str, id: RuleId) -> Report {
         summary: summary.clone(),
         evidence: vec![format!("subject: {}", notice.subject)],
         remediation: r.remediation.iter().map(|s| s.to_string()).collect(),
-        recipients: vec![who.clone()],
+        recipients: who.clone(),
         cleared: false,
     };
-    let recipient = RecipientReport {
-        address: who,
+    let recipient = |address: String| RecipientReport {
+        address,
         outcome: "delivered".into(),
         status: "2.0.0".into(),
         diagnostic: String::new(),
@@ -146,8 +151,9 @@ fn outcome_only(notice: &Notice, source: &str, id: RuleId) -> Report {
             will_retry_until: None,
         }),
     };
+    let recipients = who.into_iter().map(recipient).collect();
     let verdict = Verdict { rule: id, summary };
-    report(source, verdict, vec![finding], vec![recipient])
+    report(source, verdict, vec![finding], recipients)
 }
 
 #[cfg(test)]

@@ -1,12 +1,11 @@
 //! A multipart notice whose header declares one boundary while its parts are separated by
-//! another, or by none — a hand-edited or re-wrapped notice, as forwarded notices often are.
-//! A MIME parser sees no parts at all; a reader sees the text plainly. The boundary the body
-//! actually uses is put in the header so the parts can be read; with none, the body is read
-//! as the one plain text it is.
+//! another — a hand-edited or re-wrapped notice, as forwarded notices often are. A MIME
+//! parser sees no parts at all; a reader sees them plainly. The boundary the body actually
+//! uses is put in the header so the parts can be read. (A multipart that uses no delimiter
+//! at all is read as the one text it is: `mime::parts`.)
 
 /// The message with its top-level boundary parameter replaced by the one its body uses,
-/// when the declared one never occurs and another delimiter line occurs at least twice; or,
-/// when no delimiter repeats, declared a single plain text.
+/// when the declared one never occurs and another delimiter line occurs at least twice.
 pub fn repaired(raw: &[u8]) -> Option<Vec<u8>> {
     let text = std::str::from_utf8(raw).ok()?;
     let header_end = text.find("\r\n\r\n").or_else(|| text.find("\n\n"))?;
@@ -15,20 +14,12 @@ pub fn repaired(raw: &[u8]) -> Option<Vec<u8>> {
     if body.contains(&format!("--{declared}")) {
         return None;
     }
-    let (at, len, with) = match used(body) {
-        Some(used) => (header.find(declared)?, declared.len(), used),
-        None => {
-            let at = header.to_ascii_lowercase().find("multipart/")?;
-            let len = header[at..]
-                .find(|c: char| c == ';' || c.is_whitespace())
-                .unwrap_or(header.len() - at);
-            (at, len, "text/plain")
-        }
-    };
-    let mut out = Vec::with_capacity(raw.len() + with.len());
+    let used = used(body)?;
+    let at = header.find(declared)?;
+    let mut out = Vec::with_capacity(raw.len() + used.len());
     out.extend_from_slice(&header.as_bytes()[..at]);
-    out.extend_from_slice(with.as_bytes());
-    out.extend_from_slice(&header.as_bytes()[at + len..]);
+    out.extend_from_slice(used.as_bytes());
+    out.extend_from_slice(&header.as_bytes()[at + declared.len()..]);
     out.extend_from_slice(body.as_bytes());
     Some(out)
 }
@@ -77,19 +68,12 @@ mod tests {
     }
 
     #[test]
-    fn a_multipart_without_delimiters_is_one_text() {
-        let raw = "Content-Type: multipart/report; report-type=delivery-status;\n    boundary=\"gone\"\n\nFinal-Recipient: rfc822; a@example.org\nAction: failed\n";
-        let fixed = String::from_utf8(repaired(raw.as_bytes()).unwrap()).unwrap();
-        assert!(
-            fixed.starts_with("Content-Type: text/plain; report-type"),
-            "{fixed}"
-        );
-    }
-
-    #[test]
     fn a_sound_message_is_left_alone() {
         let raw = "Content-Type: multipart/mixed; boundary=b1\n\n--b1\n\nx\n--b1--\n";
         assert!(repaired(raw.as_bytes()).is_none());
+        // No delimiter at all: nothing to put in its place.
+        let bare = "Content-Type: multipart/report; boundary=\"gone\"\n\nAction: failed\n";
+        assert!(repaired(bare.as_bytes()).is_none());
         assert!(repaired(b"Subject: none\n\nbody\n").is_none());
         assert!(repaired(b"\xff\xfe").is_none());
     }

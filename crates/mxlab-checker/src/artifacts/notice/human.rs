@@ -5,6 +5,8 @@
 //! Microsoft 365, Postfix, Exim, Sendmail, qmail, Gmail and others document; no vendor is
 //! named in the code, only the shapes their texts take.
 
+use super::listed;
+
 /// One recipient's part of the human text.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Block {
@@ -53,6 +55,10 @@ fn is_returned_message(line: &str) -> bool {
         .iter()
         .any(|w| l.contains(w)))
         || l.starts_with("original message headers")
+        // A heading alone on its line: "Original message follows.", "Original Message:".
+        || (l.starts_with("original ")
+            && l.len() < 40
+            && (l.ends_with(':') || l.trim_end_matches('.').ends_with("follows")))
         // A Japanese Exchange's heading over the original's headers.
         || l.starts_with("元のメッセージ ヘッダー")
         || l.starts_with("--- below this line is a copy")
@@ -86,8 +92,11 @@ pub fn unfold(text: &str) -> Vec<String> {
                     && !line.trim().is_empty()
                     && !prev.trim().is_empty()
                     && opens(line).is_none()
-                    // Exim lists an address alone, its lines indented under it.
-                    && !(opens(prev).is_some() && prev.split_whitespace().count() == 1) =>
+                    // Exim lists an address alone, its lines indented under it; Exchange
+                    // the address and a date.
+                    && !(opens(prev).is_some()
+                        && (prev.split_whitespace().count() == 1
+                            || prev.trim().split_once(' ').is_some_and(|(_, r)| is_dated(r)))) =>
             {
                 prev.push(' ');
                 prev.push_str(line.trim());
@@ -96,6 +105,11 @@ pub fn unfold(text: &str) -> Vec<String> {
         }
     }
     out
+}
+
+/// Exchange's words after a listed address, `on 5/6/2024 10:00 AM`: when, not what happened.
+fn is_dated(rest: &str) -> bool {
+    rest.starts_with("on ") && rest.contains(|c: char| c.is_ascii_digit())
 }
 
 /// A reply quoted in one line of human text: Exchange's `… returned '441 4.4.1 …'`,
@@ -155,8 +169,9 @@ fn opens(line: &str) -> Option<String> {
         return None;
     }
     let rest = t[first.len()..].trim();
-    // An address followed by prose is an opening only when a colon or a bracket ends it, or
-    // the words after it are the few that go with listed addresses.
+    // An address followed by prose is an opening only when a colon or a bracket ends it, the
+    // words after it are the few that go with listed addresses, or they give the reply
+    // (`bob@example.net Invalid address, code: 550 5.1.1 …`).
     let listed = rest.is_empty()
         || first.ends_with(':')
         || first.ends_with('>')
@@ -165,37 +180,74 @@ fn opens(line: &str) -> Option<String> {
         || rest.starts_with("on ")
         || rest.starts_with("- ")
         || rest.starts_with('#')
-        || rest.starts_with("...");
+        || rest.starts_with("...")
+        || from_code(rest).is_some();
     listed.then(|| word.to_string())
 }
 
-fn is_address(word: &str) -> bool {
+pub(super) fn is_address(word: &str) -> bool {
     let Some((local, domain)) = word.rsplit_once('@') else {
         return false;
     };
     !local.is_empty()
         && domain.contains('.')
         && !domain.starts_with('.')
-        && !word.contains(['(', ')', '[', ']', '=', '/', '\\'])
+        // Not a header's name and value run together (`Message-ID:<…@example.net>`).
+        && !word.contains(['(', ')', '[', ']', '=', '/', '\\', '<', '>', ':'])
+        && !word.contains(char::is_whitespace)
         && domain
             .chars()
             .all(|c| c.is_alphanumeric() || matches!(c, '.' | '-'))
 }
 
-/// Addresses the prose names in angle brackets.
+/// Addresses the prose names in angle brackets — each `>` closing at the nearest `<` before
+/// it, so a transcript's `<<< 550 …` does not swallow the address after it. The message ids
+/// a quoted header gives (`Message-ID: <…@host>`) look like addresses and are not.
 pub fn bracketed(text: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    let mut rest = text;
-    while let Some(open) = rest.find('<') {
-        let after = &rest[open + 1..];
-        let Some(close) = after.find('>') else {
-            break;
-        };
-        let inner = &after[..close];
-        if is_address(inner) && !out.iter().any(|a| a.eq_ignore_ascii_case(inner)) {
-            out.push(inner.to_string());
+    for line in text.lines() {
+        let name = line.split_once(':').map_or("", |(n, _)| n.trim());
+        if ["message-id", "references", "in-reply-to"]
+            .iter()
+            .any(|h| name.eq_ignore_ascii_case(h))
+        {
+            continue;
         }
-        rest = &after[close..];
+        let mut rest = line;
+        while let Some(close) = rest.find('>') {
+            if let Some(open) = rest[..close].rfind('<') {
+                let inner = &rest[open + 1..close];
+                if is_address(inner) && !out.iter().any(|a| a.eq_ignore_ascii_case(inner)) {
+                    out.push(inner.to_string());
+                }
+            }
+            rest = &rest[close + 1..];
+        }
+        if out.len() >= MAX_BLOCKS {
+            break;
+        }
+    }
+    out
+}
+
+/// The replies lines give beside a bracketed address (`554 <bob@example.net>... Host
+/// unknown`, a transcript's verdict on one recipient): for each address, the first — or the
+/// remote server's own reply when the line just above quotes it (`<<< 550 5.7.1 Relaying
+/// denied`, which the verdict under it only sums up as "Remote protocol error").
+pub fn replies_beside_addresses(text: &str) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    let mut previous: Option<String> = None;
+    for line in text.lines() {
+        let quoted = std::mem::replace(&mut previous, quoted_in(line));
+        let Some(reply) = from_code(line) else {
+            continue;
+        };
+        let reply = quoted.unwrap_or(reply);
+        for address in bracketed(line) {
+            if !out.iter().any(|(a, _)| a.eq_ignore_ascii_case(&address)) {
+                out.push((address, reply.clone()));
+            }
+        }
         if out.len() >= MAX_BLOCKS {
             break;
         }
@@ -206,30 +258,58 @@ pub fn bracketed(text: &str) -> Vec<String> {
 /// Each recipient's block: from a line that opens it until a blank line after text, or the
 /// next opening line. The errors are what its lines quote, or the first words with a reply
 /// code, or — for texts that give none ("retry timeout exceeded", "Sorry, I couldn't find any
-/// host named …") — its words.
+/// host named …") — its words. A line that ends with the address after words of failure
+/// opens a block too, those words its first line, and the paragraph after it (the reply is
+/// often there) in it; an address alone with nothing under it takes the reason written on
+/// the line above it.
 pub fn blocks(text: &str) -> Vec<Block> {
     let mut out: Vec<Block> = Vec::new();
     let mut lines: Vec<String> = Vec::new();
     let mut current: Option<String> = None;
-    let flush = |who: &mut Option<String>, lines: &mut Vec<String>, out: &mut Vec<Block>| {
+    // The line just before, outside any block, when it could be a reason; and the one above
+    // the current block's address.
+    let mut above: Option<String> = None;
+    let mut reason: Option<String> = None;
+    // The lines a block's opening gave it: a blank line ends the block only after others.
+    let mut own = 0;
+    let flush = |who: &mut Option<String>,
+                 lines: &mut Vec<String>,
+                 reason: &mut Option<String>,
+                 out: &mut Vec<Block>| {
+        if lines.is_empty()
+            && let Some(r) = reason.take()
+        {
+            lines.push(r);
+        }
         if let Some(address) = who.take()
             && out.len() < MAX_BLOCKS
         {
             out.push(block(address, lines));
         }
         lines.clear();
+        *reason = None;
     };
     for line in unfold(text) {
         if let Some(address) = opens(&line) {
-            flush(&mut current, &mut lines, &mut out);
+            flush(&mut current, &mut lines, &mut reason, &mut out);
             current = Some(address.clone());
+            reason = above.take();
             let rest = line
                 .trim()
                 .split_once(char::is_whitespace)
                 .map_or("", |(_, rest)| rest);
-            if !rest.trim().is_empty() {
+            if !rest.trim().is_empty() && !is_dated(rest) {
                 lines.push(rest.trim().to_string());
             }
+            own = 0;
+            continue;
+        }
+        if let Some(address) = listed::trailing(&line) {
+            flush(&mut current, &mut lines, &mut reason, &mut out);
+            current = Some(address);
+            lines.push(line.trim().to_string());
+            above = None;
+            own = 1;
             continue;
         }
         if current.is_some() {
@@ -237,15 +317,17 @@ pub fn blocks(text: &str) -> Vec<Block> {
                 // A line that ends in a colon ("because:", "For the following reason:")
                 // leads into what follows the blank line.
                 let leads_in = lines.last().is_some_and(|l| l.trim_end().ends_with(':'));
-                if !lines.is_empty() && !leads_in {
-                    flush(&mut current, &mut lines, &mut out);
+                if lines.len() > own && !leads_in {
+                    flush(&mut current, &mut lines, &mut reason, &mut out);
                 }
                 continue;
             }
             lines.push(line.trim().to_string());
+        } else {
+            above = listed::is_reason_above(&line).then(|| line.trim().to_string());
         }
     }
-    flush(&mut current, &mut lines, &mut out);
+    flush(&mut current, &mut lines, &mut reason, &mut out);
     out
 }
 
@@ -478,6 +560,8 @@ pub fn looks_like_notice(subject: &str, text: &str) -> bool {
         "permanent error",
         "temporary error",
         "delivery has failed",
+        // Exchange 2000/2003: "Your message … did not reach the following recipient(s):".
+        "did not reach",
         "delayed",
         "mailer-daemon",
         "qmail-send",
@@ -598,6 +682,24 @@ mod tests {
         assert_eq!(b[1].errors, ["retry timeout exceeded"]);
     }
 
+    /// An address at the head of a line, its reply after some words on the same line.
+    #[test]
+    fn an_address_with_its_reply_on_the_same_line() {
+        let text = "This is a permanent error.\n\nann@example.net Rejected recipient, reply :550, status :5.1.1 <ann@example.net>... no mailbox\nben@example.org Rejected recipient, reply :552, status :5.2.2 <ben@example.org>... over quota\n\nMessage-ID:<x1.y2@mail.example.com>\n";
+        let b = blocks(text);
+        let got: Vec<(&str, &str)> = b
+            .iter()
+            .map(|b| (b.address.as_str(), b.errors[0].as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("ann@example.net", "5.1.1 <ann@example.net>... no mailbox"),
+                ("ben@example.org", "5.2.2 <ben@example.org>... over quota"),
+            ]
+        );
+    }
+
     #[test]
     fn a_line_ending_in_a_colon_leads_into_the_next_paragraph() {
         let b = blocks(
@@ -654,6 +756,28 @@ mod tests {
         );
     }
 
+    /// Where the returned message starts when the notice gives no dashed line over it: a
+    /// heading alone on its line, not a sentence that speaks of the original.
+    #[test]
+    fn the_returned_message_starts_at_a_heading_alone_on_its_line() {
+        for (text, notice) in [
+            (
+                "Unknown user: a@example.net\n\nOriginal message follows.\n\nTo: a@example.net\n",
+                "Unknown user: a@example.net\n\n",
+            ),
+            (
+                "Could not deliver.\nOriginal Message:\nTo: a@example.net\n",
+                "Could not deliver.\n",
+            ),
+            (
+                "The original message was received at Mon, 6 May 2024 10:00:00 +0000\n",
+                "The original message was received at Mon, 6 May 2024 10:00:00 +0000\n",
+            ),
+        ] {
+            assert_eq!(body(&[text.to_string()]), notice);
+        }
+    }
+
     #[test]
     fn multiline_replies_are_one() {
         let lines: Vec<String> = [
@@ -684,9 +808,18 @@ mod tests {
     }
 
     #[test]
+    fn bracketed_addresses_close_at_the_nearest_bracket() {
+        let text = "While talking to mx.example.net:\n>>> DATA\n<<< 554 refused\n554 <ann@example.net>... refused\nMessage-ID: <k1.k2@mail.example.org>\n>>> RCPT To:<ben@example.net>\n";
+        assert_eq!(bracketed(text), ["ann@example.net", "ben@example.net"]);
+    }
+
+    #[test]
     fn prose_mentioning_an_address_opens_nothing() {
         assert!(opens("Your message to bob@example.net couldn't be delivered.").is_none());
         assert!(opens("From: alice@example.com").is_none());
+        assert!(opens("Message-ID:<a1b2.c3@mail.example.com>").is_none());
+        assert!(opens("To:<bob@example.net>, <carol@example.net>").is_none());
+        assert!(opens("bob@example.net wrote on 5 May:").is_none());
         assert_eq!(opens("bob@example.net").as_deref(), Some("bob@example.net"));
     }
 }

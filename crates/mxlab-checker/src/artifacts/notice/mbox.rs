@@ -86,7 +86,7 @@ impl<R: BufRead> Iterator for Messages<R> {
                         continue;
                     }
                 }
-                Some(true) if opens && previous_blank => {
+                Some(true) if opens && (previous_blank || is_postmark(&line)) => {
                     if self.pending || !message.is_empty() {
                         self.pending = true;
                         return Some(Ok(message));
@@ -112,6 +112,26 @@ impl<R: BufRead> Iterator for Messages<R> {
     }
 }
 
+/// A `From ` line that is an mbox separator by its own shape (`From sender Thu Jul  2
+/// 12:05:05 2020`: a time and a year after the sender), for files whose writer did not leave
+/// a blank line before it. A body's own `From ` line is quoted (`>From `) by mbox writers, and
+/// prose rarely ends in a clock time and a year.
+fn is_postmark(line: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(line);
+    let words: Vec<&str> = text.split_whitespace().take(9).collect();
+    let clock = |w: &str| {
+        let parts: Vec<&str> = w.split(':').collect();
+        (2..=3).contains(&parts.len())
+            && parts
+                .iter()
+                .all(|p| p.len() == 2 && p.bytes().all(|b| b.is_ascii_digit()))
+    };
+    let year = |w: &str| w.len() == 4 && w.bytes().all(|b| b.is_ascii_digit());
+    (6..=8).contains(&words.len())
+        && words.iter().skip(2).any(|w| clock(w))
+        && words.last().is_some_and(|w| year(w))
+}
+
 /// The messages in a file's bytes.
 pub fn split(raw: &[u8]) -> Vec<Vec<u8>> {
     Messages::new(raw).filter_map(Result::ok).collect()
@@ -129,6 +149,20 @@ mod tests {
         assert_eq!(m.len(), 2);
         assert_eq!(m[0], b"Subject: one\n\nFrom here\n\n");
         assert_eq!(m[1], b"Subject: two\n\nbody\n");
+    }
+
+    /// Some writers put the next message's `From ` line right after the last one's final
+    /// boundary: its shape alone opens a message there.
+    #[test]
+    fn a_postmark_opens_a_message_without_a_blank_line_before_it() {
+        let mbox = b"From MAILER-DAEMON Wed May  8 20:40:00 2024\nSubject: one\n\n--b--\nFrom postmaster@mx.example.net  Thu May  9 20:40:00 2024\nSubject: two\n\nbody\nFrom the desk of Bob, May 2024\n";
+        let m = split(mbox);
+        assert_eq!(m.len(), 2);
+        assert_eq!(m[0], b"Subject: one\n\n--b--\n");
+        assert_eq!(
+            m[1],
+            b"Subject: two\n\nbody\nFrom the desk of Bob, May 2024\n"
+        );
     }
 
     #[test]

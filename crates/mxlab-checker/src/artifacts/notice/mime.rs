@@ -8,6 +8,8 @@ use mail_parser::{MessageParser, MimeHeaders, PartType};
 
 /// The most human text kept from one notice.
 const MAX_TEXT: usize = 256 * 1024;
+/// The most complainants read from a message's feedback reports.
+const MAX_COMPLAINANTS: usize = 1000;
 
 #[derive(Debug, Default)]
 pub struct Parts {
@@ -29,8 +31,9 @@ pub struct Parts {
     pub returned_to: Vec<String>,
     /// The notice's `From:` address.
     pub from: Option<String>,
-    /// A feedback report's `Original-Rcpt-To` (or `Removal-Recipient`).
-    pub feedback_recipient: Option<String>,
+    /// A feedback report's `Original-Rcpt-To`s (or `Removal-Recipient`s): every recipient
+    /// who complained, in order, from every report the message holds.
+    pub feedback_recipients: Vec<String>,
     /// The notice's own `To:`: the sender being told, never a failed recipient.
     pub to: Vec<String>,
 }
@@ -70,6 +73,11 @@ pub fn parts(raw: &[u8]) -> Option<Parts> {
     let mut kept = 0usize;
     for part in &message.parts {
         let (ctype, subtype) = match part.content_type() {
+            // A multipart whose boundary never occurs (old PMDF and sendmail reports declare
+            // one and then write their report as plain lines): its body is the text.
+            Some(_) if !matches!(part.body, PartType::Multipart(_)) && is_multipart(part) => {
+                ("text".to_string(), "plain".to_string())
+            }
             Some(ct) => (
                 ct.ctype().to_ascii_lowercase(),
                 ct.subtype().unwrap_or_default().to_ascii_lowercase(),
@@ -92,13 +100,19 @@ pub fn parts(raw: &[u8]) -> Option<Parts> {
             ("message", "feedback-report") => {
                 out.feedback = true;
                 let fields = String::from_utf8_lossy(part.contents());
-                out.feedback_recipient = fields.lines().find_map(|l| {
-                    let (name, value) = l.split_once(':')?;
-                    ["original-rcpt-to", "removal-recipient"]
-                        .contains(&name.trim().to_ascii_lowercase().as_str())
-                        .then(|| addresses(value).into_iter().next())
-                        .flatten()
-                });
+                let room = MAX_COMPLAINANTS.saturating_sub(out.feedback_recipients.len());
+                out.feedback_recipients.extend(
+                    fields
+                        .lines()
+                        .filter_map(|l| {
+                            let (name, value) = l.split_once(':')?;
+                            ["original-rcpt-to", "removal-recipient"]
+                                .contains(&name.trim().to_ascii_lowercase().as_str())
+                                .then(|| addresses(value).into_iter().next())
+                                .flatten()
+                        })
+                        .take(room),
+                );
             }
             ("message", _) => {
                 if let PartType::Message(m) = &part.body {
@@ -131,6 +145,11 @@ pub fn parts(raw: &[u8]) -> Option<Parts> {
         out.human = html;
     }
     Some(out)
+}
+
+fn is_multipart(part: &mail_parser::MessagePart) -> bool {
+    part.content_type()
+        .is_some_and(|ct| ct.ctype().eq_ignore_ascii_case("multipart"))
 }
 
 fn is_attachment(part: &mail_parser::MessagePart) -> bool {

@@ -9,6 +9,7 @@
 
 mod boundary;
 mod human;
+mod listed;
 pub mod mbox;
 mod mime;
 mod ses;
@@ -70,8 +71,8 @@ pub struct Notice {
     /// The message was longer than [`LIMIT`] and was read in part.
     pub truncated: bool,
     /// Whom the message concerns, for an automatic reply or a feedback report: the address
-    /// that replied, or the recipient who complained.
-    pub concerns: Option<String>,
+    /// that replied, or the recipients who complained (one report may name several).
+    pub concerns: Vec<String>,
 }
 
 /// Notice wording that only summarises: "400 4.4.7 Message delayed" and
@@ -164,10 +165,15 @@ pub fn read(raw: &[u8]) -> Option<Notice> {
     } else {
         &parts.status
     };
-    let groups: Vec<Group> = status.iter().flat_map(|text| parse_groups(text)).collect();
+    let groups: Vec<Group> = status
+        .iter()
+        .flat_map(|text| parse_groups(text))
+        .flat_map(one_per_recipient)
+        .collect();
     let per_message = groups
         .iter()
-        .find(|g| field(g, "Final-Recipient").is_none());
+        .find(|g| field(g, "Final-Recipient").is_none())
+        .or_else(|| groups.iter().find(|g| field(g, "Reporting-MTA").is_some()));
     if let Some(first) = per_message {
         notice.reporting_mta = field(first, "Reporting-MTA").map(|v| strip_type(v).to_string());
         notice.arrival_date = field(first, "Arrival-Date").map(str::to_string);
@@ -215,14 +221,38 @@ pub fn read(raw: &[u8]) -> Option<Notice> {
         notice.recipients = ses.recipients;
         notice.reporting_mta = ses.reporting_mta.or(notice.reporting_mta);
         notice.kind = ses.kind;
-        notice.concerns = notice.recipients.first().map(|r| r.final_recipient.clone());
+        notice.concerns = notice
+            .recipients
+            .iter()
+            .map(|r| r.final_recipient.clone())
+            .collect();
         return Some(notice);
     }
     let notice_words = human::looks_like_notice(&parts.subject, text);
-    if notice.recipients.is_empty() && notice_words && !parts.feedback {
-        notice.recipients = from_returned(&parts, text, raw);
+    // A text that gives the envelope (or a session's RCPT TO) and a refusal is a notice
+    // whatever its words.
+    let envelope = listed::envelope(text);
+    let refused = || {
+        human::first_error(text)
+            .is_some_and(|e| crate::diagnosis::classify::code_and_status(&e) != (None, None))
+    };
+    if notice.recipients.is_empty()
+        && (notice_words || !envelope.is_empty() && refused())
+        && !parts.feedback
+    {
+        notice.recipients = from_returned(&parts, text, raw, envelope);
     }
-    notice.concerns = parts.feedback_recipient.clone().or(parts.from.clone());
+    notice.concerns = if parts.feedback_recipients.is_empty() {
+        parts.from.iter().cloned().collect()
+    } else {
+        let mut who: Vec<String> = Vec::new();
+        for a in &parts.feedback_recipients {
+            if !who.iter().any(|w| w.eq_ignore_ascii_case(a)) {
+                who.push(a.clone());
+            }
+        }
+        who
+    };
     notice.kind = if parts.feedback {
         Kind::Feedback
     } else if notice.recipients.is_empty()
@@ -330,9 +360,16 @@ fn from_words(parts: &mime::Parts, text: &str, blocks: &[human::Block]) -> Vec<N
 }
 
 /// A notice whose text lists no address: the addresses its prose names in angle brackets
-/// (`… delivering your mail to <bob@example.net>.`), else those the returned message was
-/// sent to, each with the first error the text gives.
-fn from_returned(parts: &mime::Parts, text: &str, raw: &[u8]) -> Vec<NoticeRecipient> {
+/// (`… delivering your mail to <bob@example.net>.`), else the envelope's recipients where it
+/// lists them, else those the returned message was sent to — each with the reply a line
+/// gives beside it (`554 <bob@example.net>... Host unknown`), else the first error the text
+/// gives.
+fn from_returned(
+    parts: &mime::Parts,
+    text: &str,
+    raw: &[u8],
+    envelope: Vec<String>,
+) -> Vec<NoticeRecipient> {
     // A notice whose subject says it failed stands for a failure even when its text quotes
     // no error (a mailing list's refusal in prose).
     let error = human::first_error(text)
@@ -345,6 +382,9 @@ fn from_returned(parts: &mime::Parts, text: &str, raw: &[u8]) -> Vec<NoticeRecip
         .into_iter()
         .filter(not_sender)
         .collect();
+    if who.is_empty() {
+        who = envelope.into_iter().filter(not_sender).collect();
+    }
     if who.is_empty() {
         who = parts.returned_to.clone();
     }
@@ -368,19 +408,63 @@ fn from_returned(parts: &mime::Parts, text: &str, raw: &[u8]) -> Vec<NoticeRecip
     } else {
         "failed"
     };
+    let beside = human::replies_beside_addresses(text);
+    let context: String = text.chars().take(2000).collect();
+    let remote_mta = human::remote_mta(text);
     who.into_iter()
         .filter(not_sender)
         .take(MAX_RECIPIENTS)
-        .map(|address| NoticeRecipient {
-            status: human::status_in(&error).unwrap_or_default(),
-            final_recipient: address,
-            action: action.to_string(),
-            diagnostic_code: error.clone(),
-            context: text.chars().take(2000).collect(),
-            remote_mta: human::remote_mta(text),
-            ..NoticeRecipient::default()
+        .map(|address| {
+            let error = beside
+                .iter()
+                .find(|(a, _)| a.eq_ignore_ascii_case(&address))
+                .map_or(&error, |(_, e)| e);
+            NoticeRecipient {
+                status: human::status_in(error).unwrap_or_default(),
+                final_recipient: address,
+                action: action.to_string(),
+                diagnostic_code: error.clone(),
+                context: context.clone(),
+                remote_mta: remote_mta.clone(),
+                ..NoticeRecipient::default()
+            }
         })
         .collect()
+}
+
+/// A group of fields that names a recipient twice is several: some MTAs write the
+/// per-message fields and each recipient's without the blank lines between them. A field
+/// that names or describes a recipient, met again, opens the next recipient's group — with
+/// the `Original-Recipient` just before it, which RFC 3464 writes first.
+fn one_per_recipient(group: Group) -> Vec<Group> {
+    const PER_RECIPIENT: [&str; 4] = ["Final-Recipient", "Original-Recipient", "Action", "Status"];
+    let index = |name: &str| {
+        PER_RECIPIENT
+            .iter()
+            .position(|n| n.eq_ignore_ascii_case(name))
+    };
+    let mut out = Vec::new();
+    let mut current = Group::new();
+    let mut seen = [false; PER_RECIPIENT.len()];
+    for (name, value) in group {
+        if let Some(i) = index(&name) {
+            if seen[i] {
+                let mut next = Group::new();
+                seen = [false; PER_RECIPIENT.len()];
+                if i == 0
+                    && let Some(last) = current.pop_if(|(n, _)| index(n) == Some(1))
+                {
+                    next.push(last);
+                    seen[1] = true;
+                }
+                out.push(std::mem::replace(&mut current, next));
+            }
+            seen[i] = true;
+        }
+        current.push((name, value));
+    }
+    out.push(current);
+    out
 }
 
 fn recipient(group: &Group) -> Option<NoticeRecipient> {

@@ -130,3 +130,191 @@ mod review {
         );
     }
 }
+
+/// Shapes of notice in which the reader once found no recipient.
+mod shapes {
+    use super::super::read;
+
+    fn only(raw: &str) -> super::super::NoticeRecipient {
+        let n = read(raw.as_bytes()).expect("a message");
+        assert_eq!(n.recipients.len(), 1, "{:?}", n.recipients);
+        n.recipients[0].clone()
+    }
+
+    /// A report that declares a multipart boundary and never writes it: its lines are read
+    /// as text, the delivery-status fields among them.
+    #[test]
+    fn a_multipart_without_its_boundary_is_text() {
+        let r = only(
+            "From: MAILER-DAEMON@relay.example.net\nSubject: Returned mail: User unknown\nMIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status;\n    boundary=\"never/relay.example.net\"\n\n   ----- The following addresses had permanent fatal errors -----\n<dora@example.org>\n\n   ----- Transcript of session follows -----\n550 <dora@example.org>... User unknown\n\nReporting-MTA: dns; relay.example.net\n\nFinal-Recipient: RFC822; <dora@example.org>\nAction: failed\nStatus: 5.1.1\n",
+        );
+        assert_eq!(r.final_recipient, "dora@example.org");
+        assert_eq!((r.action.as_str(), r.status.as_str()), ("failed", "5.1.1"));
+        assert_eq!(r.quoted, ["550 <dora@example.org>... User unknown"]);
+    }
+
+    /// Delivery-status fields written without the blank lines between the message's and
+    /// each recipient's: one recipient per repeated field.
+    #[test]
+    fn fields_without_blank_lines_are_one_group_per_recipient() {
+        let raw = "From: MAILER-DAEMON@out.example.com\nSubject: Undeliverable: hello\nMIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"r\"\n\n--r\nContent-Type: text/plain\n\nYour message could not be delivered.\n\n--r\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; out.example.com\nArrival-Date: Mon, 6 May 2024 10:00:00 +0000\nFinal-Recipient: rfc822; ann@example.net\nAction: failed\nStatus: 5.2.2\nDiagnostic-Code: smtp; 552 5.2.2 <ann@example.net> over quota\nOriginal-Recipient: rfc822; ben@example.net\nFinal-Recipient: rfc822; ben@example.net\nAction: failed\nStatus: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 <ben@example.net> no such user\n\n--r--\n";
+        let n = read(raw.as_bytes()).unwrap();
+        let got: Vec<(&str, &str, &str)> = n
+            .recipients
+            .iter()
+            .map(|r| {
+                (
+                    r.final_recipient.as_str(),
+                    r.status.as_str(),
+                    r.diagnostic_code.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    "ann@example.net",
+                    "5.2.2",
+                    "552 5.2.2 <ann@example.net> over quota"
+                ),
+                (
+                    "ben@example.net",
+                    "5.1.1",
+                    "550 5.1.1 <ben@example.net> no such user"
+                ),
+            ]
+        );
+        assert_eq!(n.reporting_mta.as_deref(), Some("out.example.com"));
+        assert_eq!(n.recipients[0].original_recipient, None);
+        assert_eq!(
+            n.recipients[1].original_recipient.as_deref(),
+            Some("ben@example.net")
+        );
+    }
+
+    /// An abuse feedback report (RFC 5965) that names several complainants: each is one
+    /// recipient of the explanation, delivered, the reason feedback.
+    #[test]
+    fn a_feedback_report_concerns_every_complainant() {
+        let raw = "From: fbl@isp.example\nSubject: Complaint about mail from 192.0.2.7\nMIME-Version: 1.0\nContent-Type: multipart/report; report-type=feedback-report; boundary=\"k\"\n\n--k\nContent-Type: text/plain\n\nComplaints about a message from 192.0.2.7.\n\n--k\nContent-Type: message/feedback-report\n\nFeedback-Type: abuse\nVersion: 1\nOriginal-Rcpt-To: <pat@isp.example>\nOriginal-Rcpt-To: lee@isp.example\nOriginal-Rcpt-To: PAT@isp.example\nSource-IP: 192.0.2.7\n\n--k--\n";
+        let n = read(raw.as_bytes()).unwrap();
+        assert_eq!(n.kind, super::super::Kind::Feedback);
+        assert_eq!(n.concerns, ["pat@isp.example", "lee@isp.example"]);
+        let report = crate::explain::explain(raw.as_bytes(), "fbl").unwrap();
+        let got: Vec<(&str, &str, String)> = report
+            .recipients
+            .iter()
+            .map(|r| {
+                let why = r.notice.as_ref().map(|d| d.reason.to_string());
+                (
+                    r.address.as_str(),
+                    r.outcome.as_str(),
+                    why.unwrap_or_default(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("pat@isp.example", "delivered", "feedback".to_string()),
+                ("lee@isp.example", "delivered", "feedback".to_string()),
+            ]
+        );
+    }
+
+    /// A gateway's one-line notice: what happened, a colon, the address; no reply code.
+    #[test]
+    fn words_then_the_address() {
+        let r = only(
+            "From: postmaster@gw.example.org\nTo: sam@example.com\nSubject: Undeliverable Mail\n\nMailbox quota exceeded for user: lin@gw.example.org\n\n\nOriginal message follows.\n\nTo: lin@gw.example.org\nSubject: hi\n",
+        );
+        assert_eq!(r.final_recipient, "lin@gw.example.org");
+        assert_eq!(r.action, "failed");
+        assert_eq!(
+            r.diagnostic_code,
+            "Mailbox quota exceeded for user: lin@gw.example.org"
+        );
+    }
+
+    /// "… to address", then the reply the other server gave, a paragraph further down.
+    #[test]
+    fn words_then_the_address_then_the_reply() {
+        let r = only(
+            "From: postmaster@gw.example.org\nTo: sam@example.com\nSubject: Undeliverable Mail\n\nCould not deliver to kim@example.net\n\nThe remote server answered:\n554-Message refused: listed URL in body.\n554 See https://lists.example/lookup\n",
+        );
+        assert_eq!(r.final_recipient, "kim@example.net");
+        assert_eq!(r.action, "failed");
+        assert_eq!(
+            r.diagnostic_code,
+            "554 Message refused: listed URL in body. See https://lists.example/lookup"
+        );
+    }
+
+    /// A heading, then the reason, then the address alone under it.
+    #[test]
+    fn a_reason_above_the_address() {
+        let r = only(
+            "From: postmaster@hub.example.co.jp\nTo: sam@example.com\nSubject: Undeliverable message\n\n*** Why it failed ***\n\nRecipient not found in the organisation's directory\nmori@hub.example.co.jp\n\n------- Returned Message --------\nTo: mori@hub.example.co.jp\n",
+        );
+        assert_eq!(r.final_recipient, "mori@hub.example.co.jp");
+        assert_eq!(r.action, "failed");
+        assert_eq!(
+            r.diagnostic_code,
+            "Recipient not found in the organisation's directory"
+        );
+    }
+
+    /// An older Exchange's notice: "did not reach", the address with the date, the reason
+    /// in words and a diagnostic line under it, no reply code.
+    #[test]
+    fn did_not_reach_the_following_recipients() {
+        let r = only(
+            "From: System Administrator <postmaster@corp.example.net>\nTo: sam@example.com\nSubject: Undeliverable: budget\n\nYour message\n\n  To:      ivy@corp.example.net\n  Subject: budget\n\ndid not reach the following recipient(s):\n\nivy@corp.example.net on Mon, 6 May 2024 10:00:00 +0000\n    The recipient name is not recognized\n    MSEXCH:IMS:CORP:SITE:SRV01 0 (000C05A6) Unknown Recipient\n",
+        );
+        assert_eq!(r.final_recipient, "ivy@corp.example.net");
+        assert_eq!(r.action, "failed");
+        assert!(
+            r.diagnostic_code
+                .starts_with("The recipient name is not recognized"),
+            "{}",
+            r.diagnostic_code
+        );
+    }
+
+    /// No words of a notice, but the envelope it was given and the refusal.
+    #[test]
+    fn the_envelope_and_the_refusal() {
+        let r = only(
+            "From: postmaster@sms.example.net\nTo: sam@example.com\nSubject: Re: hello\n\nError: bad destination\n\nError message below:\n550 - Requested action not taken: mailbox unavailable\n\nMessage details:\n  Subject: hello\n  MAIL FROM: sam@example.com\n  RCPT TO: 15550100@sms.example.net\n  Size (in bytes): 120\n",
+        );
+        assert_eq!(r.final_recipient, "15550100@sms.example.net");
+        assert_eq!(r.action, "failed");
+        assert_eq!(
+            r.diagnostic_code,
+            "550 - Requested action not taken: mailbox unavailable"
+        );
+    }
+
+    /// A transcript: each recipient's own verdict, or the remote reply quoted above it.
+    #[test]
+    fn each_address_takes_the_reply_beside_it() {
+        let raw = "From: MAILER-DAEMON@out.example.com\nTo: sam@example.com\nSubject: Returned mail: see transcript\n\n   ----- Transcript of session follows -----\nWhile talking to mx.example.net:\n>>> RCPT To:<ann@example.net>\n<<< 550 5.1.1 No such mailbox\n550 <ann@example.net>... User unknown\n554 <ben@example.org>... 550 Host unknown\n";
+        let n = read(raw.as_bytes()).unwrap();
+        let got: Vec<(&str, &str)> = n
+            .recipients
+            .iter()
+            .map(|r| (r.final_recipient.as_str(), r.diagnostic_code.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("ann@example.net", "550 5.1.1 No such mailbox"),
+                (
+                    "ben@example.org",
+                    "554 <ben@example.org>... 550 Host unknown"
+                ),
+            ]
+        );
+    }
+}
