@@ -331,6 +331,10 @@ pub fn reason(
             Reason::HostUnknown,
         ),
         (&["not accepting network messages"], Reason::NotAccept),
+        (
+            &["malformed address", "incorrectly constructed"],
+            Reason::SyntaxError,
+        ),
         (&["invalid ip"], Reason::Blocked),
         (
             &[

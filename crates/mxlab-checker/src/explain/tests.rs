@@ -304,3 +304,15 @@ fn what_a_success_report_says_is_no_error() {
     assert_eq!(who.outcome, "relayed");
     assert_eq!(who.cause.rule, RuleId::OkDelivered);
 }
+
+#[test]
+fn a_bounce_marked_auto_replied_is_still_a_bounce() {
+    let text = "From: mailer-daemon@gw.example.com\nSubject: There was an error sending your mail\nAuto-Submitted: auto-replied\n\nWe had trouble delivering your message.\n\nSMTP Server <mx.example.org> rejected recipient <gus@example.org> (Error following RCPT command). It responded as follows: [550 5.1.1 Invalid user]\n";
+    let who = first(text);
+    assert_eq!(who.address, "gus@example.org");
+    assert_eq!(who.outcome, "failed");
+    assert_eq!(
+        who.notice.as_ref().unwrap().reason,
+        mxlab_vocab::Reason::UserUnknown
+    );
+}

@@ -562,6 +562,7 @@ pub fn looks_like_notice(subject: &str, text: &str) -> bool {
         "delivery has failed",
         // Exchange 2000/2003: "Your message … did not reach the following recipient(s):".
         "did not reach",
+        "trouble delivering",
         "delayed",
         "mailer-daemon",
         "qmail-send",
@@ -592,6 +593,8 @@ pub fn bounce_subject(subject: &str) -> bool {
         "delivery delayed",
         "delayed mail",
         "mail delivery",
+        "mail failure",
+        "error sending your",
         // A Japanese Exchange's "配信不能: …" and "配信の遅延: …".
         "配信不能",
         "配信の遅延",
@@ -648,6 +651,7 @@ pub fn says_expired(text: &str) -> bool {
         "message expired",
         "queue.expired",
         "too long in the queue",
+        "could not deliver for the last",
         // qmail: "I'm not going to try again; this message has been in the queue too long."
         "in the queue too long",
         "delivery time expired",
