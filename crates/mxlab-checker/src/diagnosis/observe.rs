@@ -275,9 +275,14 @@ fn stories<'a>(
             let origin = Origin::Notice(n.subject.clone());
             // When the notice does not say when the attempt was, it was by the notice's date.
             let at = r.last_attempt_date.as_deref().or(n.date.as_deref());
-            // The human text quotes the Diagnostic-Code again: one error, seen once.
+            // The human text quotes the Diagnostic-Code again: one error, seen once. What a
+            // success report says ("relayed to a server without DSN support") is no error.
+            let succeeded = matches!(r.action.as_str(), "delivered" | "relayed" | "expanded");
             let mut said: Vec<&str> = Vec::new();
-            for text in std::iter::once(&r.diagnostic_code).chain(&r.quoted) {
+            for text in std::iter::once(&r.diagnostic_code)
+                .chain(&r.quoted)
+                .filter(|_| !succeeded)
+            {
                 if !said.contains(&text.trim()) {
                     said.push(text.trim());
                     story.saw(text, origin.clone(), at);

@@ -275,3 +275,16 @@ fn prose_that_names_the_recipient_is_what_went_wrong() {
         mxlab_vocab::Reason::UserUnknown
     );
 }
+
+#[test]
+fn what_a_success_report_says_is_no_error() {
+    let text = dsn(
+        "<carol@example.org>: relayed to a server without DSN support\n",
+        "relayed",
+        "2.0.0",
+        "250 2.0.0 Ok: queued as 4Vq",
+    );
+    let who = first(&text);
+    assert_eq!(who.outcome, "relayed");
+    assert_eq!(who.cause.rule, RuleId::OkDelivered);
+}

@@ -234,7 +234,10 @@ pub fn blocks(text: &str) -> Vec<Block> {
         }
         if current.is_some() {
             if line.trim().is_empty() {
-                if !lines.is_empty() {
+                // A line that ends in a colon ("because:", "For the following reason:")
+                // leads into what follows the blank line.
+                let leads_in = lines.last().is_some_and(|l| l.trim_end().ends_with(':'));
+                if !lines.is_empty() && !leads_in {
                     flush(&mut current, &mut lines, &mut out);
                 }
                 continue;
@@ -593,6 +596,18 @@ mod tests {
         );
         assert_eq!(remote_mta(&b[0].text).as_deref(), Some("mx.example.net"));
         assert_eq!(b[1].errors, ["retry timeout exceeded"]);
+    }
+
+    #[test]
+    fn a_line_ending_in_a_colon_leads_into_the_next_paragraph() {
+        let b = blocks(
+            "was not delivered to:\n\n  ann@example.org\n\nbecause:\n\n  550 5.1.1 No such person here\n\nWhat should you do?\n",
+        );
+        assert_eq!(b.len(), 1);
+        assert_eq!(
+            b[0].errors,
+            vec!["550 5.1.1 No such person here".to_string()]
+        );
     }
 
     #[test]
