@@ -284,6 +284,8 @@ static PHRASES: &[Phrase] = &[
             &["closed the connection"],
             &["connection dropped", "socket"],
             &["unexpectedly closed"],
+            // qmail: "Connected to 192.0.2.1 but connection died. (#4.4.2)"
+            &["connection died"],
         ],
     },
     Phrase {
@@ -394,7 +396,9 @@ static PHRASES: &[Phrase] = &[
         any_of: &[
             &["nullmx"],
             &["does not accept mail"],
-            &["no smtp service"],
+            // Exim: "an MX or SRV record indicated no SMTP service". A greeting's "554 No
+            // SMTP service here" (RFC 5321 §3.1) is a refusal of the client, not a null MX.
+            &["indicated no smtp service"],
             &["null mx"],
         ],
     },
@@ -565,6 +569,9 @@ static PHRASES: &[Phrase] = &[
             &["rate", "exceeded"],
             &["frequency"],
             &["too many connections"],
+            &["too many sessions"],
+            &["too much email"],
+            &["too much mail"],
             &["too many concurrent"],
             &["concurrent", "connections"],
             &["connection limit"],
@@ -660,6 +667,7 @@ static PHRASES: &[Phrase] = &[
             &["mailbox", "suspended"],
             &["user not found"],
             &["no such account"],
+            &["no such active account"],
             &["user unknown"],
             &["unknown user"],
             &["no such user"],
@@ -931,7 +939,13 @@ fn read(text: &str, with_table: bool) -> Symptom {
     }
     // Exim's "retry timeout exceeded" says only that time ran out; what comes before it
     // ("Connection timed out: retry timeout exceeded") is the error, if anything does.
-    for gave_up in ["retry timeout exceeded", "retry time not reached"] {
+    // qmail's "I'm not going to try again; this message has been in the queue too long."
+    // likewise follows the last error.
+    for gave_up in [
+        "retry timeout exceeded",
+        "retry time not reached",
+        "i'm not going to try again",
+    ] {
         if let Some(at) = lower.find(gave_up) {
             let before = text[..at].trim().trim_end_matches([':', ';', ',']);
             return match read(before, with_table) {
@@ -1236,6 +1250,26 @@ mod tests {
                 "Host or domain name not found. Name service error for name=x.test type=MX: Host not found, try again"
             ),
             Symptom::DnsTempFailure { timeout: false }
+        );
+    }
+
+    #[test]
+    fn a_refused_greeting_is_no_null_mx_and_qmail_gives_up_after_its_error() {
+        assert_ne!(
+            classify("554-mx.example.org No SMTP service 554 IP address is block listed"),
+            Symptom::DnsNullMx
+        );
+        assert_eq!(
+            classify(
+                "all relevant MX records point to non-existent hosts or an MX or SRV record indicated no SMTP service"
+            ),
+            Symptom::DnsNullMx
+        );
+        assert_eq!(
+            classify(
+                "Connected to 192.0.2.7 but connection died. (#4.4.2) I'm not going to try again; this message has been in the queue too long."
+            ),
+            Symptom::Disconnected
         );
     }
 }

@@ -245,9 +245,13 @@ pub fn reason(
         return Reason::Rejected;
     }
     // A size limit for this recipient rather than for any message (X.2.3), however the
-    // reply words it ("message too large for this recipient").
+    // reply words it ("message too large for this recipient"); a mailbox over its size
+    // (X.2.2), even when a local mailer words it as a file too large.
     if status.is_some_and(|s| s.subject == 2 && s.detail == 3) {
         return Reason::ExceedLimit;
+    }
+    if status.is_some_and(|s| s.subject == 2 && s.detail == 2) && !lower.contains("user unknown") {
+        return Reason::MailboxFull;
     }
     // Words that name the reason outright, whatever the code.
     for (words, r) in [
@@ -256,6 +260,7 @@ pub fn reason(
             &[
                 "scored as spam",
                 "classified as spam",
+                "likely unsolicited",
                 "spam classification",
                 "due to spam",
                 "spam detected",
@@ -283,6 +288,7 @@ pub fn reason(
                 "too many recipients",
                 "connection rate limit",
                 "too many connections",
+                "too many sessions",
             ],
             Reason::TooManyConn,
         ),
@@ -418,7 +424,9 @@ pub fn reason(
             if matches!(
                 r,
                 Reason::UserUnknown | Reason::HostUnknown | Reason::OnHold | Reason::Undefined
-            ) || (r == Reason::Blocked && !names_an_address(&lower)) =>
+            ) || (r == Reason::Blocked
+                && !names_an_address(&lower)
+                && !says_blocked(&lower)) =>
         {
             Reason::Rejected
         }
@@ -473,6 +481,13 @@ fn names_a_missing_domain(lower: &str) -> bool {
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-'))
             && name.chars().any(|c| c.is_ascii_alphabetic())
     })
+}
+
+/// Words that say the sending host is on a block list, whoever asks.
+fn says_blocked(lower: &str) -> bool {
+    ["block", "listed", "blacklist", "dnsbl", "rbl"]
+        .iter()
+        .any(|w| lower.contains(w))
 }
 
 /// Words that speak of the sending host's IP address: `ip address`, `your ip`, a dotted quad.
@@ -599,6 +614,9 @@ fn by_status(s: EnhancedStatus) -> Option<Reason> {
         (5, 0) => return None,
         (5, _) => Reason::SyntaxError,
         (1, 7) | (1, 8) => Reason::Rejected,
+        // A mailbox that takes nothing for now is one receiving too fast (Gmail's "450 4.2.1
+        // … receiving mail at a rate that prevents additional messages").
+        (2, 1) if s.class == 4 => Reason::Speeding,
         (2, 1) => Reason::Suspend,
         (2, 2) => Reason::MailboxFull,
         (2, 3) => Reason::ExceedLimit,

@@ -265,6 +265,31 @@ fn reasons_the_words_and_the_stage_give() {
         ),
         R::NotCompliantRfc
     );
+    assert_eq!(
+        reason(
+            "x\n",
+            "4.0.0",
+            "421 mx.example.org Too many sessions opened"
+        ),
+        R::TooManyConn
+    );
+    assert_eq!(reason("x\n", "4.2.1", "450 4.2.1 Try later"), R::Speeding);
+    assert_eq!(
+        reason(
+            "x\n",
+            "5.2.2",
+            "cannot update mailbox /var/mail/bob: File too large"
+        ),
+        R::MailboxFull
+    );
+    assert_eq!(
+        reason(
+            "x\n",
+            "5.0.0",
+            "554-mx.example.org No SMTP service 554 IP address is block listed"
+        ),
+        R::Blocked
+    );
     // A greeting name refused is the sending host refused.
     assert_eq!(
         reason(
