@@ -260,6 +260,12 @@ pub fn reason(
             &[
                 "scored as spam",
                 "classified as spam",
+                // A block list of links is about the message's content, not the sender.
+                "blacklisted url",
+                "blocklisted url",
+                "blacklisted link",
+                "uribl",
+                "surbl",
                 "likely unsolicited",
                 "spam classification",
                 "due to spam",
