@@ -32,7 +32,9 @@ fn held_out_notices() {
 #[test]
 fn later_held_out_notices() {
     for (set, reason, cause) in [("heldout-2", 90.0, 95.0), ("heldout-3", 85.0, 90.0)] {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("notices").join(set);
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("notices")
+            .join(set);
         let score = score_dir(&dir);
         println!("{set}: {}", score.summary());
         for m in &score.misses {
