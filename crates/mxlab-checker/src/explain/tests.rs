@@ -150,155 +150,130 @@ fn the_transcript_tells_which_command_a_reply_answered() {
 
 #[test]
 fn reasons_the_words_and_the_stage_give() {
-    let reason = |human: &str, status: &str, diagnostic: &str| {
-        first(&dsn(human, "failed", status, diagnostic))
-            .notice
-            .unwrap()
-            .reason
-    };
     use mxlab_vocab::Reason as R;
-    assert_eq!(
-        reason("x\n", "5.0.0", "503 Bad sequence of commands"),
-        R::SyntaxError
-    );
-    assert_eq!(
-        reason("x\n", "5.0.0", "521 Host does not receive mail"),
-        R::NotAccept
-    );
-    assert_eq!(
-        reason("x\n", "5.0.0", "554 Service unavailable"),
-        R::SystemError
-    );
-    assert_eq!(
-        reason(
-            "x\n",
-            "5.4.6",
-            "554 5.4.6 Mail loop detected: too many hops"
-        ),
-        R::NetworkError
-    );
-    assert_eq!(
-        reason(
-            "x\n",
-            "5.2.3",
-            "552 5.2.3 Message too large for this mailbox"
-        ),
-        R::ExceedLimit
-    );
-    assert_eq!(
-        reason("x\n", "5.7.0", "530 5.7.0 SMTP authentication is required"),
-        R::SecurityError
-    );
-    // Refused at MAIL FROM: the sender, unless the refusal names the sending host.
-    assert_eq!(
-        reason(
-            "x\n",
-            "5.7.1",
-            "550 5.7.1 Access denied (in reply to MAIL FROM command)"
-        ),
-        R::Rejected
-    );
-    assert_eq!(
-        reason(
-            "x\n",
-            "5.7.1",
-            "550 5.7.1 Mail from 198.51.100.7 refused, blocked for abuse (in reply to MAIL FROM command)"
-        ),
-        R::Blocked
-    );
-    // A server that answers only to refuse the client.
-    assert_eq!(
-        reason(
-            "x\n",
-            "4.0.0",
-            "host mx.example.org[192.0.2.3] refused to talk to me: 554 No SMTP service here"
-        ),
-        R::Blocked
-    );
-    // A message left to expire did so for the reason its last error names.
-    assert_eq!(
-        reason(
-            "x\n",
-            "4.3.1",
-            "452 4.3.1 Not enough disk space on the spool"
-        ),
-        R::SystemFull
-    );
-    // A link's path is not what the server says.
-    assert_eq!(
-        reason(
-            "x\n",
-            "5.7.1",
-            "554 5.7.1 Service unavailable; Client host [192.0.2.4] blocked, see http://rbl.example.net/reputation/lookup?ip=192.0.2.4"
-        ),
-        R::Blocked
-    );
-    assert_eq!(
-        reason(
-            "x\n",
-            "5.7.1",
-            "550 5.7.1 Relaying denied. Proper authentication required"
-        ),
-        R::NoRelaying
-    );
-    assert_eq!(
-        reason(
-            "x\n",
-            "5.5.2",
-            "504 5.5.2 <srv>: Helo command rejected: need fully-qualified hostname"
-        ),
-        R::Blocked
-    );
-    assert_eq!(
-        reason("x\n", "5.0.0", "553 mail.example.org does not exist"),
-        R::HostUnknown
-    );
-    assert_eq!(
-        reason("x\n", "5.0.0", "550 Gave up after multiple retries"),
-        R::OnHold
-    );
-    assert_eq!(
-        reason(
-            "x\n",
-            "5.7.1",
-            "550 5.7.1 Messages with multiple addresses in From: header are not accepted"
-        ),
-        R::NotCompliantRfc
-    );
-    assert_eq!(
-        reason(
-            "x\n",
-            "4.0.0",
-            "421 mx.example.org Too many sessions opened"
-        ),
-        R::TooManyConn
-    );
-    assert_eq!(reason("x\n", "4.2.1", "450 4.2.1 Try later"), R::Speeding);
-    assert_eq!(
-        reason(
-            "x\n",
-            "5.2.2",
-            "cannot update mailbox /var/mail/bob: File too large"
-        ),
-        R::MailboxFull
-    );
-    assert_eq!(
-        reason(
+    // (human text, Status field, Diagnostic-Code, reason)
+    let cases: &[(&str, &str, &str, R)] = &[
+        (
             "x\n",
             "5.0.0",
-            "554-mx.example.org No SMTP service 554 IP address is block listed"
+            "503 Bad sequence of commands",
+            R::SyntaxError,
         ),
-        R::Blocked
-    );
-    // A greeting name refused is the sending host refused.
-    assert_eq!(
-        reason(
+        (
+            "x\n",
+            "5.0.0",
+            "521 Host does not receive mail",
+            R::NotAccept,
+        ),
+        ("x\n", "5.0.0", "554 Service unavailable", R::SystemError),
+        (
+            "x\n",
+            "5.4.6",
+            "554 5.4.6 Mail loop detected: too many hops",
+            R::NetworkError,
+        ),
+        (
+            "x\n",
+            "5.2.3",
+            "552 5.2.3 Message too large for this mailbox",
+            R::ExceedLimit,
+        ),
+        (
+            "x\n",
+            "5.7.0",
+            "530 5.7.0 SMTP authentication is required",
+            R::SecurityError,
+        ),
+        (
+            "x\n",
+            "5.7.1",
+            "550 5.7.1 Access denied (in reply to MAIL FROM command)",
+            R::Rejected,
+        ),
+        (
+            "x\n",
+            "5.7.1",
+            "550 5.7.1 Mail from 198.51.100.7 refused, blocked for abuse (in reply to MAIL FROM command)",
+            R::Blocked,
+        ),
+        (
+            "x\n",
+            "4.0.0",
+            "host mx.example.org[192.0.2.3] refused to talk to me: 554 No SMTP service here",
+            R::Blocked,
+        ),
+        (
+            "x\n",
+            "4.3.1",
+            "452 4.3.1 Not enough disk space on the spool",
+            R::SystemFull,
+        ),
+        (
+            "x\n",
+            "5.7.1",
+            "554 5.7.1 Service unavailable; Client host [192.0.2.4] blocked, see http://rbl.example.net/reputation/lookup?ip=192.0.2.4",
+            R::Blocked,
+        ),
+        (
+            "x\n",
+            "5.7.1",
+            "550 5.7.1 Relaying denied. Proper authentication required",
+            R::NoRelaying,
+        ),
+        (
+            "x\n",
+            "5.5.2",
+            "504 5.5.2 <srv>: Helo command rejected: need fully-qualified hostname",
+            R::Blocked,
+        ),
+        (
+            "x\n",
+            "5.0.0",
+            "553 mail.example.org does not exist",
+            R::HostUnknown,
+        ),
+        (
+            "x\n",
+            "5.0.0",
+            "550 Gave up after multiple retries",
+            R::OnHold,
+        ),
+        (
+            "x\n",
+            "5.7.1",
+            "550 5.7.1 Messages with multiple addresses in From: header are not accepted",
+            R::NotCompliantRfc,
+        ),
+        (
+            "x\n",
+            "4.0.0",
+            "421 mx.example.org Too many sessions opened",
+            R::TooManyConn,
+        ),
+        ("x\n", "4.2.1", "450 4.2.1 Try later", R::Speeding),
+        (
+            "x\n",
+            "5.2.2",
+            "cannot update mailbox /var/mail/bob: File too large",
+            R::MailboxFull,
+        ),
+        (
+            "x\n",
+            "5.0.0",
+            "554-mx.example.org No SMTP service 554 IP address is block listed",
+            R::Blocked,
+        ),
+        (
             "<carol@example.org>:\nConnected to 192.0.2.9 but my name was rejected.\nRemote host said: 501 5.5.4 Bad HELO argument\n",
             "5.5.4",
-            "501 5.5.4 Bad HELO argument"
+            "501 5.5.4 Bad HELO argument",
+            R::Blocked,
         ),
-        R::Blocked
-    );
+    ];
+    for (human, status, diagnostic, want) in cases {
+        let who = first(&dsn(human, "failed", status, diagnostic));
+        assert_eq!(who.notice.unwrap().reason, *want, "{diagnostic}");
+    }
 }
 
 #[test]
