@@ -324,3 +324,15 @@ fn a_bounce_marked_auto_replied_is_still_a_bounce() {
         mxlab_vocab::Reason::UserUnknown
     );
 }
+
+#[test]
+fn a_delay_warning_marked_auto_replied_is_read_as_a_delay() {
+    let text = "From: Mailer Daemon <MAILER-DAEMON@out.example.com>\nSubject: Delivery status notification: warning\nAuto-Submitted: auto-replied\n\nA message is delayed for more than 4 hours for the following\nlist of recipients:\n\nhal@example.net: Network error on destination MXs\n\nPlease note that this is only a temporary failure report.\n";
+    let who = first(text);
+    assert_eq!(who.address, "hal@example.net");
+    assert_eq!(who.outcome, "delayed");
+    assert_eq!(
+        who.notice.as_ref().unwrap().reason,
+        mxlab_vocab::Reason::NetworkError
+    );
+}

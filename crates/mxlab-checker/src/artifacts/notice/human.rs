@@ -632,6 +632,9 @@ pub fn says_delayed(subject: &str, text: &str) -> bool {
             "still trying to deliver",
             "delivery attempts will continue",
             "you do not need to resend",
+            "you do not need to re-send",
+            "only a temporary failure",
+            "is delayed for more than",
             // A Japanese Exchange: "…まだ配信されていません。" "…配信を試み続けます。"
             "まだ配信されていません",
             "配信を試み続けます",

@@ -290,7 +290,9 @@ fn prose_naming(text: &str, address: &str) -> String {
 /// header's, each with the error written under it.
 fn from_words(parts: &mime::Parts, text: &str, blocks: &[human::Block]) -> Vec<NoticeRecipient> {
     let coded = blocks.iter().any(|b| !b.errors.is_empty());
-    if (parts.auto_replied && !coded)
+    // Auto-Submitted alone does not make an automatic reply of a notice whose subject says
+    // it is one ("Delivery status notification: warning").
+    if (parts.auto_replied && !coded && !human::bounce_subject(&parts.subject))
         || (parts.failed_recipients.is_empty() && !human::looks_like_notice(&parts.subject, text))
     {
         return Vec::new();
