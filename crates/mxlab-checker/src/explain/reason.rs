@@ -323,7 +323,9 @@ pub fn reason(
             ],
             Reason::SecurityError,
         ),
-        (&["reputation"], Reason::BadReputation),
+        // Deferred "due to unexpected volume or user complaints" (Yahoo's TSS04) is the
+        // sender's standing with the receiver's users, not a rate.
+        (&["reputation", "user complaints"], Reason::BadReputation),
         // A sender's server that is an open relay is refused for what it is, not for
         // asking to relay.
         (&["open relay"], Reason::Blocked),

@@ -115,18 +115,36 @@ fn remote_status(status: String, diagnostic_code: &str) -> String {
     }
 }
 
-/// A reply quoted inside another, in angle brackets: `… <421 4.4.2 Connection timed out>`.
+/// A reply quoted inside another: in angle brackets (`… <421 4.4.2 Connection timed out>`),
+/// or in quotes after the code that carried it (Amazon SES's `5.1.0 - Unknown address error
+/// 550-'5.2.2 <bob@example.net>... Mailbox Full'`).
 fn nested_reply(text: &str) -> Option<&str> {
-    let at = text.match_indices('<').map(|(i, _)| i).find(|&i| {
-        let b = text.as_bytes();
-        b.len() > i + 4
-            && matches!(b[i + 1], b'2'..=b'5')
+    let b = text.as_bytes();
+    let code_at = |i: usize| {
+        b.len() > i + 3
+            && matches!(b[i], b'2'..=b'5')
+            && b[i + 1].is_ascii_digit()
             && b[i + 2].is_ascii_digit()
-            && b[i + 3].is_ascii_digit()
-            && matches!(b[i + 4], b' ' | b'-')
-    })?;
-    let inner = &text[at + 1..];
-    Some(inner.split('>').next().unwrap_or(inner).trim())
+    };
+    let bracketed = text
+        .match_indices('<')
+        .map(|(i, _)| i)
+        .find(|&i| code_at(i + 1) && matches!(b[i + 4], b' ' | b'-'))
+        .map(|at| (at + 1, '>'));
+    let quoted = || {
+        text.match_indices('\'')
+            .map(|(i, _)| i)
+            .find(|&i| {
+                i >= 4
+                    && code_at(i - 4)
+                    && matches!(b[i - 1], b' ' | b'-')
+                    && b.get(i + 1).is_some_and(u8::is_ascii_digit)
+            })
+            .map(|at| (at + 1, '\''))
+    };
+    let (from, close) = bracketed.or_else(quoted)?;
+    let inner = &text[from..];
+    Some(inner.split(close).next().unwrap_or(inner).trim())
 }
 
 /// delivered, relayed, delayed, failed or expired.

@@ -107,6 +107,14 @@ fn a_reply_inside_the_summary_gives_the_status() {
         "554 4.4.7 Message expired: unable to deliver in 600 minutes.<451 4.4.0 Remote server did not answer>",
     ));
     assert_eq!(who.status, "4.4.0");
+    // A reply quoted after the code that carried it.
+    let who = first(&dsn(
+        "x\n",
+        "failed",
+        "5.1.0",
+        "5.1.0 - Unknown address error 550-'5.2.2 <carol@example.org>... Mailbox full' (delivery attempts: 0)",
+    ));
+    assert_eq!(who.status, "5.2.2");
     // The summary alone keeps its own status.
     let who = first(&dsn(
         "Delayed.\n",
