@@ -253,6 +253,12 @@ pub fn reason(
     if status.is_some_and(|s| s.subject == 2 && s.detail == 2) && !lower.contains("user unknown") {
         return Reason::MailboxFull;
     }
+    // A score the receiver keeps of the sender — unless it is a block list's answer
+    // ("blocked using Barracuda Reputation").
+    if lower.contains("reputation") && !lower.contains("blocked using") && !lower.contains("listed")
+    {
+        return Reason::BadReputation;
+    }
     // Words that name the reason outright, whatever the code.
     for (words, r) in [
         (&["policy reasons"][..], Reason::PolicyViolation),
@@ -325,7 +331,7 @@ pub fn reason(
         ),
         // Deferred "due to unexpected volume or user complaints" (Yahoo's TSS04) is the
         // sender's standing with the receiver's users, not a rate.
-        (&["reputation", "user complaints"], Reason::BadReputation),
+        (&["user complaints"], Reason::BadReputation),
         // A sender's server that is an open relay is refused for what it is, not for
         // asking to relay.
         (&["open relay"], Reason::Blocked),

@@ -161,6 +161,13 @@ fn reasons_the_words_and_the_stage_give() {
     use mxlab_vocab::Reason as R;
     // (human text, Status field, Diagnostic-Code, reason)
     let cases: &[(&str, &str, &str, R)] = &[
+        // A block list's answer named for the reputation it keeps is still a block list's.
+        (
+            "x\n",
+            "5.7.1",
+            "554 5.7.1 Service unavailable; Client host [192.0.2.8] blocked using Barracuda Reputation",
+            R::Blocked,
+        ),
         (
             "x\n",
             "5.0.0",
