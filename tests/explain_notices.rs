@@ -25,13 +25,19 @@ fn held_out_notices() {
     assert!(score.cause_pct() >= 90.0, "{}", score.summary());
 }
 
-/// Two more sets written later, each by someone who had read neither the classifier nor the
+/// Three more sets written later, each by someone who had read neither the classifier nor the
 /// sets before it (tests/notices/heldout-2: each vendor's format and wordings;
 /// tests/notices/heldout-3: real servers' replies found in postmaster pages, forums and issue
-/// trackers). Their first, blind figures are in BENCHMARKS.md; their misses were read after.
+/// trackers; tests/notices/heldout-4: senders the others covered less — Microsoft 365,
+/// Gmail, ESPs, Courier, MDaemon, Japanese and German notices). Their first, blind figures are
+/// in BENCHMARKS.md; their misses were read after.
 #[test]
 fn later_held_out_notices() {
-    for (set, reason, cause) in [("heldout-2", 90.0, 95.0), ("heldout-3", 85.0, 90.0)] {
+    for (set, reason, cause) in [
+        ("heldout-2", 90.0, 95.0),
+        ("heldout-3", 85.0, 90.0),
+        ("heldout-4", 88.0, 95.0),
+    ] {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("notices")
             .join(set);
