@@ -46,7 +46,7 @@ fn later_held_out_notices() {
         for m in &score.misses {
             println!("  miss  {m}");
         }
-        assert!(score.notices >= 50, "{set}: {}", score.summary());
+        assert!(score.notices >= 45, "{set}: {}", score.summary());
         assert!(score.outcome_pct() >= 95.0, "{set}: {}", score.summary());
         assert!(score.status_pct() >= 95.0, "{set}: {}", score.summary());
         assert!(score.reason_pct() >= reason, "{set}: {}", score.summary());
