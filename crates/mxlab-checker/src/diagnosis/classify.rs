@@ -918,7 +918,47 @@ fn by_status(s: EnhancedStatus) -> Option<Symptom> {
 
 /// Reads one error text.
 pub fn classify(text: &str) -> Symptom {
-    read(text, true)
+    remembered(text).unwrap_or_else(|| {
+        let symptom = read(text, true);
+        remember(text, &symptom);
+        symptom
+    })
+}
+
+/// The most texts remembered at once, and the longest remembered.
+const REMEMBERED: usize = 512;
+const REMEMBERED_LEN: usize = 4096;
+
+thread_local! {
+    /// What recent texts were read as. A notice's reader, its recipients and the diagnosis
+    /// ask about the same few replies many times over (is it a summary, a connection, a
+    /// reason), and the nearest-wording search is the costly part. Bounded: emptied when
+    /// full, and by `explain` for each notice; reading is pure, so what is remembered never
+    /// changes an answer.
+    static SEEN: std::cell::RefCell<std::collections::HashMap<String, Symptom>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+/// Forgets every text remembered: a new notice asks about its own.
+pub fn forget() {
+    SEEN.with(|seen| seen.borrow_mut().clear());
+}
+
+fn remembered(text: &str) -> Option<Symptom> {
+    SEEN.with(|seen| seen.borrow().get(text).cloned())
+}
+
+fn remember(text: &str, symptom: &Symptom) {
+    if text.len() > REMEMBERED_LEN {
+        return;
+    }
+    SEEN.with(|seen| {
+        let mut seen = seen.borrow_mut();
+        if seen.len() >= REMEMBERED {
+            seen.clear();
+        }
+        seen.insert(text.to_string(), symptom.clone());
+    });
 }
 
 /// The same without the wordings table: what the codes and the checker's own phrases say.
@@ -1251,6 +1291,29 @@ mod tests {
             ),
             Symptom::DnsTempFailure { timeout: false }
         );
+    }
+
+    #[test]
+    fn what_is_remembered_never_changes_an_answer() {
+        let texts = [
+            "550 5.1.1 User unknown",
+            "550 5.1.1 User unknown ",
+            "452 4.2.2 Mailbox full",
+            "421 4.7.0 Too many concurrent SMTP connections",
+            "",
+        ];
+        forget();
+        let fresh: Vec<Symptom> = texts.iter().map(|t| read(t, true)).collect();
+        for _ in 0..2 {
+            for (t, want) in texts.iter().zip(&fresh).rev() {
+                assert_eq!(&classify(t), want, "{t}");
+            }
+        }
+        // Full: emptied, and still right.
+        for n in 0..REMEMBERED + 10 {
+            classify(&format!("550 5.1.1 <u{n}@example.org>: User unknown"));
+        }
+        assert_eq!(classify(texts[2]), fresh[2]);
     }
 
     #[test]

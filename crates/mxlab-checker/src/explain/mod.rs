@@ -24,6 +24,9 @@ pub fn explain(raw: &[u8], source: &str) -> Result<Report, Unreadable> {
     if raw.iter().all(u8::is_ascii_whitespace) {
         return Err(Unreadable(format!("{source}: empty")));
     }
+    // Each notice is read on its own: what another said is not remembered, so a thousand
+    // distinct notices cost a thousand times one.
+    crate::diagnosis::classify::forget();
     let notice =
         notice::read(raw).ok_or_else(|| Unreadable(format!("{source}: not a mail message")))?;
     match notice.kind {
