@@ -201,6 +201,166 @@ static WORDS: &[(Reason, &[&str])] = &[
     ),
 ];
 
+/// Words that name the reason outright, whatever the code or the symptom: checked in order
+/// on the lower-cased reply before anything else weighs in; the first match wins.
+static OUTRIGHT: &[(&[&str], Reason)] = &[
+    (&["policy reasons"], Reason::PolicyViolation),
+    (
+        &[
+            "scored as spam",
+            "classified as spam",
+            // A block list of links is about the message's content, not the sender.
+            "blacklisted url",
+            "blocklisted url",
+            "blacklisted link",
+            "uribl",
+            "surbl",
+            "likely unsolicited",
+            "spam classification",
+            "due to spam",
+            "spam detected",
+            "identified as spam",
+            "considered spam",
+        ],
+        Reason::SpamDetected,
+    ),
+    (
+        &[
+            "duplicate header",
+            "not rfc 5322",
+            "not rfc5322",
+            "rfc 5322 compliant",
+        ],
+        Reason::NotCompliantRfc,
+    ),
+    // Too many recipients in an hour is a sending rate; in one message, a limit.
+    (
+        &["this hour", "per hour", "per day", "hourly"],
+        Reason::Speeding,
+    ),
+    (
+        &[
+            "too many recipients",
+            "connection rate limit",
+            "too many connections",
+            "too many sessions",
+        ],
+        Reason::TooManyConn,
+    ),
+    // A refusal to relay says so, whatever it asks for instead ("Proper authentication
+    // required").
+    (
+        &[
+            "relaying denied",
+            "relay access denied",
+            "relaying not allowed",
+            "relaying not permitted",
+        ],
+        Reason::NoRelaying,
+    ),
+    (
+        &["helo command rejected", "invalid helo", "bad helo"],
+        Reason::Blocked,
+    ),
+    (
+        &[
+            "unauthenticated senders",
+            "authentication required",
+            "authentication is required",
+            "smtp authentication",
+            "must authenticate",
+        ],
+        Reason::SecurityError,
+    ),
+    // Deferred "due to unexpected volume or user complaints" (Yahoo's TSS04) is the
+    // sender's standing with the receiver's users, not a rate.
+    (&["user complaints"], Reason::BadReputation),
+    // A sender's server that is an open relay is refused for what it is, not for
+    // asking to relay.
+    (&["open relay"], Reason::Blocked),
+    (&["frequency limit"], Reason::TooManyConn),
+    (
+        &[
+            "hop count",
+            "too many hops",
+            "routing loop",
+            "mail loop",
+            "network error",
+        ],
+        Reason::NetworkError,
+    ),
+    (
+        &["domain is not reachable", "domain not reachable"],
+        Reason::HostUnknown,
+    ),
+    (&["not accepting network messages"], Reason::NotAccept),
+    (
+        &["malformed address", "incorrectly constructed"],
+        Reason::SyntaxError,
+    ),
+    (&["invalid ip"], Reason::Blocked),
+    (
+        &[
+            "not support tls",
+            "does not support starttls",
+            "tls is required",
+        ],
+        Reason::FailedStartTls,
+    ),
+    (
+        &[
+            "line limit exceeded",
+            "message too large",
+            "message size exceeds",
+        ],
+        Reason::MesgTooBig,
+    ),
+    (
+        &[
+            "mailbox is frozen",
+            "account is locked",
+            "account is blocked",
+            "compte du destinataire est bloque",
+        ],
+        Reason::Suspend,
+    ),
+    (
+        &[
+            "over quota",
+            "quota exceeded",
+            "mailbox full",
+            "mailbox is full",
+            "mailfolder is full",
+            "mailbox exceeds",
+            "mailbox size limit",
+        ],
+        Reason::MailboxFull,
+    ),
+    (
+        &[
+            "header error",
+            "content presents a potential",
+            "content policy",
+        ],
+        Reason::PolicyViolation,
+    ),
+    (
+        &["delivery not authorized", "not authorized to relay"],
+        Reason::SecurityError,
+    ),
+    (
+        &["smtp server of your isp", "dynamic ip", "dial-up", "dialup"],
+        Reason::Blocked,
+    ),
+    (&["envelope expired"], Reason::Expired),
+    // A mailing list's refusal: Google Groups words it in the reader's language, always
+    // with its help centre's address.
+    (
+        &["permission to post", "投稿する権限", "groups.google.com"],
+        Reason::Rejected,
+    ),
+];
+
 /// The reason for one recipient.
 pub fn reason(
     outcome: &str,
@@ -222,215 +382,18 @@ pub fn reason(
         hosts_of_links(text).to_ascii_lowercase()
     };
     let status = EnhancedStatus::parse(status);
-    // What the words say of the mailbox or the sender outranks the symptom's coarser name:
-    // a disabled account is suspended, not unknown; a refused sender is not a recipient
-    // problem.
-    let suspended = [
-        "disabled",
-        "temporary locked",
-        "temporarily locked",
-        "deactivated",
-    ]
-    .iter()
-    .any(|w| lower.contains(w))
-        || (lower.contains("suspended") && !lower.contains("temporarily suspended"))
-        || (lower.contains("inactive") && !lower.contains("quota") && !lower.contains("storage"));
-    if suspended {
-        return Reason::Suspend;
+    if let Some(r) = outright(&lower, status) {
+        return r;
     }
-    let reverse_dns = ["reverse dns", "reverse lookup", "ptr record"]
-        .iter()
-        .any(|w| lower.contains(w));
-    if (lower.contains("sender address") || lower.contains("sender domain")) && !reverse_dns {
-        return Reason::Rejected;
-    }
-    // A size limit for this recipient rather than for any message (X.2.3), however the
-    // reply words it ("message too large for this recipient"); a mailbox over its size
-    // (X.2.2), even when a local mailer words it as a file too large.
-    if status.is_some_and(|s| s.subject == 2 && s.detail == 3) {
-        return Reason::ExceedLimit;
-    }
-    if status.is_some_and(|s| s.subject == 2 && s.detail == 2) && !lower.contains("user unknown") {
-        return Reason::MailboxFull;
-    }
-    // A score the receiver keeps of the sender — unless it is a block list's answer
-    // ("blocked using Barracuda Reputation").
-    if lower.contains("reputation") && !lower.contains("blocked using") && !lower.contains("listed")
-    {
-        return Reason::BadReputation;
-    }
-    // Words that name the reason outright, whatever the code.
-    for (words, r) in [
-        (&["policy reasons"][..], Reason::PolicyViolation),
-        (
-            &[
-                "scored as spam",
-                "classified as spam",
-                // A block list of links is about the message's content, not the sender.
-                "blacklisted url",
-                "blocklisted url",
-                "blacklisted link",
-                "uribl",
-                "surbl",
-                "likely unsolicited",
-                "spam classification",
-                "due to spam",
-                "spam detected",
-                "identified as spam",
-                "considered spam",
-            ],
-            Reason::SpamDetected,
-        ),
-        (
-            &[
-                "duplicate header",
-                "not rfc 5322",
-                "not rfc5322",
-                "rfc 5322 compliant",
-            ],
-            Reason::NotCompliantRfc,
-        ),
-        // Too many recipients in an hour is a sending rate; in one message, a limit.
-        (
-            &["this hour", "per hour", "per day", "hourly"],
-            Reason::Speeding,
-        ),
-        (
-            &[
-                "too many recipients",
-                "connection rate limit",
-                "too many connections",
-                "too many sessions",
-            ],
-            Reason::TooManyConn,
-        ),
-        // A refusal to relay says so, whatever it asks for instead ("Proper authentication
-        // required").
-        (
-            &[
-                "relaying denied",
-                "relay access denied",
-                "relaying not allowed",
-                "relaying not permitted",
-            ],
-            Reason::NoRelaying,
-        ),
-        (
-            &["helo command rejected", "invalid helo", "bad helo"],
-            Reason::Blocked,
-        ),
-        (
-            &[
-                "unauthenticated senders",
-                "authentication required",
-                "authentication is required",
-                "smtp authentication",
-                "must authenticate",
-            ],
-            Reason::SecurityError,
-        ),
-        // Deferred "due to unexpected volume or user complaints" (Yahoo's TSS04) is the
-        // sender's standing with the receiver's users, not a rate.
-        (&["user complaints"], Reason::BadReputation),
-        // A sender's server that is an open relay is refused for what it is, not for
-        // asking to relay.
-        (&["open relay"], Reason::Blocked),
-        (&["frequency limit"], Reason::TooManyConn),
-        (
-            &[
-                "hop count",
-                "too many hops",
-                "routing loop",
-                "mail loop",
-                "network error",
-            ],
-            Reason::NetworkError,
-        ),
-        (
-            &["domain is not reachable", "domain not reachable"],
-            Reason::HostUnknown,
-        ),
-        (&["not accepting network messages"], Reason::NotAccept),
-        (
-            &["malformed address", "incorrectly constructed"],
-            Reason::SyntaxError,
-        ),
-        (&["invalid ip"], Reason::Blocked),
-        (
-            &[
-                "not support tls",
-                "does not support starttls",
-                "tls is required",
-            ],
-            Reason::FailedStartTls,
-        ),
-        (
-            &[
-                "line limit exceeded",
-                "message too large",
-                "message size exceeds",
-            ],
-            Reason::MesgTooBig,
-        ),
-        (
-            &[
-                "mailbox is frozen",
-                "account is locked",
-                "account is blocked",
-                "compte du destinataire est bloque",
-            ],
-            Reason::Suspend,
-        ),
-        (
-            &[
-                "over quota",
-                "quota exceeded",
-                "mailbox full",
-                "mailbox is full",
-                "mailfolder is full",
-                "mailbox exceeds",
-                "mailbox size limit",
-            ],
-            Reason::MailboxFull,
-        ),
-        (
-            &[
-                "header error",
-                "content presents a potential",
-                "content policy",
-            ],
-            Reason::PolicyViolation,
-        ),
-        (
-            &["delivery not authorized", "not authorized to relay"],
-            Reason::SecurityError,
-        ),
-        (
-            &["smtp server of your isp", "dynamic ip", "dial-up", "dialup"],
-            Reason::Blocked,
-        ),
-        (&["envelope expired"], Reason::Expired),
-        // A mailing list's refusal: Google Groups words it in the reader's language, always
-        // with its help centre's address.
-        (
-            &["permission to post", "投稿する権限", "groups.google.com"],
-            Reason::Rejected,
-        ),
-    ] {
-        if words.iter().any(|w| lower.contains(w)) {
-            return r;
-        }
-    }
-    // A local delivery agent that failed (a pipe, procmail; `X-Unix;` is a local program's
-    // exit status or complaint) failed whatever else it printed, "user unknown" included.
-    if lower.starts_with("x-unix;")
-        || ["command output", "mailer error", "pipe to |"]
-            .iter()
-            .any(|w| lower.contains(w))
-    {
-        return Reason::MailerError;
-    }
-    let r = by_evidence(outcome, symptom, status, code, &lower, context);
+    by_stage(
+        by_evidence(outcome, symptom, status, code, &lower, context),
+        phase,
+        &lower,
+    )
+}
+
+/// What the stage the refusal came at makes of the reason the rest gave.
+fn by_stage(r: Reason, phase: Option<&str>, lower: &str) -> Reason {
     match phase {
         // What the remote refused at MAIL FROM is the sender, not the recipient — unless
         // it says it refused the sending host's address.
@@ -438,9 +401,7 @@ pub fn reason(
             if matches!(
                 r,
                 Reason::UserUnknown | Reason::HostUnknown | Reason::OnHold | Reason::Undefined
-            ) || (r == Reason::Blocked
-                && !names_an_address(&lower)
-                && !says_blocked(&lower)) =>
+            ) || (r == Reason::Blocked && !names_an_address(lower) && !says_blocked(lower)) =>
         {
             Reason::Rejected
         }
@@ -461,6 +422,64 @@ pub fn reason(
         Some("data" | "end-of-data") if r == Reason::UserUnknown => Reason::Filtered,
         _ => r,
     }
+}
+
+/// What the words, and the status where it is exact, say outright: what follows weighs no
+/// symptom or stage against it.
+fn outright(lower: &str, status: Option<EnhancedStatus>) -> Option<Reason> {
+    // What the words say of the mailbox or the sender outranks the symptom's coarser name:
+    // a disabled account is suspended, not unknown; a refused sender is not a recipient
+    // problem.
+    let suspended = [
+        "disabled",
+        "temporary locked",
+        "temporarily locked",
+        "deactivated",
+    ]
+    .iter()
+    .any(|w| lower.contains(w))
+        || (lower.contains("suspended") && !lower.contains("temporarily suspended"))
+        || (lower.contains("inactive") && !lower.contains("quota") && !lower.contains("storage"));
+    if suspended {
+        return Some(Reason::Suspend);
+    }
+    let reverse_dns = ["reverse dns", "reverse lookup", "ptr record"]
+        .iter()
+        .any(|w| lower.contains(w));
+    if (lower.contains("sender address") || lower.contains("sender domain")) && !reverse_dns {
+        return Some(Reason::Rejected);
+    }
+    // A size limit for this recipient rather than for any message (X.2.3), however the
+    // reply words it ("message too large for this recipient"); a mailbox over its size
+    // (X.2.2), even when a local mailer words it as a file too large.
+    if status.is_some_and(|s| s.subject == 2 && s.detail == 3) {
+        return Some(Reason::ExceedLimit);
+    }
+    if status.is_some_and(|s| s.subject == 2 && s.detail == 2) && !lower.contains("user unknown") {
+        return Some(Reason::MailboxFull);
+    }
+    // A score the receiver keeps of the sender — unless it is a block list's answer
+    // ("blocked using Barracuda Reputation").
+    if lower.contains("reputation") && !lower.contains("blocked using") && !lower.contains("listed")
+    {
+        return Some(Reason::BadReputation);
+    }
+    if let Some((_, r)) = OUTRIGHT
+        .iter()
+        .find(|(words, _)| words.iter().any(|w| lower.contains(w)))
+    {
+        return Some(*r);
+    }
+    // A local delivery agent that failed (a pipe, procmail; `X-Unix;` is a local program's
+    // exit status or complaint) failed whatever else it printed, "user unknown" included.
+    if lower.starts_with("x-unix;")
+        || ["command output", "mailer error", "pipe to |"]
+            .iter()
+            .any(|w| lower.contains(w))
+    {
+        return Some(Reason::MailerError);
+    }
+    None
 }
 
 /// The text with each link cut to its host: a link's path is a page's name, not what the
