@@ -100,35 +100,32 @@ fn first(text: &str) -> RecipientReport {
 
 #[test]
 fn a_reply_inside_the_summary_gives_the_status() {
-    let who = first(&dsn(
-        "An error occurred.\n",
-        "failed",
-        "4.4.7",
-        "554 4.4.7 Message expired: unable to deliver in 600 minutes.<451 4.4.0 Remote server did not answer>",
-    ));
-    assert_eq!(who.status, "4.4.0");
-    // A reply quoted after the code that carried it.
-    let who = first(&dsn(
-        "x\n",
-        "failed",
-        "5.1.0",
-        "5.1.0 - Unknown address error 550-'5.2.2 <carol@example.org>... Mailbox full' (delivery attempts: 0)",
-    ));
-    assert_eq!(who.status, "5.2.2");
-    // The summary alone keeps its own status.
-    let who = first(&dsn(
-        "Delayed.\n",
-        "delayed",
-        "4.4.7",
-        "400 4.4.7 Message delayed",
-    ));
-    assert_eq!(who.status, "4.4.7");
-    // The remote's own status of the same class says more than the one it was filed under;
-    // one of another class does not replace the field's.
-    let who = first(&dsn("x\n", "failed", "5.1.1", "550 5.2.1 Mailbox disabled"));
-    assert_eq!(who.status, "5.2.1");
-    let who = first(&dsn("x\n", "failed", "5.1.1", "450 4.2.1 Mailbox busy"));
-    assert_eq!(who.status, "5.1.1");
+    // (action, Status field, Diagnostic-Code, status reported)
+    let cases = [
+        (
+            "failed",
+            "4.4.7",
+            "554 4.4.7 Message expired: unable to deliver in 600 minutes.<451 4.4.0 Remote server did not answer>",
+            "4.4.0",
+        ),
+        // A reply quoted after the code that carried it.
+        (
+            "failed",
+            "5.1.0",
+            "5.1.0 - Unknown address error 550-'5.2.2 <carol@example.org>... Mailbox full' (delivery attempts: 0)",
+            "5.2.2",
+        ),
+        // The summary alone keeps its own status.
+        ("delayed", "4.4.7", "400 4.4.7 Message delayed", "4.4.7"),
+        // The remote's own status of the same class says more than the one it was filed
+        // under; one of another class does not replace the field's.
+        ("failed", "5.1.1", "550 5.2.1 Mailbox disabled", "5.2.1"),
+        ("failed", "5.1.1", "450 4.2.1 Mailbox busy", "5.1.1"),
+    ];
+    for (action, field, diagnostic, want) in cases {
+        let who = first(&dsn("x\n", action, field, diagnostic));
+        assert_eq!(who.status, want, "{diagnostic}");
+    }
 }
 
 #[test]
