@@ -131,6 +131,12 @@ pub fn quoted_in(line: &str) -> Option<String> {
         }
     }
     if let Some(start) = lower.find(" said: ") {
+        // A reply that itself quotes what another server said (Postfix's sender
+        // verification inside Exim's report: `550 5.1.7 … undeliverable address: host …
+        // said: 550 5.1.1 …`) is the reply; the inner one is its evidence.
+        if from_code(&line[..start]).is_some() {
+            return from_code(line);
+        }
         return Some(line[start + " said: ".len()..].trim().to_string());
     }
     if let Some(start) = lower.find("(reason: ") {
@@ -704,6 +710,21 @@ mod tests {
                 ("ann@example.net", "5.1.1 <ann@example.net>... no mailbox"),
                 ("ben@example.org", "5.2.2 <ben@example.org>... over quota"),
             ]
+        );
+    }
+
+    #[test]
+    fn a_reply_that_quotes_another_server_is_the_reply() {
+        let line = "SMTP error from remote mail server after MAIL FROM:<ann@example.org>: 553 5.1.7 <ann@example.org>: Sender address rejected: undeliverable address: host mx.example.org[192.0.2.9] said: 550 5.1.1 <ann@example.org>: no such user (in reply to RCPT TO command)";
+        assert!(
+            quoted_in(line)
+                .unwrap()
+                .starts_with("553 5.1.7 <ann@example.org>: Sender")
+        );
+        // Postfix's own "host … said:" quotes the remote's reply.
+        assert_eq!(
+            quoted_in("host mx.example.org[192.0.2.9] said: 550 5.1.1 no such user").as_deref(),
+            Some("550 5.1.1 no such user")
         );
     }
 
