@@ -649,6 +649,8 @@ static PHRASES: &[Phrase] = &[
             &["exceeds", "quota"],
             &["mailbox", "exceeded"],
             &["out of storage"],
+            &["exhausted", "storage"],
+            &["storage space"],
             &["storage", "full"],
             &["storage allocation"],
             &["user is over"],

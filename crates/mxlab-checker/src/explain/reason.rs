@@ -81,6 +81,7 @@ static WORDS: &[(Reason, &[&str])] = &[
             "unsolicited",
             "bulk mail",
             "content rejected",
+            "content denied",
             "message content",
             "scored",
         ],

@@ -158,6 +158,13 @@ fn reasons_the_words_and_the_stage_give() {
     use mxlab_vocab::Reason as R;
     // (human text, Status field, Diagnostic-Code, reason)
     let cases: &[(&str, &str, &str, R)] = &[
+        ("x\n", "5.0.0", "550 Mail content denied", R::SpamDetected),
+        (
+            "x\n",
+            "5.0.0",
+            "552 User has exhausted allowed storage space",
+            R::MailboxFull,
+        ),
         // A block list's answer named for the reputation it keeps is still a block list's.
         (
             "x\n",
