@@ -25,11 +25,12 @@ fn held_out_notices() {
     assert!(score.cause_pct() >= 90.0, "{}", score.summary());
 }
 
-/// Three more sets written later, each by someone who had read neither the classifier nor the
+/// Four more sets written later, each by someone who had read neither the classifier nor the
 /// sets before it (tests/notices/heldout-2: each vendor's format and wordings;
 /// tests/notices/heldout-3: real servers' replies found in postmaster pages, forums and issue
 /// trackers; tests/notices/heldout-4: senders the others covered less — Microsoft 365,
-/// Gmail, ESPs, Courier, MDaemon, Japanese and German notices). Their first, blind figures are
+/// Gmail, ESPs, Courier, MDaemon, Japanese and German notices; tests/notices/heldout-5:
+/// hosting stacks, security gateways and providers, in English, Spanish, French, Chinese). Their first, blind figures are
 /// in BENCHMARKS.md; their misses were read after.
 #[test]
 fn later_held_out_notices() {
@@ -37,6 +38,7 @@ fn later_held_out_notices() {
         ("heldout-2", 90.0, 95.0),
         ("heldout-3", 85.0, 90.0),
         ("heldout-4", 88.0, 95.0),
+        ("heldout-5", 88.0, 93.0),
     ] {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("notices")
@@ -46,7 +48,7 @@ fn later_held_out_notices() {
         for m in &score.misses {
             println!("  miss  {m}");
         }
-        assert!(score.notices >= 45, "{set}: {}", score.summary());
+        assert!(score.notices >= 40, "{set}: {}", score.summary());
         assert!(score.outcome_pct() >= 95.0, "{set}: {}", score.summary());
         assert!(score.status_pct() >= 95.0, "{set}: {}", score.summary());
         assert!(score.reason_pct() >= reason, "{set}: {}", score.summary());
