@@ -234,14 +234,21 @@ send() {
     in_ns sendmail -C "$D/etc" -f "$from" -- "$to"
 }
 
-wait_log() {
-  [ $# -ge 1 ] || usage
-  local re=$1 secs=${2:-60}
-  if ! poll "grep -Eq -- \"\$re\" '$D/maillog' 2>/dev/null" "$secs"; then
-    echo "postfix.sh: no log line matching /$re/ in $secs s; the log:" >&2
+# poll, and when the time runs out, say what did not happen and show Postfix's log.
+poll_or_show_log() {
+  local cond=$1 secs=$2 what=$3
+  if ! poll "$cond" "$secs"; then
+    echo "postfix.sh: $what; the log:" >&2
     cat "$D/maillog" >&2 2>/dev/null || true
     exit 1
   fi
+}
+
+wait_log() {
+  [ $# -ge 1 ] || usage
+  local re=$1 secs=${2:-60}
+  poll_or_show_log "grep -Eq -- \"\$re\" '$D/maillog' 2>/dev/null" "$secs" \
+    "no log line matching /$re/ in $secs s"
   grep -E -- "$re" "$D/maillog"
 }
 
@@ -250,11 +257,8 @@ mailbox_files() { find "$D/mail/$1/new" "$D/mail/$1/cur" -type f 2>/dev/null | s
 wait_mail() {
   [ $# -ge 1 ] || usage
   local user=$1 secs=${2:-60}
-  if ! poll "[ -n \"\$(mailbox_files '$user')\" ]" "$secs"; then
-    echo "postfix.sh: nothing in $user's mailbox after $secs s; the log:" >&2
-    cat "$D/maillog" >&2 2>/dev/null || true
-    exit 1
-  fi
+  poll_or_show_log "[ -n \"\$(mailbox_files '$user')\" ]" "$secs" \
+    "nothing in $user's mailbox after $secs s"
   mail "$user"
 }
 

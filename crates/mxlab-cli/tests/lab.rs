@@ -20,14 +20,7 @@ struct Lab {
 
 impl Lab {
     fn start(args: &[&str], registry: &Path, within: Duration) -> Lab {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_mxlab"))
-            .arg("lab")
-            .args(args)
-            .env("MXLAB_LAB_RUNTIME_DIR", registry)
-            // The lab's language follows the locale: these tests read English.
-            .env_remove("LC_ALL")
-            .env_remove("LC_MESSAGES")
-            .env("LANG", "C")
+        let mut child = lab_command(args, registry)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -117,16 +110,21 @@ impl Drop for Lab {
     }
 }
 
-fn lab(args: &[&str], registry: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mxlab"))
-        .arg("lab")
+/// `mxlab lab ARGS` with its own registry of running labs.
+fn lab_command(args: &[&str], registry: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_mxlab"));
+    c.arg("lab")
         .args(args)
         .env("MXLAB_LAB_RUNTIME_DIR", registry)
+        // The lab's language follows the locale: these tests read English.
         .env_remove("LC_ALL")
         .env_remove("LC_MESSAGES")
-        .env("LANG", "C")
-        .output()
-        .expect("run mxlab lab")
+        .env("LANG", "C");
+    c
+}
+
+fn lab(args: &[&str], registry: &Path) -> Output {
+    lab_command(args, registry).output().expect("run mxlab lab")
 }
 
 fn run(argv: &[String]) -> Output {
