@@ -193,13 +193,15 @@ pub struct SisimaiCase {
 }
 
 /// The public expectations in go-sisimai's `fact/*_test.go` tables: label, index, status,
-/// reply code, reason, per sample `set-of-emails/maildir/bsd/<prefix><engine>-<label>.eml`.
-pub fn sisimai_cases(fact_dir: &Path, samples: &Path) -> Vec<SisimaiCase> {
+/// reply code, reason, per sample `set-of-emails/maildir/bsd/<prefix><engine>-<label>.eml`;
+/// and how many rows name a sample the corpus does not hold (not counted, but said).
+pub fn sisimai_cases(fact_dir: &Path, samples: &Path) -> (Vec<SisimaiCase>, usize) {
     let mut files: Vec<PathBuf> = std::fs::read_dir(fact_dir)
         .map(|d| d.flatten().map(|e| e.path()).collect())
         .unwrap_or_default();
     files.sort();
     let mut out = Vec::new();
+    let mut absent = 0;
     for f in files
         .iter()
         .filter(|f| f.to_string_lossy().ends_with("_test.go"))
@@ -243,6 +245,7 @@ pub fn sisimai_cases(fact_dir: &Path, samples: &Path) -> Vec<SisimaiCase> {
                 continue;
             };
             let Some(file) = sample(samples, prefix, &engine, fields[0].as_str()) else {
+                absent += 1;
                 continue;
             };
             out.push(SisimaiCase {
@@ -253,18 +256,20 @@ pub fn sisimai_cases(fact_dir: &Path, samples: &Path) -> Vec<SisimaiCase> {
             });
         }
     }
-    out
+    (out, absent)
 }
 
-/// The sample a row of the tables names: `<prefix><engine>-<label>.eml`, where a sample of an
-/// engine whose name has grown (`MailMarshalSMTP`) may keep the older, shorter one
-/// (`mailmarshal`). A row whose sample the corpus does not hold is not counted.
+/// Engines whose samples keep an older name than their tables use.
+const RENAMED: &[(&str, &str)] = &[("mailmarshalsmtp", "mailmarshal")];
+
+/// The sample a row of the tables names: `<prefix><engine>-<label>.eml`, under the engine's
+/// older name where its samples kept one.
 fn sample(samples: &Path, prefix: &str, engine: &str, label: &str) -> Option<PathBuf> {
-    (engine.len().min(3)..=engine.len())
-        .rev()
-        .filter(|n| engine.is_char_boundary(*n))
-        .map(|n| samples.join(format!("{prefix}{}-{label}.eml", &engine[..n])))
-        .find(|p| p.is_file())
+    let named = RENAMED
+        .iter()
+        .find(|(now, _)| *now == engine)
+        .map_or(engine, |(_, then)| then);
+    Some(samples.join(format!("{prefix}{named}-{label}.eml"))).filter(|p| p.is_file())
 }
 
 /// Sisimai's own statuses for notices that give none (`5.0.9xx`, `4.0.9xx`): only the

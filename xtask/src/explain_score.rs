@@ -36,7 +36,7 @@ pub fn sisimai(args: &[String]) -> ExitCode {
         );
         return ExitCode::from(2);
     };
-    let cases = sisimai_cases(Path::new(fact), Path::new(samples));
+    let (cases, absent) = sisimai_cases(Path::new(fact), Path::new(samples));
     let started = std::time::Instant::now();
     let (n, strict, lenient, reason, misses) = score_sisimai(&cases);
     if verbose {
@@ -46,7 +46,7 @@ pub fn sisimai(args: &[String]) -> ExitCode {
     }
     let pct = |k: usize| 100.0 * k as f64 / n.max(1) as f64;
     println!(
-        "{n} recipients: status {:.1}% ({:.1}% counting Sisimai's own x.0.9xx codes by class), reason {:.1}% ({:.2} s)",
+        "{n} recipients ({absent} rows name a sample the corpus lacks): status {:.1}% ({:.1}% counting Sisimai's own x.0.9xx codes by class), reason {:.1}% ({:.2} s)",
         pct(strict),
         pct(lenient),
         pct(reason),

@@ -735,7 +735,7 @@ static PHRASES: &[Phrase] = &[
 
 /// `part` where a word starts in `text` (it may end inside one: "greylist" finds
 /// "greylisted", but "rbl" does not find "marblehead", nor "rdns" "ErrorDnsQuery").
-fn has_word(text: &str, part: &str) -> bool {
+pub(crate) fn has_word(text: &str, part: &str) -> bool {
     text.match_indices(part).any(|(at, _)| {
         !text[..at]
             .chars()
@@ -1311,9 +1311,10 @@ mod tests {
                 assert_eq!(&classify(t), want, "{t}");
             }
         }
-        // Full: emptied, and still right.
+        // Full: emptied, never past its bound, and still right.
         for n in 0..REMEMBERED + 10 {
             classify(&format!("550 5.1.1 <u{n}@example.org>: User unknown"));
+            assert!(SEEN.with(|seen| seen.borrow().len()) <= REMEMBERED);
         }
         assert_eq!(classify(texts[2]), fresh[2]);
     }

@@ -279,11 +279,8 @@ fn stories<'a>(
             // success report says ("relayed to a server without DSN support") is no error.
             let succeeded = matches!(r.action.as_str(), "delivered" | "relayed" | "expanded");
             let mut said: Vec<&str> = Vec::new();
-            for text in std::iter::once(&r.diagnostic_code)
-                .chain(&r.quoted)
-                .filter(|_| !succeeded)
-            {
-                if !said.contains(&text.trim()) {
+            for text in std::iter::once(&r.diagnostic_code).chain(&r.quoted) {
+                if !succeeded && !said.contains(&text.trim()) {
                     said.push(text.trim());
                     story.saw(text, origin.clone(), at);
                 }

@@ -37,7 +37,6 @@ static WORDS: &[(Reason, &[&str])] = &[
     (
         Reason::BadReputation,
         &[
-            "reputation",
             "ip is temporarily deferred",
             "unusual rate of unsolicited",
             "sender score",
@@ -453,10 +452,10 @@ fn outright(lower: &str, status: Option<EnhancedStatus>) -> Option<Reason> {
     // A size limit for this recipient rather than for any message (X.2.3), however the
     // reply words it ("message too large for this recipient"); a mailbox over its size
     // (X.2.2), even when a local mailer words it as a file too large.
-    if status.is_some_and(|s| s.subject == 2 && s.detail == 3) {
+    if status.is_some_and(|s| s.is(2, 3)) {
         return Some(Reason::ExceedLimit);
     }
-    if status.is_some_and(|s| s.subject == 2 && s.detail == 2) && !lower.contains("user unknown") {
+    if status.is_some_and(|s| s.is(2, 2)) && !lower.contains("user unknown") {
         return Some(Reason::MailboxFull);
     }
     // A score the receiver keeps of the sender — unless it is a block list's answer
@@ -521,7 +520,7 @@ fn names_a_missing_domain(lower: &str) -> bool {
 fn says_blocked(lower: &str) -> bool {
     ["block", "listed", "blacklist", "dnsbl", "rbl"]
         .iter()
-        .any(|w| lower.contains(w))
+        .any(|w| crate::diagnosis::classify::has_word(lower, w))
 }
 
 /// Words that speak of the sending host's IP address: `ip address`, `your ip`, a dotted quad.
@@ -531,10 +530,7 @@ fn names_an_address(lower: &str) -> bool {
     }
     lower
         .split(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .any(|w| {
-            let parts: Vec<&str> = w.trim_matches('.').split('.').collect();
-            parts.len() == 4 && parts.iter().all(|p| (1..=3).contains(&p.len()))
-        })
+        .any(|w| w.trim_matches('.').parse::<std::net::Ipv4Addr>().is_ok())
 }
 
 /// The reason the symptom, the status and the words give, before the stage is weighed.

@@ -1,7 +1,7 @@
 //! One recipient as the notice tells it: its fate, the reply the cause rests on, the status,
 //! the stage, the hosts and the dates.
 
-use mxlab_vocab::EnhancedStatus;
+use mxlab_vocab::{EnhancedStatus, Stage};
 
 use crate::artifacts::notice::{Notice, NoticeRecipient};
 use crate::diagnosis::classify::{Symptom, classify, code_and_status};
@@ -25,11 +25,7 @@ pub fn report(notice: &Notice, r: &NoticeRecipient, cause: Verdict) -> Recipient
     // The reason rests on the error itself: the status of the reply it rests on where that
     // is specific and the reported one is only the queue's summary (X.4.7).
     let reason_status = match (said_status, EnhancedStatus::parse(&status)) {
-        (Some(s), Some(f))
-            if f.subject == 4 && f.detail == 7 && (s.subject, s.detail) != (0, 0) =>
-        {
-            s.to_string()
-        }
+        (Some(s), Some(f)) if is_summary(f) && !s.is(0, 0) => s.to_string(),
         _ => status.clone(),
     };
     let reason = super::reason(
@@ -94,20 +90,13 @@ fn remote_status(status: String, diagnostic_code: &str) -> String {
     let Some(filed) = EnhancedStatus::parse(&status) else {
         return status;
     };
-    let summary = |s: &EnhancedStatus| s.subject == 4 && s.detail == 7;
     let reply = nested_reply(diagnostic_code).unwrap_or(diagnostic_code);
-    let own = code_and_status(reply.trim_start_matches('#'))
-        .1
-        .or_else(|| {
-            crate::artifacts::notice::status_in(reply)
-                .as_deref()
-                .and_then(EnhancedStatus::parse)
-        });
+    let own = crate::artifacts::notice::status_in(reply)
+        .as_deref()
+        .and_then(EnhancedStatus::parse);
     match own {
         Some(s)
-            if !summary(&s)
-                && (s.subject, s.detail) != (0, 0)
-                && (summary(&filed) || s.class == filed.class) =>
+            if !is_summary(s) && !s.is(0, 0) && (is_summary(filed) || s.class == filed.class) =>
         {
             s.to_string()
         }
@@ -115,30 +104,33 @@ fn remote_status(status: String, diagnostic_code: &str) -> String {
     }
 }
 
+/// X.4.7, "delivery time expired": the queue's own summary of giving up, not an error.
+fn is_summary(s: EnhancedStatus) -> bool {
+    s.is(4, 7)
+}
+
 /// A reply quoted inside another: in angle brackets (`… <421 4.4.2 Connection timed out>`),
 /// or in quotes after the code that carried it (Amazon SES's `5.1.0 - Unknown address error
 /// 550-'5.2.2 <bob@example.net>... Mailbox Full'`).
 fn nested_reply(text: &str) -> Option<&str> {
-    let b = text.as_bytes();
-    let code_at = |i: usize| {
-        b.len() > i + 3
-            && matches!(b[i], b'2'..=b'5')
-            && b[i + 1].is_ascii_digit()
-            && b[i + 2].is_ascii_digit()
+    // A reply starts here: its code first (`421 4.4.2 …`, `550-…`).
+    let reply_at = |from: usize| {
+        text.get(from..).is_some_and(|t| {
+            t.starts_with(|c: char| c.is_ascii_digit()) && code_and_status(t).0.is_some()
+        })
     };
     let bracketed = text
         .match_indices('<')
         .map(|(i, _)| i)
-        .find(|&i| code_at(i + 1) && matches!(b[i + 4], b' ' | b'-'))
+        .find(|&i| reply_at(i + 1))
         .map(|at| (at + 1, '>'));
     let quoted = || {
         text.match_indices('\'')
             .map(|(i, _)| i)
             .find(|&i| {
                 i >= 4
-                    && code_at(i - 4)
-                    && matches!(b[i - 1], b' ' | b'-')
-                    && b.get(i + 1).is_some_and(u8::is_ascii_digit)
+                    && reply_at(i - 4)
+                    && text.as_bytes().get(i + 1).is_some_and(u8::is_ascii_digit)
             })
             .map(|at| (at + 1, '\''))
     };
@@ -246,7 +238,7 @@ fn phase(symptom: &Symptom, text: &str, answered: Option<&str>, outcome: &str) -
         return said;
     }
     if let Some(stage) = answered.and_then(stage_of) {
-        return Some(stage);
+        return Some(stage.as_str().to_string());
     }
     let implied = match symptom {
         Symptom::DnsNxDomain
@@ -264,18 +256,17 @@ fn phase(symptom: &Symptom, text: &str, answered: Option<&str>, outcome: &str) -
 }
 
 /// The stage a transcript's command belongs to.
-fn stage_of(command: &str) -> Option<String> {
-    let stage = match command {
-        "." => "end-of-data",
-        "DATA" => "data",
-        "RCPT" => "rcpt",
-        "MAIL" => "mail",
-        "EHLO" | "HELO" => "ehlo",
-        "STARTTLS" => "starttls",
-        "AUTH" => "auth",
+fn stage_of(command: &str) -> Option<Stage> {
+    Some(match command {
+        "." => Stage::EndOfData,
+        "DATA" => Stage::Data,
+        "RCPT" => Stage::Rcpt,
+        "MAIL" => Stage::Mail,
+        "EHLO" | "HELO" => Stage::Ehlo,
+        "STARTTLS" => Stage::Starttls,
+        "AUTH" => Stage::Auth,
         _ => return None,
-    };
-    Some(stage.to_string())
+    })
 }
 
 /// A date as a notice writes it (RFC 5322, often with a comment; or RFC 3339), as RFC 3339

@@ -84,6 +84,9 @@ fn a_plain_message_is_unreadable_as_a_notice() {
     assert!(explain(b"\x00\x01\x02\xff", "x.eml").is_err());
 }
 
+/// A human part that says nothing of its own: the fields decide.
+const SILENT: &str = "x\n";
+
 /// A one-recipient RFC 3464 notice with the given human text and fields.
 fn dsn(human: &str, action: &str, status: &str, diagnostic: &str) -> String {
     format!(
@@ -123,7 +126,7 @@ fn a_reply_inside_the_summary_gives_the_status() {
         ("failed", "5.1.1", "450 4.2.1 Mailbox busy", "5.1.1"),
     ];
     for (action, field, diagnostic, want) in cases {
-        let who = first(&dsn("x\n", action, field, diagnostic));
+        let who = first(&dsn(SILENT, action, field, diagnostic));
         assert_eq!(who.status, want, "{diagnostic}");
     }
 }
@@ -158,134 +161,134 @@ fn reasons_the_words_and_the_stage_give() {
     use mxlab_vocab::Reason as R;
     // (human text, Status field, Diagnostic-Code, reason)
     let cases: &[(&str, &str, &str, R)] = &[
-        ("x\n", "5.0.0", "550 Mail content denied", R::SpamDetected),
+        (SILENT, "5.0.0", "550 Mail content denied", R::SpamDetected),
         (
-            "x\n",
+            SILENT,
             "5.0.0",
             "552 User has exhausted allowed storage space",
             R::MailboxFull,
         ),
         // A block list's answer named for the reputation it keeps is still a block list's.
         (
-            "x\n",
+            SILENT,
             "5.7.1",
             "554 5.7.1 Service unavailable; Client host [192.0.2.8] blocked using Barracuda Reputation",
             R::Blocked,
         ),
         (
-            "x\n",
+            SILENT,
             "5.0.0",
             "503 Bad sequence of commands",
             R::SyntaxError,
         ),
         (
-            "x\n",
+            SILENT,
             "5.0.0",
             "521 Host does not receive mail",
             R::NotAccept,
         ),
-        ("x\n", "5.0.0", "554 Service unavailable", R::SystemError),
+        (SILENT, "5.0.0", "554 Service unavailable", R::SystemError),
         (
-            "x\n",
+            SILENT,
             "5.4.6",
             "554 5.4.6 Mail loop detected: too many hops",
             R::NetworkError,
         ),
         (
-            "x\n",
+            SILENT,
             "5.2.3",
             "552 5.2.3 Message too large for this mailbox",
             R::ExceedLimit,
         ),
         (
-            "x\n",
+            SILENT,
             "5.7.0",
             "530 5.7.0 SMTP authentication is required",
             R::SecurityError,
         ),
         (
-            "x\n",
+            SILENT,
             "5.7.1",
             "550 5.7.1 Access denied (in reply to MAIL FROM command)",
             R::Rejected,
         ),
         (
-            "x\n",
+            SILENT,
             "5.7.1",
             "550 5.7.1 Mail from 198.51.100.7 refused, blocked for abuse (in reply to MAIL FROM command)",
             R::Blocked,
         ),
         (
-            "x\n",
+            SILENT,
             "4.0.0",
             "host mx.example.org[192.0.2.3] refused to talk to me: 554 No SMTP service here",
             R::Blocked,
         ),
         (
-            "x\n",
+            SILENT,
             "4.3.1",
             "452 4.3.1 Not enough disk space on the spool",
             R::SystemFull,
         ),
         (
-            "x\n",
+            SILENT,
             "5.7.1",
             "554 5.7.1 Service unavailable; Client host [192.0.2.4] blocked, see http://rbl.example.net/reputation/lookup?ip=192.0.2.4",
             R::Blocked,
         ),
         (
-            "x\n",
+            SILENT,
             "5.7.1",
             "550 5.7.1 Relaying denied. Proper authentication required",
             R::NoRelaying,
         ),
         (
-            "x\n",
+            SILENT,
             "5.5.2",
             "504 5.5.2 <srv>: Helo command rejected: need fully-qualified hostname",
             R::Blocked,
         ),
         (
-            "x\n",
+            SILENT,
             "5.0.0",
             "553 mail.example.org does not exist",
             R::HostUnknown,
         ),
         (
-            "x\n",
+            SILENT,
             "5.0.0",
             "550 Gave up after multiple retries",
             R::OnHold,
         ),
         (
-            "x\n",
+            SILENT,
             "5.7.1",
             "550 5.7.1 Messages with multiple addresses in From: header are not accepted",
             R::NotCompliantRfc,
         ),
         (
-            "x\n",
+            SILENT,
             "4.0.0",
             "421 mx.example.org Too many sessions opened",
             R::TooManyConn,
         ),
-        ("x\n", "4.2.1", "450 4.2.1 Try later", R::Speeding),
+        (SILENT, "4.2.1", "450 4.2.1 Try later", R::Speeding),
         (
-            "x\n",
+            SILENT,
             "5.2.2",
             "cannot update mailbox /var/mail/bob: File too large",
             R::MailboxFull,
         ),
         (
-            "x\n",
+            SILENT,
             "5.0.0",
             "554-mx.example.org No SMTP service 554 IP address is block listed",
             R::Blocked,
         ),
         (
-            "<carol@example.org>:\nConnected to 192.0.2.9 but my name was rejected.\nRemote host said: 501 5.5.4 Bad HELO argument\n",
+            "<carol@example.org>:\nConnected to 192.0.2.9 but my name was rejected.\nRemote host said: 501 5.5.4 Syntax error in parameters\n",
             "5.5.4",
-            "501 5.5.4 Bad HELO argument",
+            "501 5.5.4 Syntax error in parameters",
             R::Blocked,
         ),
     ];

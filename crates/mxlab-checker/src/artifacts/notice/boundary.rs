@@ -10,12 +10,11 @@ pub fn repaired(raw: &[u8]) -> Option<Vec<u8>> {
     let text = std::str::from_utf8(raw).ok()?;
     let header_end = text.find("\r\n\r\n").or_else(|| text.find("\n\n"))?;
     let (header, body) = text.split_at(header_end);
-    let declared = declared(header)?;
+    let (at, declared) = declared(header)?;
     if body.contains(&format!("--{declared}")) {
         return None;
     }
     let used = used(body)?;
-    let at = header.find(declared)?;
     let mut out = Vec::with_capacity(raw.len() + used.len());
     out.extend_from_slice(&header.as_bytes()[..at]);
     out.extend_from_slice(used.as_bytes());
@@ -24,19 +23,23 @@ pub fn repaired(raw: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// The `boundary=` parameter of the header's Content-Type, quoted or not.
-fn declared(header: &str) -> Option<&str> {
+/// The `boundary=` parameter of the header's Content-Type, quoted or not, with where its
+/// value starts.
+fn declared(header: &str) -> Option<(usize, &str)> {
     let lower = header.to_ascii_lowercase();
-    let at = lower.find("boundary=")? + "boundary=".len();
+    let mut at = lower.find("boundary=")? + "boundary=".len();
     let rest = &header[at..];
     let value = match rest.strip_prefix('"') {
-        Some(quoted) => &quoted[..quoted.find('"')?],
+        Some(quoted) => {
+            at += 1;
+            &quoted[..quoted.find('"')?]
+        }
         None => rest
             .split([';', '\r', '\n', ' ', '\t'])
             .next()
             .unwrap_or(""),
     };
-    (!value.is_empty()).then_some(value)
+    (!value.is_empty()).then_some((at, value))
 }
 
 /// The first `--delimiter` line that the body repeats: the boundary it is written with.

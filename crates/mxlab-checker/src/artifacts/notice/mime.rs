@@ -75,7 +75,10 @@ pub fn parts(raw: &[u8]) -> Option<Parts> {
         let (ctype, subtype) = match part.content_type() {
             // A multipart whose boundary never occurs (old PMDF and sendmail reports declare
             // one and then write their report as plain lines): its body is the text.
-            Some(_) if !matches!(part.body, PartType::Multipart(_)) && is_multipart(part) => {
+            Some(ct)
+                if !matches!(part.body, PartType::Multipart(_))
+                    && ct.ctype().eq_ignore_ascii_case("multipart") =>
+            {
                 ("text".to_string(), "plain".to_string())
             }
             Some(ct) => (
@@ -145,11 +148,6 @@ pub fn parts(raw: &[u8]) -> Option<Parts> {
         out.human = html;
     }
     Some(out)
-}
-
-fn is_multipart(part: &mail_parser::MessagePart) -> bool {
-    part.content_type()
-        .is_some_and(|ct| ct.ctype().eq_ignore_ascii_case("multipart"))
 }
 
 fn is_attachment(part: &mail_parser::MessagePart) -> bool {
