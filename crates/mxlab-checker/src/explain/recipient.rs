@@ -206,11 +206,14 @@ fn implied_status(outcome: &str, symptom: &Symptom, code: Option<u16>) -> String
     format!("{class}.{subject}.{detail}")
 }
 
-/// The stage the failure came at: the words that say it ("in reply to RCPT TO command",
-/// "after end of data", `>>> MAIL From:`), else the command the transcript shows the reply
-/// answered, else what the failure itself implies (DNS before any connection; a connection
-/// that never opened).
+/// The stage the failure came at: the command the transcript shows the reply answered (a
+/// transcript's `>>> RCPT` lines name every command sent, not the one refused), else the
+/// words that say it ("in reply to RCPT TO command", "after end of data"), else what the
+/// failure itself implies (DNS before any connection; a connection that never opened).
 fn phase(symptom: &Symptom, text: &str, answered: Option<&str>, outcome: &str) -> Option<String> {
+    if let Some(stage) = answered.and_then(stage_of) {
+        return Some(stage.as_str().to_string());
+    }
     let lower = text.to_ascii_lowercase();
     let said = [
         ("end of data", "end-of-data"),
@@ -236,9 +239,6 @@ fn phase(symptom: &Symptom, text: &str, answered: Option<&str>, outcome: &str) -
     .map(|(_, p)| p.to_string());
     if said.is_some() {
         return said;
-    }
-    if let Some(stage) = answered.and_then(stage_of) {
-        return Some(stage.as_str().to_string());
     }
     let implied = match symptom {
         Symptom::DnsNxDomain

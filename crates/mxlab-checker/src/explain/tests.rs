@@ -143,6 +143,15 @@ fn the_transcript_tells_which_command_a_reply_answered() {
     let n = who.notice.as_ref().unwrap();
     assert_eq!(n.phase.as_deref(), Some("data"));
     assert_eq!(n.reason, mxlab_vocab::Reason::Filtered);
+    // The RCPT line naming the recipient was accepted; the refusal came at DATA.
+    let accepted_then_refused = "... while talking to in.example.org.:\n>>> RCPT To:<carol@example.org>\n<<< 250 2.1.5 Ok\n>>> DATA\n<<< 550 No such mailbox carol@example.org\n";
+    let who = first(&dsn(
+        accepted_then_refused,
+        "failed",
+        "5.1.1",
+        "550 No such mailbox carol@example.org",
+    ));
+    assert_eq!(who.notice.as_ref().unwrap().phase.as_deref(), Some("data"));
     // Pipelined: the refusal before DATA's own reply answered the recipient.
     let pipelined = "... while talking to in.example.org.:\n>>> DATA\n<<< 550 5.1.1 <carol@example.org>... No such mailbox\n<<< 503 5.5.1 No recipients\n";
     let who = first(&dsn(
